@@ -1,0 +1,118 @@
+// The only translation unit that knows about Python: read pointers and shapes, release the
+// GIL, call core::, return arrays.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "bindings/arrays.hpp"
+#include "core/forest.hpp"
+#include "core/pairwise_shap.hpp"
+#include "core/parallel.hpp"
+#include "core/pattern_shap.hpp"
+#include "core/predict.hpp"
+
+namespace py = pybind11;
+using namespace assay::core;
+using assay::bindings::CArray;
+using assay::bindings::new_array;
+using assay::bindings::rows_of;
+using assay::bindings::to_vector;
+
+namespace {
+
+Forest make_forest(int32_t n_features, int32_t n_outputs, const CArray<int64_t>& tree_offsets,
+                   const CArray<int32_t>& tree_output, const CArray<int32_t>& feature,
+                   const CArray<double>& threshold, const CArray<int32_t>& left, const CArray<int32_t>& right,
+                   const CArray<uint8_t>& default_left, const CArray<uint8_t>& policy,
+                   const CArray<int64_t>& cat_offset, const CArray<int32_t>& cat_nwords,
+                   const CArray<uint32_t>& cat_words, const CArray<double>& value,
+                   const CArray<double>& base_score) {
+  Forest f;
+  f.n_features = n_features;
+  f.n_outputs = n_outputs;
+  f.tree_offsets = to_vector(tree_offsets);
+  f.tree_output = to_vector(tree_output);
+  f.feature = to_vector(feature);
+  f.threshold = to_vector(threshold);
+  f.left = to_vector(left);
+  f.right = to_vector(right);
+  f.default_left = to_vector(default_left);
+  f.policy = to_vector(policy);
+  f.cat_offset = to_vector(cat_offset);
+  f.cat_nwords = to_vector(cat_nwords);
+  f.cat_words = to_vector(cat_words);
+  f.value = to_vector(value);
+  f.base_score = to_vector(base_score);
+  f.validate();
+  return f;
+}
+
+py::array_t<double> predict(const Forest& f, const CArray<double>& X, int n_jobs) {
+  const int64_t n = rows_of(X, f.n_features, "X");
+  auto out = new_array({n, f.n_outputs});
+  double* o = out.mutable_data();
+  const double* x = X.data();
+  py::gil_scoped_release release;
+  predict_raw(f, x, n, o, resolve_threads(n_jobs));
+  return out;
+}
+
+py::array_t<double> shap_pairwise(const Forest& f, const CArray<double>& X, const CArray<double>& bg, int n_jobs) {
+  const int64_t n = rows_of(X, f.n_features, "X");
+  const int64_t nb = rows_of(bg, f.n_features, "data");
+  if (nb < 1) throw std::invalid_argument("data: the background must have at least one row");
+  auto out = new_array({n, f.n_features, f.n_outputs});
+  double* o = out.mutable_data();
+  const double *x = X.data(), *b = bg.data();
+  py::gil_scoped_release release;
+  pairwise_shap(f, x, n, b, nb, o, resolve_threads(n_jobs));
+  return out;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "assay's compiled kernels (private: use the assay package)";
+  py::register_exception<std::bad_alloc>(m, "KernelMemoryError", PyExc_MemoryError);
+
+  py::class_<Forest>(m, "Forest")
+      .def(py::init(&make_forest), py::arg("n_features"), py::arg("n_outputs"), py::arg("tree_offsets"),
+           py::arg("tree_output"), py::arg("feature"), py::arg("threshold"), py::arg("left"), py::arg("right"),
+           py::arg("default_left"), py::arg("policy"), py::arg("cat_offset"), py::arg("cat_nwords"),
+           py::arg("cat_words"), py::arg("value"), py::arg("base_score"))
+      .def_property_readonly("n_trees", &Forest::n_trees)
+      .def_property_readonly("n_nodes", &Forest::n_nodes)
+      .def_property_readonly("n_features", [](const Forest& f) { return f.n_features; })
+      .def_property_readonly("n_outputs", [](const Forest& f) { return f.n_outputs; })
+      .def_property_readonly("max_depth", [](const Forest& f) { return f.max_depth; });
+
+  m.def("predict_raw", &predict, py::arg("forest"), py::arg("X"), py::arg("n_jobs") = -1);
+  m.def("shap_pairwise", &shap_pairwise, py::arg("forest"), py::arg("X"), py::arg("data"), py::arg("n_jobs") = -1);
+
+  py::class_<PatternShap>(m, "PatternShap")
+      .def(py::init([](const Forest& f, const CArray<double>& bg, int dense_max_bits, int64_t budget, int n_jobs) {
+             const int64_t nb = rows_of(bg, f.n_features, "data");
+             PatternOptions opt;
+             opt.dense_max_bits = dense_max_bits;
+             opt.dense_budget_bytes = budget;
+             const double* b = bg.data();
+             py::gil_scoped_release release;
+             return new PatternShap(f, b, nb, opt, resolve_threads(n_jobs));
+           }),
+           py::arg("forest"), py::arg("data"), py::arg("dense_max_bits") = 16,
+           py::arg("dense_budget_bytes") = int64_t{1} << 31, py::arg("n_jobs") = -1)
+      .def("shap_values",
+           [](const PatternShap& ps, const CArray<double>& X, int n_jobs) {
+             const int64_t n = rows_of(X, ps.n_features(), "X");
+             auto out = new_array({n, ps.n_features(), ps.n_outputs()});
+             double* o = out.mutable_data();
+             const double* x = X.data();
+             py::gil_scoped_release release;
+             ps.shap_values(x, n, o, resolve_threads(n_jobs));
+             return out;
+           },
+           py::arg("X"), py::arg("n_jobs") = -1)
+      .def_property_readonly("n_dense_leaves", &PatternShap::n_dense_leaves)
+      .def_property_readonly("n_sparse_leaves", &PatternShap::n_sparse_leaves)
+      .def_property_readonly("n_fallback_trees", &PatternShap::n_fallback_trees)
+      .def_property_readonly("table_bytes", &PatternShap::table_bytes);
+}

@@ -1,0 +1,226 @@
+#include "core/pattern_shap.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+
+#include "core/pairwise_shap.hpp"
+#include "core/parallel.hpp"
+
+namespace assay::core {
+
+namespace {
+inline int popcount(uint64_t v) { return __builtin_popcountll(v); }
+
+// Adds c * v (the leaf's value vector, or only output `only`) to one feature's K outputs.
+inline void add_scaled(double* out, double c, const double* v, int K, int only) {
+  if (only >= 0) {
+    out[only] += c * v[only];
+  } else {
+    for (int k = 0; k < K; ++k) out[k] += c * v[k];
+  }
+}
+}  // namespace
+
+PatternShap::PatternShap(const Forest& forest, const double* bg, int64_t n_bg, const PatternOptions& opt,
+                         int n_threads)
+    : f_(forest), paths_(f_), w_(std::min({f_.max_depth, f_.n_features, kMaxPatternBits})), n_bg_(n_bg) {
+  if (n_bg < 1) throw std::invalid_argument("the background must have at least one row");
+  if (opt.dense_max_bits < 0 || opt.dense_max_bits > 24)
+    throw std::invalid_argument("dense_max_bits must be in [0, 24]");
+  plan_tables(opt, n_bg);
+  sparse_pattern_.resize(f_.n_trees());
+  sparse_weight_.resize(f_.n_trees());
+  for (int64_t t = 0; t < f_.n_trees(); ++t) n_fallback_ += paths_.tree_too_wide[t];
+  if (n_fallback_ > 0) fallback_bg_.assign(bg, bg + n_bg * f_.n_features);
+  parallel_for(f_.n_trees(), n_threads, 1, [&](int64_t t) {
+    if (!paths_.tree_too_wide[t]) build_tree_tables(t, bg, n_bg);
+  });
+}
+
+void PatternShap::plan_tables(const PatternOptions& opt, int64_t n_bg) {
+  (void)n_bg;
+  const int64_t L = paths_.n_leaves();
+  kind_.assign(L, kEmpty);
+  table_begin_.assign(L, 0);
+  sparse_count_.assign(L, 0);
+  // Narrow leaves first: they are the cheapest tables and the most common.
+  std::vector<int64_t> order(L);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return paths_.leaf_width[a] < paths_.leaf_width[b]; });
+  std::vector<uint8_t> leaf_in_wide_tree(L, 0);
+  for (int64_t t = 0; t < f_.n_trees(); ++t)
+    for (int64_t s = paths_.tree_leaf_begin[t]; s < paths_.tree_leaf_begin[t + 1]; ++s)
+      leaf_in_wide_tree[s] = paths_.tree_too_wide[t];
+  int64_t used = 0;
+  for (int64_t slot : order) {
+    const int d = paths_.leaf_width[slot];
+    if (d == 0 || leaf_in_wide_tree[slot]) continue;  // a root leaf explains nothing
+    const int64_t bytes = int64_t{3} * (int64_t{1} << std::min(d, 62)) * static_cast<int64_t>(sizeof(double));
+    if (d <= opt.dense_max_bits && used + bytes <= opt.dense_budget_bytes) {
+      kind_[slot] = kDense;
+      used += bytes;
+      ++n_dense_;
+    } else {
+      kind_[slot] = kSparse;
+      ++n_sparse_;
+    }
+  }
+  // Dense offsets in slot order, so each tree's tables are contiguous.
+  int64_t off = 0;
+  for (int64_t slot = 0; slot < L; ++slot) {
+    if (kind_[slot] != kDense) continue;
+    table_begin_[slot] = off;
+    off += int64_t{3} << paths_.leaf_width[slot];
+  }
+  dense_.assign(off, 0.0);
+}
+
+void PatternShap::build_tree_tables(int64_t t, const double* bg, int64_t n_bg) {
+  const int64_t first = paths_.tree_leaf_begin[t], last = paths_.tree_leaf_begin[t + 1];
+  // Histogram scratch: dense leaves count into 2^d cells; sparse leaves list their patterns.
+  std::vector<int64_t> count_begin(last - first, 0);
+  int64_t cells = 0;
+  for (int64_t s = first; s < last; ++s) {
+    if (kind_[s] != kDense) continue;
+    count_begin[s - first] = cells;
+    cells += int64_t{1} << paths_.leaf_width[s];
+  }
+  std::vector<double> counts(cells, 0.0);
+  std::vector<std::vector<uint64_t>> listed(last - first);
+  std::vector<std::pair<int64_t, uint64_t>> stack;
+  for (int64_t r = 0; r < n_bg; ++r) {
+    walk_patterns(f_, paths_, t, bg + r * f_.n_features, stack, [&](int32_t slot, uint64_t p) {
+      if (kind_[slot] == kDense) counts[count_begin[slot - first] + static_cast<int64_t>(p)] += 1.0;
+      else if (kind_[slot] == kSparse) listed[slot - first].push_back(p);
+    });
+  }
+  std::vector<double> layer;
+  auto& pats = sparse_pattern_[t];
+  auto& weights = sparse_weight_[t];
+  const double inv_n = 1.0 / static_cast<double>(n_bg);
+  for (int64_t s = first; s < last; ++s) {
+    if (kind_[s] == kDense) {
+      fill_dense(s, counts.data() + count_begin[s - first], layer);
+    } else if (kind_[s] == kSparse) {
+      auto& list = listed[s - first];
+      std::sort(list.begin(), list.end());
+      table_begin_[s] = static_cast<int64_t>(pats.size());
+      for (size_t i = 0; i < list.size();) {
+        size_t j = i;
+        while (j < list.size() && list[j] == list[i]) ++j;
+        pats.push_back(list[i]);
+        weights.push_back(static_cast<double>(j - i) * inv_n);
+        i = j;
+      }
+      sparse_count_[s] = static_cast<int64_t>(pats.size()) - table_begin_[s];
+      std::vector<uint64_t>().swap(list);
+    }
+  }
+}
+
+void PatternShap::fill_dense(int64_t slot, const double* counts, std::vector<double>& layer) {
+  const int d = paths_.leaf_width[slot];
+  const int64_t S = int64_t{1} << d;
+  double* P = &dense_[table_begin_[slot]];
+  double* Pp = P + S;
+  double* N = P + 2 * S;
+  const double inv_n = 1.0 / static_cast<double>(n_bg_);
+  layer.resize(S);
+  // One popcount layer k at a time: F_k[q] = sum over supersets b of q with |b| = k.
+  for (int k = 0; k <= d; ++k) {
+    bool any = false;
+    for (int64_t b = 0; b < S; ++b) {
+      const bool in_layer = popcount(static_cast<uint64_t>(b)) == k && counts[b] != 0.0;
+      layer[b] = in_layer ? counts[b] : 0.0;
+      any = any || in_layer;
+    }
+    if (!any) continue;
+    for (int j = 0; j < d; ++j) {
+      const int64_t bit = int64_t{1} << j;
+      for (int64_t b = 0; b < S; ++b)
+        if (!(b & bit)) layer[b] += layer[b | bit];
+    }
+    const int s = d - k;
+    for (int64_t q = 0; q < S; ++q) {
+      if (layer[q] == 0.0) continue;
+      const double c = layer[q] * inv_n;
+      const int m = popcount(static_cast<uint64_t>(q));
+      P[q] += c * w_.plus(s, m);
+      if (m >= 1) Pp[q] += c * w_.plus(s, m - 1);
+      N[q] += c * w_.minus(s, m);
+    }
+  }
+}
+
+void PatternShap::add_tree(int64_t t, const double* x, double* phi_row,
+                           std::vector<std::pair<int64_t, uint64_t>>& stack) const {
+  const int K = f_.n_outputs;
+  const int only = f_.tree_output[t];
+  if (paths_.tree_too_wide[t]) {
+    pairwise_shap_row(f_, x, fallback_bg_.data(), n_bg_, t, t + 1, phi_row);
+    return;
+  }
+  const auto& pats = sparse_pattern_[t];
+  const auto& weights = sparse_weight_[t];
+  walk_patterns(f_, paths_, t, x, stack, [&](int32_t slot, uint64_t p) {
+    const uint8_t kind = kind_[slot];
+    if (kind == kEmpty) return;
+    const int d = paths_.leaf_width[slot];
+    const int32_t* feats = &paths_.leaf_features[paths_.leaf_feat_begin[slot]];
+    const double* v = &f_.value[paths_.leaf_node[slot] * K];
+    const uint64_t full = d >= 64 ? ~uint64_t{0} : ((uint64_t{1} << d) - 1);
+    const uint64_t q = full & ~p;
+    if (kind == kDense) {
+      const int64_t S = int64_t{1} << d;
+      const double* P = &dense_[table_begin_[slot]];
+      const double* Pp = P + S;
+      const double* N = P + 2 * S;
+      const double neg = -N[q], pos = P[q];
+      for (int i = 0; i < d; ++i) {
+        const uint64_t bit = uint64_t{1} << i;
+        const double c = (q & bit) ? neg : pos - Pp[q | bit];
+        if (c != 0.0) add_scaled(phi_row + static_cast<int64_t>(feats[i]) * K, c, v, K, only);
+      }
+      return;
+    }
+    // Sparse leaf: pairwise over the distinct background patterns.
+    const int m = popcount(q);
+    const int64_t begin = table_begin_[slot], end = begin + sparse_count_[slot];
+    for (int64_t e = begin; e < end; ++e) {
+      const uint64_t b = pats[e];
+      if ((b | p) != full) continue;  // some feature satisfied by neither: unreachable
+      const int s = d - popcount(b);
+      if (s + m == 0) continue;
+      const double wp = weights[e] * w_.plus(s, m), wm = weights[e] * w_.minus(s, m);
+      for (int i = 0; i < d; ++i) {
+        const uint64_t bit = uint64_t{1} << i;
+        if ((p & bit) && !(b & bit)) add_scaled(phi_row + static_cast<int64_t>(feats[i]) * K, wp, v, K, only);
+        else if ((b & bit) && !(p & bit)) add_scaled(phi_row + static_cast<int64_t>(feats[i]) * K, -wm, v, K, only);
+      }
+    }
+  });
+}
+
+void PatternShap::shap_values(const double* X, int64_t n, double* phi, int n_threads) const {
+  const int64_t row_size = static_cast<int64_t>(f_.n_features) * f_.n_outputs;
+  std::fill(phi, phi + n * row_size, 0.0);
+  // Rows in chunks, trees outer within a chunk: one tree's tables stay in cache for the chunk.
+  constexpr int64_t kChunk = 32;
+  const int64_t n_chunks = (n + kChunk - 1) / kChunk;
+  parallel_for(n_chunks, n_threads, 1, [&](int64_t c) {
+    std::vector<std::pair<int64_t, uint64_t>> stack;
+    const int64_t r0 = c * kChunk, r1 = std::min(n, r0 + kChunk);
+    for (int64_t t = 0; t < f_.n_trees(); ++t)
+      for (int64_t r = r0; r < r1; ++r) add_tree(t, X + r * f_.n_features, phi + r * row_size, stack);
+  });
+}
+
+int64_t PatternShap::table_bytes() const {
+  int64_t bytes = static_cast<int64_t>(dense_.size() * sizeof(double));
+  for (const auto& v : sparse_pattern_) bytes += static_cast<int64_t>(v.size() * (sizeof(uint64_t) + sizeof(double)));
+  return bytes;
+}
+
+}  // namespace assay::core

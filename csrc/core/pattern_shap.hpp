@@ -1,0 +1,71 @@
+// Fast exact interventional SHAP from per-leaf decision patterns (see leaf_paths.hpp and
+// DESIGN.md "Performance model"). The background enters only through per-leaf pattern
+// histograms, turned once into tables; a foreground row then costs O(nodes + sum of leaf
+// widths) per tree, independent of the background size.
+//
+// For leaf l (width d, value v), foreground pattern p and q = ~p (the bits x fails, |q| = m),
+// the background patterns b that can reach l are the supersets of q, and for those
+// s = d - |b|, m = |q|. With F_k[q] = sum of c(b) over b >= q, |b| = k:
+//   N[q]  = sum_k F_k[q] w-(d-k, |q|)       each bit i in q gets  -v N[q]
+//   P[q]  = sum_k F_k[q] w+(d-k, |q|)       each bit i not in q gets
+//   P'[q] = sum_k F_k[q] w+(d-k, |q| - 1)     +v (P[q] - P'[q | i])
+// since the b >= q lacking bit i are those counted in F_k[q] but not in F_k[q | i].
+// Dense leaves store (P, P', N) for all 2^d masks (built with layered superset sums,
+// O(d^2 2^d)); sparse leaves keep the distinct background patterns and their weights and are
+// queried pairwise over those (O(distinct * d) per row). Trees with a path of more than 64
+// distinct features fall back to the pairwise recursion.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/forest.hpp"
+#include "core/leaf_paths.hpp"
+#include "core/shapley_weights.hpp"
+
+namespace assay::core {
+
+struct PatternOptions {
+  int dense_max_bits = 16;           // never tabulate leaves wider than this
+  int64_t dense_budget_bytes = int64_t{1} << 31;  // total memory for dense tables
+};
+
+class PatternShap {
+ public:
+  // Copies the forest and builds the background tables (bg is (n_bg, n_features) C order).
+  PatternShap(const Forest& forest, const double* bg, int64_t n_bg, const PatternOptions& opt, int n_threads);
+
+  // phi is (n, n_features, K) C order, overwritten.
+  void shap_values(const double* X, int64_t n, double* phi, int n_threads) const;
+
+  int32_t n_features() const { return f_.n_features; }
+  int32_t n_outputs() const { return f_.n_outputs; }
+  int64_t n_dense_leaves() const { return n_dense_; }
+  int64_t n_sparse_leaves() const { return n_sparse_; }
+  int64_t n_fallback_trees() const { return n_fallback_; }
+  int64_t table_bytes() const;
+
+ private:
+  enum LeafKind : uint8_t { kEmpty = 0, kDense = 1, kSparse = 2 };
+
+  void plan_tables(const PatternOptions& opt, int64_t n_bg);
+  void build_tree_tables(int64_t t, const double* bg, int64_t n_bg);
+  void fill_dense(int64_t slot, const double* counts, std::vector<double>& layer);
+  void add_tree(int64_t t, const double* x, double* phi_row,
+                std::vector<std::pair<int64_t, uint64_t>>& stack) const;
+
+  Forest f_;
+  LeafPaths paths_;
+  ShapleyWeights w_;
+  std::vector<uint8_t> kind_;         // per leaf
+  std::vector<int64_t> table_begin_;  // per leaf: dense -> offset in dense_ of (P, P', N);
+                                      // sparse -> offset in its tree's sparse arrays
+  std::vector<int64_t> sparse_count_; // per leaf: number of distinct background patterns (sparse)
+  std::vector<double> dense_;
+  std::vector<std::vector<uint64_t>> sparse_pattern_;  // per tree
+  std::vector<std::vector<double>> sparse_weight_;     // per tree
+  std::vector<double> fallback_bg_;   // background copy, only if a tree falls back
+  int64_t n_bg_ = 0;
+  int64_t n_dense_ = 0, n_sparse_ = 0, n_fallback_ = 0;
+};
+
+}  // namespace assay::core

@@ -1,0 +1,5 @@
+"""assay: fast, exact and trustworthy auditing of machine-learning models."""
+from .trees import TreeExplainer, convert_model
+
+__version__ = "0.1.0"
+__all__ = ["TreeExplainer", "convert_model", "__version__"]

@@ -1,0 +1,112 @@
+"""LightGBM Booster / sklearn wrapper -> IR, from `dump_model()`.
+
+Semantics (LightGBM's Tree::NumericalDecision / CategoricalDecision): thresholds are doubles,
+`x <= t` goes left; missing_type None reads NaN as 0, Zero sends 0 (and NaN) the default way,
+NaN sends NaN the default way; categorical `==` splits send the listed categories left and
+negative values right (NaN right when missing_type is NaN, else read as category 0).
+Raw output = sum of leaves (boost_from_average lives in the first tree), averaged in RF mode.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import is_dataframe
+from .forest import ForestBuilder, SplitPolicy, TreeModel
+
+_NUMERIC_POLICY = {"None": SplitPolicy.LGB_NUMERIC_NONE, "Zero": SplitPolicy.LGB_NUMERIC_ZERO,
+                   "NaN": SplitPolicy.LGB_NUMERIC_NAN}
+
+
+def convert_lightgbm(model) -> TreeModel:
+    import lightgbm as lgb
+
+    if isinstance(model, lgb.Booster):
+        booster = model
+    elif hasattr(model, "booster_"):
+        try:
+            booster = model.booster_
+        except Exception as exc:
+            raise ValueError(f"model: the LightGBM estimator is not fitted ({exc})") from None
+    else:
+        raise TypeError(f"model: expected a lightgbm.Booster or LGBMModel, got {type(model).__name__}")
+    if str(booster.params.get("linear_tree", False)).lower() in ("true", "1"):
+        raise TypeError("model: LightGBM linear_tree models have linear functions in their leaves, "
+                        "not constants; interventional TreeSHAP does not apply to them")
+    dump = booster.dump_model()
+    n_features = int(dump["max_feature_idx"]) + 1
+    K = int(dump.get("num_tree_per_iteration", 1))
+    infos = dump["tree_info"]
+    n_iter = max(len(infos) // K, 1)
+    scale = 1.0 / n_iter if dump.get("average_output", False) else 1.0
+
+    builder = ForestBuilder(n_features, K)
+    for i, info in enumerate(infos):
+        _add_tree(builder, info["tree_structure"], output=i % K if K > 1 else 0, scale=scale)
+    forest = builder.build(np.zeros(K))
+    transform = None
+    pandas_categories = dump.get("pandas_categorical")
+    if pandas_categories:
+        transform = _pandas_category_transform(pandas_categories)
+    return TreeModel(forest=forest, source=f"lightgbm.{type(model).__name__}", n_features=n_features,
+                     n_outputs=K, feature_names=list(dump.get("feature_names") or []) or None,
+                     input_transform=transform)
+
+
+def _pandas_category_transform(train_categories):
+    """Re-code pandas categorical columns with the categories seen in training (as LightGBM does)."""
+
+    def transform(X):
+        if not is_dataframe(X):
+            return X
+        import pandas as pd
+
+        X = X.copy()
+        cat_cols = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+        for col, cats in zip(cat_cols, train_categories):
+            X[col] = X[col].cat.set_categories(cats)
+        return X
+
+    return transform
+
+
+def _add_tree(builder: ForestBuilder, root: dict, output: int, scale: float):
+    if "split_index" not in root:  # a single-leaf tree
+        builder.add_leaf_tree([root["leaf_value"] * scale], output=output)
+        return
+    nodes = []  # flatten in DFS order; children filled in after numbering
+    feature, threshold, left, right, dleft, policy, value = [], [], [], [], [], [], []
+    categories = {}
+    stack = [(root, -1, False)]
+    while stack:
+        node, parent, is_right = stack.pop()
+        idx = len(nodes)
+        nodes.append(node)
+        if parent >= 0:
+            (right if is_right else left)[parent] = idx
+        feature.append(-1)
+        threshold.append(0.0)
+        left.append(-1)
+        right.append(-1)
+        dleft.append(0)
+        policy.append(0)
+        value.append(0.0)
+        if "split_index" not in node:
+            if "leaf_coeff" in node or "leaf_features" in node:
+                raise TypeError("model: LightGBM linear_tree leaves are not supported")
+            value[idx] = float(node["leaf_value"]) * scale
+            continue
+        feature[idx] = int(node["split_feature"])
+        dleft[idx] = int(bool(node.get("default_left", True)))
+        missing = str(node.get("missing_type", "None"))
+        if node["decision_type"] == "==":
+            categories[idx] = [int(c) for c in str(node["threshold"]).split("||") if c != ""]
+            policy[idx] = SplitPolicy.LGB_CATEGORICAL_NAN if missing == "NaN" else SplitPolicy.LGB_CATEGORICAL
+        elif node["decision_type"] == "<=":
+            threshold[idx] = float(node["threshold"])
+            policy[idx] = _NUMERIC_POLICY[missing]
+        else:
+            raise TypeError(f"model: unknown LightGBM decision_type {node['decision_type']!r}")
+        stack.append((node["right_child"], idx, True))
+        stack.append((node["left_child"], idx, False))
+    builder.add_tree(feature=feature, threshold=threshold, left=left, right=right, default_left=dleft,
+                     policy=policy, value=value, output=output, categories=categories)

@@ -1,0 +1,138 @@
+"""The flat ensemble IR as converters build it, and the model they describe.
+
+Converters add one tree at a time (node arrays local to the tree) and `build()` hands the
+concatenated struct-of-arrays to the compiled `Forest`, which validates it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+
+from .. import _core
+
+
+class SplitPolicy(IntEnum):
+    """Mirrors csrc/core/forest.hpp: split semantics exact to each source library."""
+
+    XGB_NUMERIC = 0
+    LGB_NUMERIC_NONE = 1
+    LGB_NUMERIC_ZERO = 2
+    LGB_NUMERIC_NAN = 3
+    SKLEARN_NUMERIC = 4
+    HGB_NUMERIC = 5
+    XGB_CATEGORICAL = 6
+    LGB_CATEGORICAL_NAN = 7
+    LGB_CATEGORICAL = 8
+    HGB_CATEGORICAL = 9
+
+
+def categories_to_words(categories: Sequence[int]) -> np.ndarray:
+    """A set of non-negative integer categories as a uint32 bitset."""
+    cats = np.asarray(list(categories), dtype=np.int64)
+    if cats.size == 0:
+        return np.zeros(1, dtype=np.uint32)
+    if cats.min() < 0:
+        raise ValueError(f"negative category {cats.min()} in a categorical split")
+    words = np.zeros(int(cats.max()) // 32 + 1, dtype=np.uint32)
+    np.bitwise_or.at(words, cats // 32, (np.uint32(1) << (cats % 32).astype(np.uint32)))
+    return words
+
+
+class ForestBuilder:
+    def __init__(self, n_features: int, n_outputs: int):
+        self.n_features = int(n_features)
+        self.n_outputs = int(n_outputs)
+        self._trees = []
+        self._cat_words = [np.zeros(0, dtype=np.uint32)]
+        self._cat_total = 0
+
+    def add_tree(self, *, feature, threshold, left, right, default_left, policy, value,
+                 output: int = -1, categories: Optional[dict] = None, category_words: Optional[dict] = None):
+        """Add one tree. feature[i] < 0 marks a leaf; value is (n,) when `output` >= 0 (the
+        tree feeds one output) and (n, K) otherwise. categories maps a node to its category
+        set, category_words maps a node to a ready uint32 bitset."""
+        feature = np.asarray(feature, dtype=np.int32)
+        n = feature.shape[0]
+        value = np.asarray(value, dtype=np.float64)
+        if output >= 0:
+            full = np.zeros((n, self.n_outputs))
+            full[:, output] = value.reshape(n)
+            value = full
+        else:
+            value = value.reshape(n, self.n_outputs)
+        cat_offset = np.zeros(n, dtype=np.int64)
+        cat_nwords = np.zeros(n, dtype=np.int32)
+        words_by_node = dict(category_words or {})
+        for node, cats in (categories or {}).items():
+            words_by_node[node] = categories_to_words(cats)
+        for node, words in words_by_node.items():
+            words = np.asarray(words, dtype=np.uint32)
+            cat_offset[node] = self._cat_total
+            cat_nwords[node] = words.size
+            self._cat_words.append(words)
+            self._cat_total += words.size
+        policy = np.broadcast_to(np.asarray(policy, dtype=np.uint8), (n,))
+        self._trees.append(dict(
+            feature=feature,
+            threshold=np.asarray(threshold, dtype=np.float64).reshape(n),
+            left=np.asarray(left, dtype=np.int32).reshape(n),
+            right=np.asarray(right, dtype=np.int32).reshape(n),
+            default_left=np.asarray(default_left, dtype=np.uint8).reshape(n),
+            policy=policy,
+            cat_offset=cat_offset,
+            cat_nwords=cat_nwords,
+            value=value,
+            output=int(output),
+        ))
+
+    def add_leaf_tree(self, value, output: int = -1):
+        """A tree that is a single leaf (LightGBM emits these)."""
+        self.add_tree(feature=[-1], threshold=[0.0], left=[-1], right=[-1], default_left=[0],
+                      policy=0, value=np.asarray(value, dtype=np.float64).reshape(1, -1), output=output)
+
+    def build(self, base_score) -> "_core.Forest":
+        if not self._trees:
+            raise ValueError("the model has no trees")
+        cat = lambda key: np.concatenate([t[key] for t in self._trees])
+        sizes = np.array([t["feature"].shape[0] for t in self._trees], dtype=np.int64)
+        base = np.broadcast_to(np.asarray(base_score, dtype=np.float64), (self.n_outputs,)).copy()
+        return _core.Forest(
+            n_features=self.n_features,
+            n_outputs=self.n_outputs,
+            tree_offsets=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+            tree_output=np.array([t["output"] for t in self._trees], dtype=np.int32),
+            feature=cat("feature"),
+            threshold=cat("threshold"),
+            left=cat("left"),
+            right=cat("right"),
+            default_left=cat("default_left"),
+            policy=cat("policy"),
+            cat_offset=cat("cat_offset"),
+            cat_nwords=cat("cat_nwords"),
+            cat_words=np.concatenate(self._cat_words).astype(np.uint32),
+            value=np.ascontiguousarray(np.concatenate([t["value"] for t in self._trees]).reshape(-1)),
+            base_score=base,
+        )
+
+
+@dataclass
+class TreeModel:
+    """A converted model: the compiled forest plus what the explainer needs around it."""
+
+    forest: "_core.Forest"
+    source: str                       # e.g. "xgboost.Booster"
+    n_features: int
+    n_outputs: int
+    feature_names: Optional[list] = None
+    # Maps the user's matrix to the one the trees read (e.g. HistGradientBoosting's ordinal
+    # encoding of categorical columns). Column-wise and one-to-one, so SHAP values per
+    # column are unchanged by it.
+    input_transform: Optional[Callable[[object], np.ndarray]] = None
+    notes: list = field(default_factory=list)
+
+    def predict_raw(self, X: np.ndarray, n_jobs: int = -1) -> np.ndarray:
+        """Raw output (n, K) of the IR on an already validated matrix."""
+        return _core.predict_raw(self.forest, X, n_jobs)

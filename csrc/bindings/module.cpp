@@ -83,7 +83,22 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("n_nodes", &Forest::n_nodes)
       .def_property_readonly("n_features", [](const Forest& f) { return f.n_features; })
       .def_property_readonly("n_outputs", [](const Forest& f) { return f.n_outputs; })
-      .def_property_readonly("max_depth", [](const Forest& f) { return f.max_depth; });
+      .def_property_readonly("max_depth", [](const Forest& f) { return f.max_depth; })
+      .def("split_thresholds", [](const Forest& f) {
+             // (feature, threshold) of every numeric split: tests probe inputs exactly on them.
+             std::vector<int32_t> feat;
+             std::vector<double> thr;
+             for (int64_t i = 0; i < f.n_nodes(); ++i) {
+               if (f.feature[i] < 0) continue;
+               const auto p = static_cast<SplitPolicy>(f.policy[i]);
+               if (p == SplitPolicy::kXgbCategorical || p == SplitPolicy::kLgbCategorical ||
+                   p == SplitPolicy::kLgbCategoricalNaN || p == SplitPolicy::kHgbCategorical) continue;
+               feat.push_back(f.feature[i]);
+               thr.push_back(f.threshold[i]);
+             }
+             return py::make_tuple(py::array_t<int32_t>(feat.size(), feat.data()),
+                                   py::array_t<double>(thr.size(), thr.data()));
+           });
 
   m.def("predict_raw", &predict, py::arg("forest"), py::arg("X"), py::arg("n_jobs") = -1);
   m.def("shap_pairwise", &shap_pairwise, py::arg("forest"), py::arg("X"), py::arg("data"), py::arg("n_jobs") = -1);

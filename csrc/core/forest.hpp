@@ -10,7 +10,7 @@ namespace assay::core {
 // Split semantics exact to the source library (see DESIGN.md "split semantics as a policy").
 enum class SplitPolicy : uint8_t {
   kXgbNumeric = 0,        // float32(x) < float32(t); NaN -> default direction
-  kLgbNumericNone = 1,    // NaN is read as 0.0, then x <= t in double
+  kLgbNumericNone = 1,    // NaN (and |x| <= 1e-35) is read as 0.0, then x <= t in double
   kLgbNumericZero = 2,    // NaN is read as 0.0; |x| <= 1e-35 -> default; else x <= t
   kLgbNumericNaN = 3,     // NaN -> default; else x <= t
   kSklearnNumeric = 4,    // float32(x) <= t (t double); NaN -> default (missing_go_to_left)
@@ -54,6 +54,9 @@ inline bool bitset_contains(const uint32_t* words, int32_t nwords, double x) {
   return (words[c >> 5] >> (c & 31)) & 1u;
 }
 
+// LightGBM's kZeroThreshold is the float 1e-35f; compared in double it is 1.0000000180025095e-35.
+constexpr double kLgbZero = static_cast<double>(1e-35f);
+
 // Does the sample with value x at this node's feature go to the left child?
 inline bool goes_left(const Forest& f, int64_t node, double x) {
   const bool dl = f.default_left[node] != 0;
@@ -62,15 +65,16 @@ inline bool goes_left(const Forest& f, int64_t node, double x) {
     case SplitPolicy::kXgbNumeric:
       if (std::isnan(x)) return dl;
       return static_cast<float>(x) < static_cast<float>(t);
+    // LightGBM's predictor keeps only |x| > 1e-35 (kZeroThreshold) of a row: tinier values read as 0.
     case SplitPolicy::kLgbNumericNone:
-      if (std::isnan(x)) x = 0.0;
+      if (std::isnan(x) || std::fabs(x) <= kLgbZero) x = 0.0;
       return x <= t;
     case SplitPolicy::kLgbNumericZero:
-      if (std::isnan(x)) x = 0.0;
-      if (x >= -1e-35 && x <= 1e-35) return dl;
+      if (std::isnan(x) || std::fabs(x) <= kLgbZero) return dl;
       return x <= t;
     case SplitPolicy::kLgbNumericNaN:
       if (std::isnan(x)) return dl;
+      if (std::fabs(x) <= kLgbZero) x = 0.0;
       return x <= t;
     case SplitPolicy::kSklearnNumeric:
       if (std::isnan(x)) return dl;

@@ -57,11 +57,10 @@ inline bool bitset_contains(const uint32_t* words, int32_t nwords, double x) {
 // LightGBM's kZeroThreshold is the float 1e-35f; compared in double it is 1.0000000180025095e-35.
 constexpr double kLgbZero = static_cast<double>(1e-35f);
 
-// Does the sample with value x at this node's feature go to the left child?
-inline bool goes_left(const Forest& f, int64_t node, double x) {
-  const bool dl = f.default_left[node] != 0;
-  const double t = f.threshold[node];
-  switch (static_cast<SplitPolicy>(f.policy[node])) {
+// Does a sample with value x go left at a split with this policy, default direction,
+// threshold and category bitset?
+inline bool decide(SplitPolicy policy, bool dl, double t, const uint32_t* words, int32_t nwords, double x) {
+  switch (policy) {
     case SplitPolicy::kXgbNumeric:
       if (std::isnan(x)) return dl;
       return static_cast<float>(x) < static_cast<float>(t);
@@ -86,26 +85,31 @@ inline bool goes_left(const Forest& f, int64_t node, double x) {
       if (std::isnan(x)) return dl;
       const double c = std::trunc(static_cast<double>(static_cast<float>(x)));
       if (c < 0.0) return true;
-      return !bitset_contains(&f.cat_words[f.cat_offset[node]], f.cat_nwords[node], c);
+      return !bitset_contains(words, nwords, c);
     }
     case SplitPolicy::kLgbCategoricalNaN:
     case SplitPolicy::kLgbCategorical: {
       if (std::isnan(x)) {
-        if (static_cast<SplitPolicy>(f.policy[node]) == SplitPolicy::kLgbCategoricalNaN) return false;
+        if (policy == SplitPolicy::kLgbCategoricalNaN) return false;
         x = 0.0;
       }
       const double c = std::trunc(x);
       if (c < 0.0) return false;
-      return bitset_contains(&f.cat_words[f.cat_offset[node]], f.cat_nwords[node], c);
+      return bitset_contains(words, nwords, c);
     }
     case SplitPolicy::kHgbCategorical: {
       // Unknown categories (beyond the bitset) go the missing way, like NaN and negatives.
-      if (std::isnan(x) || x < 0.0 || x >= 32.0 * f.cat_nwords[node]) return dl;
-      return bitset_contains(&f.cat_words[f.cat_offset[node]], f.cat_nwords[node], std::trunc(x));
+      if (std::isnan(x) || x < 0.0 || x >= 32.0 * nwords) return dl;
+      return bitset_contains(words, nwords, std::trunc(x));
     }
     default:
       return dl;  // unreachable after validate()
   }
+}
+
+inline bool goes_left(const Forest& f, int64_t node, double x) {
+  return decide(static_cast<SplitPolicy>(f.policy[node]), f.default_left[node] != 0, f.threshold[node],
+                f.cat_words.data() + f.cat_offset[node], f.cat_nwords[node], x);
 }
 
 }  // namespace assay::core

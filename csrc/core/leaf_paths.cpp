@@ -4,39 +4,48 @@
 
 namespace assay::core {
 
-LeafPaths::LeafPaths(const Forest& f)
-    : node_bit(f.n_nodes(), -1), node_leaf(f.n_nodes(), -1), tree_too_wide(f.n_trees(), 0) {
+LeafPaths::LeafPaths(const Forest& f) : tree_too_wide(f.n_trees(), 0) {
+  tree_node_begin.push_back(0);
   tree_leaf_begin.push_back(0);
   leaf_feat_begin.push_back(0);
   std::vector<int32_t> path;  // distinct features from the root to the current node
-  struct Frame { int64_t node; size_t path_len; };
+  struct Frame { int64_t node; size_t path_len; int32_t parent; bool is_left; };
   std::vector<Frame> stack;
   for (int64_t t = 0; t < f.n_trees(); ++t) {
     const int64_t off = f.tree_offsets[t];
-    path.clear();
-    stack.assign(1, {off, 0});
-    while (!stack.empty()) {
+    const int64_t first = static_cast<int64_t>(nodes.size());
+    stack.assign(1, {off, 0, -1, false});
+    while (!stack.empty()) {  // preorder: parents are numbered before their children
       const Frame fr = stack.back();
       stack.pop_back();
       path.resize(fr.path_len);
-      const int32_t feat = f.feature[fr.node];
-      if (feat < 0) {
-        node_leaf[fr.node] = static_cast<int32_t>(n_leaves());
-        leaf_node.push_back(fr.node);
+      const int32_t local = static_cast<int32_t>(nodes.size() - first);
+      if (fr.parent >= 0) (fr.is_left ? nodes[first + fr.parent].left : nodes[first + fr.parent].right) = local;
+      const int64_t g = fr.node;
+      PatternNode nd{f.threshold[g], f.cat_words.data() + f.cat_offset[g], f.feature[g], f.cat_nwords[g],
+                     -1, -1, 0, f.policy[g], f.default_left[g]};
+      if (nd.feature < 0) {
+        nd.left = static_cast<int32_t>(n_leaves());
+        leaf_local_node.push_back(local);
+        leaf_value_node.push_back(g);
         leaf_width.push_back(static_cast<int32_t>(path.size()));
         leaf_features.insert(leaf_features.end(), path.begin(), path.end());
         leaf_feat_begin.push_back(static_cast<int64_t>(leaf_features.size()));
+        nodes.push_back(nd);
         continue;
       }
-      auto it = std::find(path.begin(), path.end(), feat);
+      auto it = std::find(path.begin(), path.end(), nd.feature);
       const size_t bit = static_cast<size_t>(it - path.begin());
-      if (it == path.end()) path.push_back(feat);
+      if (it == path.end()) path.push_back(nd.feature);
       if (bit >= static_cast<size_t>(kMaxPatternBits)) tree_too_wide[t] = 1;
-      node_bit[fr.node] = static_cast<int16_t>(std::min<size_t>(bit, kMaxPatternBits - 1));
-      stack.push_back({off + f.right[fr.node], path.size()});
-      stack.push_back({off + f.left[fr.node], path.size()});
+      nd.bit = static_cast<uint8_t>(std::min<size_t>(bit, kMaxPatternBits - 1));
+      nodes.push_back(nd);
+      stack.push_back({off + f.right[g], path.size(), local, false});
+      stack.push_back({off + f.left[g], path.size(), local, true});
     }
+    tree_node_begin.push_back(static_cast<int64_t>(nodes.size()));
     tree_leaf_begin.push_back(n_leaves());
+    max_tree_nodes = std::max<int64_t>(max_tree_nodes, static_cast<int64_t>(nodes.size()) - first);
   }
 }
 

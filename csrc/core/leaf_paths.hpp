@@ -1,8 +1,8 @@
 // Per-leaf decision patterns. For leaf l with d distinct features on its path, a sample's
 // pattern is d bits: bit k = the sample satisfies every condition on the path's k-th distinct
-// feature (numbered by first occurrence from the root). One walk of the tree gives the
-// patterns of all leaves: the bits are carried down, and a node clears its feature's bit on
-// the side the sample does not take.
+// feature (numbered by first occurrence from the root). One pass over a tree's nodes in
+// preorder gives the patterns of all leaves: each node hands its pattern to both children and
+// clears its feature's bit on the side the sample does not take.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -13,46 +13,54 @@ namespace assay::core {
 
 constexpr int kMaxPatternBits = 64;
 
+// A node repacked for the pattern pass: preorder within its tree (children after parents),
+// all fields on one cache line.
+struct PatternNode {
+  double threshold;
+  const uint32_t* cats;  // category bitset (into the owning Forest)
+  int32_t feature;       // -1 for leaves
+  int32_t cat_nwords;
+  int32_t left, right;   // local preorder indices; for a leaf, left = its leaf slot
+  uint8_t bit;           // bit of `feature` on the path from the root
+  uint8_t policy;
+  uint8_t default_left;
+};
+
 struct LeafPaths {
-  // Per node (global index): the bit of its split feature on the path from the root; -1 for leaves.
-  std::vector<int16_t> node_bit;
-  // Per node: its leaf slot (index into the arrays below), or -1 for internal nodes.
-  std::vector<int32_t> node_leaf;
+  std::vector<PatternNode> nodes;        // all trees, preorder per tree
+  std::vector<int64_t> tree_node_begin;  // per tree + 1
   std::vector<int64_t> tree_leaf_begin;  // per tree + 1: leaf slots of tree t
   std::vector<uint8_t> tree_too_wide;    // per tree: some path has > 64 distinct features
-  std::vector<int64_t> leaf_node;        // per leaf: global node index
+  std::vector<int32_t> leaf_local_node;  // per leaf: local preorder index of its node
+  std::vector<int64_t> leaf_value_node;  // per leaf: global node index in the Forest (values)
   std::vector<int32_t> leaf_width;       // per leaf: d
   std::vector<int64_t> leaf_feat_begin;  // per leaf + 1: into leaf_features
   std::vector<int32_t> leaf_features;    // the d features of each leaf, bit order
+  int64_t max_tree_nodes = 0;
 
+  // `f` must outlive this object (nodes point at its category bitsets).
   explicit LeafPaths(const Forest& f);
-  int64_t n_leaves() const { return static_cast<int64_t>(leaf_node.size()); }
+  int64_t n_leaves() const { return static_cast<int64_t>(leaf_width.size()); }
 };
 
-// Calls on_leaf(leaf_slot, pattern) for every leaf of tree t (not too wide) for sample x.
-// `stack` is caller-owned scratch, reused across calls.
-template <class OnLeaf>
-inline void walk_patterns(const Forest& f, const LeafPaths& lp, int64_t t, const double* x,
-                          std::vector<std::pair<int64_t, uint64_t>>& stack, OnLeaf&& on_leaf) {
-  const int64_t off = f.tree_offsets[t];
-  stack.clear();
-  stack.emplace_back(off, ~uint64_t{0});
-  while (!stack.empty()) {
-    const auto [node, p] = stack.back();
-    stack.pop_back();
-    const int32_t feat = f.feature[node];
-    if (feat < 0) {
-      const int32_t slot = lp.node_leaf[node];
-      const int d = lp.leaf_width[slot];
-      const uint64_t mask = d >= 64 ? ~uint64_t{0} : ((uint64_t{1} << d) - 1);
-      on_leaf(slot, p & mask);
-      continue;
-    }
-    const uint64_t bit = uint64_t{1} << lp.node_bit[node];
-    const bool left = goes_left(f, node, x[feat]);
-    stack.emplace_back(off + f.right[node], left ? (p & ~bit) : p);
-    stack.emplace_back(off + f.left[node], left ? p : (p & ~bit));
+// Fills pattern[i] for every local node i of tree t (pattern must hold max_tree_nodes).
+// Leaf l's pattern is pattern[leaf_local_node[l]] masked to its width.
+inline void tree_patterns(const LeafPaths& lp, int64_t t, const double* x, uint64_t* pattern) {
+  const PatternNode* nodes = lp.nodes.data() + lp.tree_node_begin[t];
+  const int64_t n = lp.tree_node_begin[t + 1] - lp.tree_node_begin[t];
+  pattern[0] = ~uint64_t{0};
+  for (int64_t i = 0; i < n; ++i) {
+    const PatternNode& nd = nodes[i];
+    if (nd.feature < 0) continue;
+    const uint64_t p = pattern[i];
+    const uint64_t cleared = p & ~(uint64_t{1} << nd.bit);
+    const bool left = decide(static_cast<SplitPolicy>(nd.policy), nd.default_left != 0, nd.threshold, nd.cats,
+                             nd.cat_nwords, x[nd.feature]);
+    pattern[nd.left] = left ? p : cleared;
+    pattern[nd.right] = left ? cleared : p;
   }
 }
+
+inline uint64_t width_mask(int d) { return d >= 64 ? ~uint64_t{0} : ((uint64_t{1} << d) - 1); }
 
 }  // namespace assay::core

@@ -89,12 +89,14 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg, int64_t n_bg) {
   }
   std::vector<double> counts(cells, 0.0);
   std::vector<std::vector<uint64_t>> listed(last - first);
-  std::vector<std::pair<int64_t, uint64_t>> stack;
+  std::vector<uint64_t> pattern(paths_.max_tree_nodes);
   for (int64_t r = 0; r < n_bg; ++r) {
-    walk_patterns(f_, paths_, t, bg + r * f_.n_features, stack, [&](int32_t slot, uint64_t p) {
-      if (kind_[slot] == kDense) counts[count_begin[slot - first] + static_cast<int64_t>(p)] += 1.0;
-      else if (kind_[slot] == kSparse) listed[slot - first].push_back(p);
-    });
+    tree_patterns(paths_, t, bg + r * f_.n_features, pattern.data());
+    for (int64_t s = first; s < last; ++s) {
+      const uint64_t p = pattern[paths_.leaf_local_node[s]] & width_mask(paths_.leaf_width[s]);
+      if (kind_[s] == kDense) counts[count_begin[s - first] + static_cast<int64_t>(p)] += 1.0;
+      else if (kind_[s] == kSparse) listed[s - first].push_back(p);
+    }
   }
   std::vector<double> layer;
   auto& pats = sparse_pattern_[t];
@@ -154,36 +156,47 @@ void PatternShap::fill_dense(int64_t slot, const double* counts, std::vector<dou
   }
 }
 
-void PatternShap::add_tree(int64_t t, const double* x, double* phi_row,
-                           std::vector<std::pair<int64_t, uint64_t>>& stack) const {
+void PatternShap::add_tree(int64_t t, const double* x, double* phi_row, uint64_t* pattern) const {
   const int K = f_.n_outputs;
-  const int only = f_.tree_output[t];
+  const int only = K == 1 ? 0 : f_.tree_output[t];
   if (paths_.tree_too_wide[t]) {
     pairwise_shap_row(f_, x, fallback_bg_.data(), n_bg_, t, t + 1, phi_row);
     return;
   }
+  tree_patterns(paths_, t, x, pattern);
   const auto& pats = sparse_pattern_[t];
   const auto& weights = sparse_weight_[t];
-  walk_patterns(f_, paths_, t, x, stack, [&](int32_t slot, uint64_t p) {
+  for (int64_t slot = paths_.tree_leaf_begin[t]; slot < paths_.tree_leaf_begin[t + 1]; ++slot) {
     const uint8_t kind = kind_[slot];
-    if (kind == kEmpty) return;
+    if (kind == kEmpty) continue;
     const int d = paths_.leaf_width[slot];
-    const int32_t* feats = &paths_.leaf_features[paths_.leaf_feat_begin[slot]];
-    const double* v = &f_.value[paths_.leaf_node[slot] * K];
-    const uint64_t full = d >= 64 ? ~uint64_t{0} : ((uint64_t{1} << d) - 1);
+    const uint64_t full = width_mask(d);
+    const uint64_t p = pattern[paths_.leaf_local_node[slot]] & full;
     const uint64_t q = full & ~p;
+    const int32_t* feats = &paths_.leaf_features[paths_.leaf_feat_begin[slot]];
+    const double* v = &f_.value[paths_.leaf_value_node[slot] * K];
     if (kind == kDense) {
       const int64_t S = int64_t{1} << d;
       const double* P = &dense_[table_begin_[slot]];
       const double* Pp = P + S;
-      const double* N = P + 2 * S;
-      const double neg = -N[q], pos = P[q];
-      for (int i = 0; i < d; ++i) {
-        const uint64_t bit = uint64_t{1} << i;
-        const double c = (q & bit) ? neg : pos - Pp[q | bit];
-        if (c != 0.0) add_scaled(phi_row + static_cast<int64_t>(feats[i]) * K, c, v, K, only);
+      const double neg = -P[2 * S + q], pos = P[q];
+      if (neg == 0.0 && pos == 0.0) continue;  // no background row can reach this leaf with x
+      // Branch-free: whether x fails bit i is data-dependent and would mispredict half the time.
+      if (K == 1) {
+        const double v0 = v[0];
+        for (int i = 0; i < d; ++i) {
+          const double fails = static_cast<double>((q >> i) & 1u);
+          const double c = fails * neg + (1.0 - fails) * (pos - Pp[q | (uint64_t{1} << i)]);
+          phi_row[feats[i]] += c * v0;
+        }
+      } else {
+        for (int i = 0; i < d; ++i) {
+          const double fails = static_cast<double>((q >> i) & 1u);
+          const double c = fails * neg + (1.0 - fails) * (pos - Pp[q | (uint64_t{1} << i)]);
+          add_scaled(phi_row + static_cast<int64_t>(feats[i]) * K, c, v, K, only);
+        }
       }
-      return;
+      continue;
     }
     // Sparse leaf: pairwise over the distinct background patterns.
     const int m = popcount(q);
@@ -200,7 +213,7 @@ void PatternShap::add_tree(int64_t t, const double* x, double* phi_row,
         else if ((b & bit) && !(p & bit)) add_scaled(phi_row + static_cast<int64_t>(feats[i]) * K, -wm, v, K, only);
       }
     }
-  });
+  }
 }
 
 void PatternShap::shap_values(const double* X, int64_t n, double* phi, int n_threads) const {
@@ -210,10 +223,10 @@ void PatternShap::shap_values(const double* X, int64_t n, double* phi, int n_thr
   constexpr int64_t kChunk = 32;
   const int64_t n_chunks = (n + kChunk - 1) / kChunk;
   parallel_for(n_chunks, n_threads, 1, [&](int64_t c) {
-    std::vector<std::pair<int64_t, uint64_t>> stack;
+    std::vector<uint64_t> pattern(paths_.max_tree_nodes);
     const int64_t r0 = c * kChunk, r1 = std::min(n, r0 + kChunk);
     for (int64_t t = 0; t < f_.n_trees(); ++t)
-      for (int64_t r = r0; r < r1; ++r) add_tree(t, X + r * f_.n_features, phi + r * row_size, stack);
+      for (int64_t r = r0; r < r1; ++r) add_tree(t, X + r * f_.n_features, phi + r * row_size, pattern.data());
   });
 }
 

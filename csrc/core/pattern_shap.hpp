@@ -1,7 +1,7 @@
 // Fast exact interventional SHAP from per-leaf decision patterns (see leaf_paths.hpp and
 // DESIGN.md "Performance model"). The background enters only through per-leaf pattern
 // histograms, turned once into tables; a foreground row then costs O(nodes + sum of leaf
-// widths) per tree, independent of the background size.
+// widths) per tree (K outputs: times K for the leaf sums), independent of the background size.
 //
 // For leaf l (width d, value v), foreground pattern p and q = ~p (the bits x fails, |q| = m),
 // the background patterns b that can reach l are the supersets of q, and for those
@@ -50,8 +50,7 @@ class PatternShap {
   void plan_tables(const PatternOptions& opt, int64_t n_bg);
   void build_tree_tables(int64_t t, const double* bg, int64_t n_bg);
   void fill_dense(int64_t slot, const double* counts, std::vector<double>& layer);
-  void add_tree(int64_t t, const double* x, double* phi_row,
-                std::vector<std::pair<int64_t, uint64_t>>& stack) const;
+  void add_tree(int64_t t, const double* x, double* phi_row, uint64_t* pattern) const;
 
   Forest f_;
   LeafPaths paths_;

@@ -57,7 +57,7 @@ void PatternShap::plan_tables(const PatternOptions& opt, int64_t n_bg) {
   for (int64_t slot : order) {
     const int d = paths_.leaf_width[slot];
     if (d == 0 || leaf_in_wide_tree[slot]) continue;  // a root leaf explains nothing
-    const int64_t bytes = int64_t{3} * (int64_t{1} << std::min(d, 62)) * static_cast<int64_t>(sizeof(double));
+    const int64_t bytes = static_cast<int64_t>(d) * (int64_t{1} << std::min(d, 40)) * static_cast<int64_t>(sizeof(double));
     if (d <= opt.dense_max_bits && used + bytes <= opt.dense_budget_bytes) {
       kind_[slot] = kDense;
       used += bytes;
@@ -72,7 +72,7 @@ void PatternShap::plan_tables(const PatternOptions& opt, int64_t n_bg) {
   for (int64_t slot = 0; slot < L; ++slot) {
     if (kind_[slot] != kDense) continue;
     table_begin_[slot] = off;
-    off += int64_t{3} << paths_.leaf_width[slot];
+    off += static_cast<int64_t>(paths_.leaf_width[slot]) << paths_.leaf_width[slot];
   }
   dense_.assign(off, 0.0);
 }
@@ -98,13 +98,13 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg, int64_t n_bg) {
       else if (kind_[s] == kSparse) listed[s - first].push_back(p);
     }
   }
-  std::vector<double> layer;
+  std::vector<double> scratch;
   auto& pats = sparse_pattern_[t];
   auto& weights = sparse_weight_[t];
   const double inv_n = 1.0 / static_cast<double>(n_bg);
   for (int64_t s = first; s < last; ++s) {
     if (kind_[s] == kDense) {
-      fill_dense(s, counts.data() + count_begin[s - first], layer);
+      fill_dense(s, counts.data() + count_begin[s - first], scratch);
     } else if (kind_[s] == kSparse) {
       auto& list = listed[s - first];
       std::sort(list.begin(), list.end());
@@ -122,14 +122,15 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg, int64_t n_bg) {
   }
 }
 
-void PatternShap::fill_dense(int64_t slot, const double* counts, std::vector<double>& layer) {
+void PatternShap::fill_dense(int64_t slot, const double* counts, std::vector<double>& scratch) {
   const int d = paths_.leaf_width[slot];
   const int64_t S = int64_t{1} << d;
-  double* P = &dense_[table_begin_[slot]];
-  double* Pp = P + S;
-  double* N = P + 2 * S;
   const double inv_n = 1.0 / static_cast<double>(n_bg_);
-  layer.resize(S);
+  scratch.assign(4 * S, 0.0);
+  double* layer = scratch.data();
+  double* P = layer + S;
+  double* Pp = P + S;
+  double* N = Pp + S;
   // One popcount layer k at a time: F_k[q] = sum over supersets b of q with |b| = k.
   for (int k = 0; k <= d; ++k) {
     bool any = false;
@@ -154,6 +155,12 @@ void PatternShap::fill_dense(int64_t slot, const double* counts, std::vector<dou
       N[q] += c * w_.minus(s, m);
     }
   }
+  // The table row of q is the whole contribution vector: bit i gets -N[q] if x fails it,
+  // else P[q] - P'[q | i]. One contiguous read per leaf at query time.
+  double* C = &dense_[table_begin_[slot]];
+  for (int64_t q = 0; q < S; ++q)
+    for (int i = 0; i < d; ++i)
+      C[q * d + i] = ((q >> i) & 1) ? -N[q] : P[q] - Pp[q | (int64_t{1} << i)];
 }
 
 void PatternShap::add_tree(int64_t t, const double* x, double* phi_row, uint64_t* pattern) const {
@@ -176,25 +183,12 @@ void PatternShap::add_tree(int64_t t, const double* x, double* phi_row, uint64_t
     const int32_t* feats = &paths_.leaf_features[paths_.leaf_feat_begin[slot]];
     const double* v = &f_.value[paths_.leaf_value_node[slot] * K];
     if (kind == kDense) {
-      const int64_t S = int64_t{1} << d;
-      const double* P = &dense_[table_begin_[slot]];
-      const double* Pp = P + S;
-      const double neg = -P[2 * S + q], pos = P[q];
-      if (neg == 0.0 && pos == 0.0) continue;  // no background row can reach this leaf with x
-      // Branch-free: whether x fails bit i is data-dependent and would mispredict half the time.
+      const double* c = &dense_[table_begin_[slot] + static_cast<int64_t>(q) * d];
       if (K == 1) {
         const double v0 = v[0];
-        for (int i = 0; i < d; ++i) {
-          const double fails = static_cast<double>((q >> i) & 1u);
-          const double c = fails * neg + (1.0 - fails) * (pos - Pp[q | (uint64_t{1} << i)]);
-          phi_row[feats[i]] += c * v0;
-        }
+        for (int i = 0; i < d; ++i) phi_row[feats[i]] += c[i] * v0;
       } else {
-        for (int i = 0; i < d; ++i) {
-          const double fails = static_cast<double>((q >> i) & 1u);
-          const double c = fails * neg + (1.0 - fails) * (pos - Pp[q | (uint64_t{1} << i)]);
-          add_scaled(phi_row + static_cast<int64_t>(feats[i]) * K, c, v, K, only);
-        }
+        for (int i = 0; i < d; ++i) add_scaled(phi_row + static_cast<int64_t>(feats[i]) * K, c[i], v, K, only);
       }
       continue;
     }

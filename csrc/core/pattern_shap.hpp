@@ -10,8 +10,8 @@
 //   P[q]  = sum_k F_k[q] w+(d-k, |q|)       each bit i not in q gets
 //   P'[q] = sum_k F_k[q] w+(d-k, |q| - 1)     +v (P[q] - P'[q | i])
 // since the b >= q lacking bit i are those counted in F_k[q] but not in F_k[q | i].
-// Dense leaves store (P, P', N) for all 2^d masks (built with layered superset sums,
-// O(d^2 2^d)); sparse leaves keep the distinct background patterns and their weights and are
+// Dense leaves store, for each of the 2^d masks q, the d contributions themselves (built from
+// P, P', N with layered superset sums, O(d^2 2^d)); sparse leaves keep the distinct background patterns and their weights and are
 // queried pairwise over those (O(distinct * d) per row). Trees with a path of more than 64
 // distinct features fall back to the pairwise recursion.
 #pragma once
@@ -49,14 +49,14 @@ class PatternShap {
 
   void plan_tables(const PatternOptions& opt, int64_t n_bg);
   void build_tree_tables(int64_t t, const double* bg, int64_t n_bg);
-  void fill_dense(int64_t slot, const double* counts, std::vector<double>& layer);
+  void fill_dense(int64_t slot, const double* counts, std::vector<double>& scratch);
   void add_tree(int64_t t, const double* x, double* phi_row, uint64_t* pattern) const;
 
   Forest f_;
   LeafPaths paths_;
   ShapleyWeights w_;
   std::vector<uint8_t> kind_;         // per leaf
-  std::vector<int64_t> table_begin_;  // per leaf: dense -> offset in dense_ of (P, P', N);
+  std::vector<int64_t> table_begin_;  // per leaf: dense -> offset in dense_ of its 2^d x d table;
                                       // sparse -> offset in its tree's sparse arrays
   std::vector<int64_t> sparse_count_; // per leaf: number of distinct background patterns (sparse)
   std::vector<double> dense_;

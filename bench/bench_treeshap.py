@@ -495,6 +495,18 @@ def main(argv=None):
                 case["rss_before_mb"] = rss_before
                 case["peer_rss_peak_mb"] = rss.end()
                 case["process_peak_rss_mb"] = rss.process_peak_mb
+                if phi_p is not None:
+                    # Arbiter independent of assay: the peer's efficiency against the model's own raw
+                    # prediction, with expected value = mean raw prediction over the background.
+                    ev = float(raw_predict(model, bg).mean())
+                    try:
+                        tot = np.asarray(phi_p, dtype=np.float64).reshape(len(Xp), -1).sum(axis=1) + ev
+                        case["peer_efficiency_vs_model_maxabs"] = float(np.max(np.abs(tot - pred[:len(Xp)])))
+                    except Exception as e:  # noqa: BLE001
+                        case["peer_efficiency_error"] = f"{type(e).__name__}: {e}"
+                    if phi_a is not None:
+                        tot = phi_a.sum(axis=1) + ev
+                        case["assay_efficiency_vs_model_maxabs"] = float(np.max(np.abs(tot - pred[:len(Xp)])))
                 if phi_p is not None and phi_a is not None:
                     diff, err = compare(phi_a, phi_p)
                     case["max_abs_diff"] = diff
@@ -544,12 +556,14 @@ def _case_line(c):
     return (f"[{c['size']:>8}] {c['peer']:>7} fg={c['n_fg']} bg={c['n_bg']}: {c['status']} "
             f"assay {_f(a.get('total_s'))}s peer {_f(c.get('peer_total_s'))}s "
             f"ratio {_f(c.get('ratio_peer_over_assay'), 1)} maxdiff {_e(c.get('max_abs_diff'))} "
+            f"eff(assay) {_e(c.get('assay_efficiency_vs_model_maxabs'))} "
+            f"eff(peer) {_e(c.get('peer_efficiency_vs_model_maxabs'))} "
             f"rss {c['peer_rss_peak_mb']:.0f}MB" + (f" ({c['error']})" if c.get("error") else ""))
 
 
 def format_table(result):
     hdr = ["model", "size", "fg", "bg", "peer", "status", "a_build", "a_shap", "a_total", "peer_s",
-           "peer/a", "max|diff|", "diff/scale", "scale", "rssA_MB", "rssP_MB", "maxrss_MB"]
+           "peer/a", "max|diff|", "diff/scale", "scale", "effA", "effP", "rssA_MB", "rssP_MB", "maxrss_MB"]
     rows = []
     for c in result["cases"]:
         a = c.get("assay", {})
@@ -557,6 +571,7 @@ def format_table(result):
                      _f(a.get("build_s")), _f(a.get("shap_values_s")), _f(a.get("total_s")),
                      _f(c.get("peer_total_s"), 2), _f(c.get("ratio_peer_over_assay"), 1),
                      _e(c.get("max_abs_diff")), _e(c.get("max_abs_diff_rel_scale")), _f(c.get("scale"), 2),
+                     _e(c.get("assay_efficiency_vs_model_maxabs")), _e(c.get("peer_efficiency_vs_model_maxabs")),
                      _f(a.get("rss_peak_mb"), 0), _f(c.get("peer_rss_peak_mb"), 0),
                      _f(c.get("process_peak_rss_mb"), 0)])
     out = [_grid(hdr, rows)]
@@ -577,7 +592,9 @@ def format_table(result):
     for c in result["cases"]:
         if c.get("agree_1e-5_scale") is False:
             notes.append(f"DISAGREEMENT {c['model']} {c['size']} vs {c['peer']}: max|diff| "
-                         f"{c['max_abs_diff']:.3e} > 1e-5 x scale {c['scale']:.3g}")
+                         f"{c['max_abs_diff']:.3e} > 1e-5 x scale {c['scale']:.3g}; efficiency vs model "
+                         f"prediction: assay {_e(c.get('assay_efficiency_vs_model_maxabs'))}, "
+                         f"{c['peer']} {_e(c.get('peer_efficiency_vs_model_maxabs'))}")
         if c["status"] != "ok":
             notes.append(f"{c['status'].upper()} {c['model']} {c['size']} {c['peer']}: {c.get('error')}")
     for s in result["self_checks"]:

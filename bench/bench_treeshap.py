@@ -115,9 +115,10 @@ def raw_predict(model, X):
     return np.asarray(model.predict(X), dtype=np.float64)
 
 
-def _status_kb(key):
+def _proc_kb(path, key):
+    """A "Key: N kB" field of a /proc file (/proc/self/status, /proc/meminfo), or None."""
     try:
-        with open("/proc/self/status") as f:
+        with open(path) as f:
             for line in f:
                 if line.startswith(key + ":"):
                     return int(line.split()[1])
@@ -149,7 +150,7 @@ class Rss:
 
     @staticmethod
     def current_mb():
-        kb = _status_kb("VmRSS")
+        kb = _proc_kb("/proc/self/status", "VmRSS")
         return None if kb is None else kb / 1024.0
 
     def begin(self):
@@ -208,7 +209,7 @@ def machine_info():
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "machine": platform.machine(),
-        "mem_total_gb": round((_meminfo_kb("MemTotal") or 0) / 1024 ** 2, 1),
+        "mem_total_gb": round((_proc_kb("/proc/meminfo", "MemTotal") or 0) / 1024 ** 2, 1),
     }
     try:
         with open("/proc/cpuinfo") as f:
@@ -228,17 +229,6 @@ def machine_info():
     except Exception:  # noqa: BLE001
         pass
     return info
-
-
-def _meminfo_kb(key):
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
 
 
 # --------------------------------------------------------------------------- libraries

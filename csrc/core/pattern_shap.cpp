@@ -28,7 +28,7 @@ PatternShap::PatternShap(const Forest& forest, const double* bg, int64_t n_bg, c
   if (n_bg < 1) throw std::invalid_argument("the background must have at least one row");
   if (opt.dense_max_bits < 0 || opt.dense_max_bits > 24)
     throw std::invalid_argument("dense_max_bits must be in [0, 24]");
-  plan_tables(opt, n_bg);
+  plan_tables(opt);
   sparse_pattern_.resize(f_.n_trees());
   sparse_weight_.resize(f_.n_trees());
   for (int64_t t = 0; t < f_.n_trees(); ++t) n_fallback_ += paths_.tree_too_wide[t];
@@ -38,8 +38,7 @@ PatternShap::PatternShap(const Forest& forest, const double* bg, int64_t n_bg, c
   });
 }
 
-void PatternShap::plan_tables(const PatternOptions& opt, int64_t n_bg) {
-  (void)n_bg;
+void PatternShap::plan_tables(const PatternOptions& opt) {
   const int64_t L = paths_.n_leaves();
   kind_.assign(L, kEmpty);
   table_begin_.assign(L, 0);

@@ -47,7 +47,7 @@ class PatternShap {
  private:
   enum LeafKind : uint8_t { kEmpty = 0, kDense = 1, kSparse = 2 };
 
-  void plan_tables(const PatternOptions& opt, int64_t n_bg);
+  void plan_tables(const PatternOptions& opt);
   void build_tree_tables(int64_t t, const double* bg, int64_t n_bg);
   void fill_dense(int64_t slot, const double* counts, std::vector<double>& scratch);
   void add_tree(int64_t t, const double* x, double* phi_row, uint64_t* pattern) const;

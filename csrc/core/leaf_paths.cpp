@@ -9,12 +9,12 @@ LeafPaths::LeafPaths(const Forest& f) : tree_too_wide(f.n_trees(), 0) {
   tree_leaf_begin.push_back(0);
   leaf_feat_begin.push_back(0);
   std::vector<int32_t> path;  // distinct features from the root to the current node
-  struct Frame { int64_t node; size_t path_len; int32_t parent; bool is_left; };
+  struct Frame { int64_t node; size_t path_len; int32_t parent; bool is_left; int32_t depth; };
   std::vector<Frame> stack;
   for (int64_t t = 0; t < f.n_trees(); ++t) {
     const int64_t off = f.tree_offsets[t];
     const int64_t first = static_cast<int64_t>(nodes.size());
-    stack.assign(1, {off, 0, -1, false});
+    stack.assign(1, {off, 0, -1, false, 0});
     while (!stack.empty()) {  // preorder: parents are numbered before their children
       const Frame fr = stack.back();
       stack.pop_back();
@@ -23,10 +23,10 @@ LeafPaths::LeafPaths(const Forest& f) : tree_too_wide(f.n_trees(), 0) {
       if (fr.parent >= 0) (fr.is_left ? nodes[first + fr.parent].left : nodes[first + fr.parent].right) = local;
       const int64_t g = fr.node;
       PatternNode nd{f.threshold[g], f.cat_words.data() + f.cat_offset[g], f.feature[g], f.cat_nwords[g],
-                     -1, -1, 0, f.policy[g], f.default_left[g]};
+                     -1, -1, fr.depth, 0, f.policy[g], f.default_left[g]};
+      max_tree_depth = std::max(max_tree_depth, fr.depth);
       if (nd.feature < 0) {
         nd.left = static_cast<int32_t>(n_leaves());
-        leaf_local_node.push_back(local);
         leaf_value_node.push_back(g);
         leaf_width.push_back(static_cast<int32_t>(path.size()));
         leaf_features.insert(leaf_features.end(), path.begin(), path.end());
@@ -40,12 +40,11 @@ LeafPaths::LeafPaths(const Forest& f) : tree_too_wide(f.n_trees(), 0) {
       if (bit >= static_cast<size_t>(kMaxPatternBits)) tree_too_wide[t] = 1;
       nd.bit = static_cast<uint8_t>(std::min<size_t>(bit, kMaxPatternBits - 1));
       nodes.push_back(nd);
-      stack.push_back({off + f.right[g], path.size(), local, false});
-      stack.push_back({off + f.left[g], path.size(), local, true});
+      stack.push_back({off + f.right[g], path.size(), local, false, fr.depth + 1});
+      stack.push_back({off + f.left[g], path.size(), local, true, fr.depth + 1});
     }
     tree_node_begin.push_back(static_cast<int64_t>(nodes.size()));
     tree_leaf_begin.push_back(n_leaves());
-    max_tree_nodes = std::max<int64_t>(max_tree_nodes, static_cast<int64_t>(nodes.size()) - first);
   }
 }
 

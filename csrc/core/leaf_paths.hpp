@@ -2,7 +2,8 @@
 // pattern is d bits: bit k = the sample satisfies every condition on the path's k-th distinct
 // feature (numbered by first occurrence from the root). One pass over a tree's nodes in
 // preorder gives the patterns of all leaves: each node hands its pattern to both children and
-// clears its feature's bit on the side the sample does not take.
+// clears its feature's bit on the side the sample does not take (column_walk.hpp does this
+// for a block of rows at once).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -21,6 +22,7 @@ struct PatternNode {
   int32_t feature;       // -1 for leaves
   int32_t cat_nwords;
   int32_t left, right;   // local preorder indices; for a leaf, left = its leaf slot
+  int32_t depth;         // root = 0
   uint8_t bit;           // bit of `feature` on the path from the root
   uint8_t policy;
   uint8_t default_left;
@@ -31,35 +33,16 @@ struct LeafPaths {
   std::vector<int64_t> tree_node_begin;  // per tree + 1
   std::vector<int64_t> tree_leaf_begin;  // per tree + 1: leaf slots of tree t
   std::vector<uint8_t> tree_too_wide;    // per tree: some path has > 64 distinct features
-  std::vector<int32_t> leaf_local_node;  // per leaf: local preorder index of its node
   std::vector<int64_t> leaf_value_node;  // per leaf: global node index in the Forest (values)
   std::vector<int32_t> leaf_width;       // per leaf: d
   std::vector<int64_t> leaf_feat_begin;  // per leaf + 1: into leaf_features
   std::vector<int32_t> leaf_features;    // the d features of each leaf, bit order
-  int64_t max_tree_nodes = 0;
+  int32_t max_tree_depth = 0;
 
   // `f` must outlive this object (nodes point at its category bitsets).
   explicit LeafPaths(const Forest& f);
   int64_t n_leaves() const { return static_cast<int64_t>(leaf_width.size()); }
 };
-
-// Fills pattern[i] for every local node i of tree t (pattern must hold max_tree_nodes).
-// Leaf l's pattern is pattern[leaf_local_node[l]] masked to its width.
-inline void tree_patterns(const LeafPaths& lp, int64_t t, const double* x, uint64_t* pattern) {
-  const PatternNode* nodes = lp.nodes.data() + lp.tree_node_begin[t];
-  const int64_t n = lp.tree_node_begin[t + 1] - lp.tree_node_begin[t];
-  pattern[0] = ~uint64_t{0};
-  for (int64_t i = 0; i < n; ++i) {
-    const PatternNode& nd = nodes[i];
-    if (nd.feature < 0) continue;
-    const uint64_t p = pattern[i];
-    const uint64_t cleared = p & ~(uint64_t{1} << nd.bit);
-    const bool left = decide(static_cast<SplitPolicy>(nd.policy), nd.default_left != 0, nd.threshold, nd.cats,
-                             nd.cat_nwords, x[nd.feature]);
-    pattern[nd.left] = left ? p : cleared;
-    pattern[nd.right] = left ? cleared : p;
-  }
-}
 
 inline uint64_t width_mask(int d) { return d >= 64 ? ~uint64_t{0} : ((uint64_t{1} << d) - 1); }
 

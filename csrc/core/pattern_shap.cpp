@@ -4,6 +4,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "core/column_walk.hpp"
 #include "core/pairwise_shap.hpp"
 #include "core/parallel.hpp"
 
@@ -12,14 +13,25 @@ namespace assay::core {
 namespace {
 inline int popcount(uint64_t v) { return __builtin_popcountll(v); }
 
-// Adds c * v (the leaf's value vector, or only output `only`) to one feature's K outputs.
-inline void add_scaled(double* out, double c, const double* v, int K, int only) {
+// Adds c * v (the leaf's value vector, or only output `only`) to one feature's K outputs,
+// which lie `stride` apart.
+inline void add_scaled(double* out, int64_t stride, double c, const double* v, int K, int only) {
   if (only >= 0) {
-    out[only] += c * v[only];
+    out[only * stride] += c * v[only];
   } else {
-    for (int k = 0; k < K; ++k) out[k] += c * v[k];
+    for (int k = 0; k < K; ++k) out[k * stride] += c * v[k];
   }
 }
+
+// Row-major (n, F) rows -> feature-major columns with the given stride.
+void transpose_rows(const double* rows, int64_t n, int32_t F, double* cols, int64_t stride) {
+  for (int64_t r = 0; r < n; ++r)
+    for (int32_t j = 0; j < F; ++j) cols[j * stride + r] = rows[r * F + j];
+}
+
+constexpr int64_t kBuildBlockRows = 256;
+constexpr int64_t kQueryBlockRows = 512;
+constexpr int64_t kBlockScratchBytes = int64_t{16} << 20;  // per thread
 }  // namespace
 
 PatternShap::PatternShap(const Forest& forest, const double* bg, int64_t n_bg, const PatternOptions& opt,
@@ -33,8 +45,10 @@ PatternShap::PatternShap(const Forest& forest, const double* bg, int64_t n_bg, c
   sparse_weight_.resize(f_.n_trees());
   for (int64_t t = 0; t < f_.n_trees(); ++t) n_fallback_ += paths_.tree_too_wide[t];
   if (n_fallback_ > 0) fallback_bg_.assign(bg, bg + n_bg * f_.n_features);
+  std::vector<double> bg_cols(static_cast<size_t>(n_bg) * f_.n_features);
+  transpose_rows(bg, n_bg, f_.n_features, bg_cols.data(), n_bg);
   parallel_for(f_.n_trees(), n_threads, 1, [&](int64_t t) {
-    if (!paths_.tree_too_wide[t]) build_tree_tables(t, bg, n_bg);
+    if (!paths_.tree_too_wide[t]) build_tree_tables(t, bg_cols.data(), n_bg);
   });
 }
 
@@ -76,7 +90,7 @@ void PatternShap::plan_tables(const PatternOptions& opt) {
   dense_.assign(off, 0.0);
 }
 
-void PatternShap::build_tree_tables(int64_t t, const double* bg, int64_t n_bg) {
+void PatternShap::build_tree_tables(int64_t t, const double* bg_cols, int64_t n_bg) {
   const int64_t first = paths_.tree_leaf_begin[t], last = paths_.tree_leaf_begin[t + 1];
   // Histogram scratch: dense leaves count into 2^d cells; sparse leaves list their patterns.
   std::vector<int64_t> count_begin(last - first, 0);
@@ -88,14 +102,18 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg, int64_t n_bg) {
   }
   std::vector<double> counts(cells, 0.0);
   std::vector<std::vector<uint64_t>> listed(last - first);
-  std::vector<uint64_t> pattern(paths_.max_tree_nodes);
-  for (int64_t r = 0; r < n_bg; ++r) {
-    tree_patterns(paths_, t, bg + r * f_.n_features, pattern.data());
-    for (int64_t s = first; s < last; ++s) {
-      const uint64_t p = pattern[paths_.leaf_local_node[s]] & width_mask(paths_.leaf_width[s]);
-      if (kind_[s] == kDense) counts[count_begin[s - first] + static_cast<int64_t>(p)] += 1.0;
-      else if (kind_[s] == kSparse) listed[s - first].push_back(p);
-    }
+  ColumnWalker walker(paths_, std::min(kBuildBlockRows, n_bg));
+  for (int64_t r0 = 0; r0 < n_bg; r0 += kBuildBlockRows) {
+    const ColumnBlock block{bg_cols + r0, n_bg, std::min(kBuildBlockRows, n_bg - r0)};
+    walker.walk(t, block, [&](int64_t s, const uint64_t* pat) {
+      const uint64_t full = width_mask(paths_.leaf_width[s]);
+      if (kind_[s] == kDense) {
+        double* cell = counts.data() + count_begin[s - first];
+        for (int64_t r = 0; r < block.n; ++r) cell[pat[r] & full] += 1.0;
+      } else if (kind_[s] == kSparse) {
+        for (int64_t r = 0; r < block.n; ++r) listed[s - first].push_back(pat[r] & full);
+      }
+    });
   }
   std::vector<double> scratch;
   auto& pats = sparse_pattern_[t];
@@ -154,46 +172,42 @@ void PatternShap::fill_dense(int64_t slot, const double* counts, std::vector<dou
       N[q] += c * w_.minus(s, m);
     }
   }
-  // The table row of q is the whole contribution vector: bit i gets -N[q] if x fails it,
-  // else P[q] - P'[q | i]. One contiguous read per leaf at query time.
+  // Feature i's column over the masks q: -N[q] if x fails feature i (bit i of q), else
+  // P[q] - P'[q | i]. A block of rows gathers from one column at a time.
   double* C = &dense_[table_begin_[slot]];
-  for (int64_t q = 0; q < S; ++q)
-    for (int i = 0; i < d; ++i)
-      C[q * d + i] = ((q >> i) & 1) ? -N[q] : P[q] - Pp[q | (int64_t{1} << i)];
+  for (int i = 0; i < d; ++i)
+    for (int64_t q = 0; q < S; ++q)
+      C[i * S + q] = ((q >> i) & 1) ? -N[q] : P[q] - Pp[q | (int64_t{1} << i)];
 }
 
-void PatternShap::add_tree(int64_t t, const double* x, double* phi_row, uint64_t* pattern) const {
+void PatternShap::add_leaf_block(int64_t t, int64_t slot, const uint64_t* pat, int64_t n, double* out,
+                                 int64_t stride, uint32_t* masks) const {
   const int K = f_.n_outputs;
   const int only = K == 1 ? 0 : f_.tree_output[t];
-  if (paths_.tree_too_wide[t]) {
-    pairwise_shap_row(f_, x, fallback_bg_.data(), n_bg_, t, t + 1, phi_row);
+  const int d = paths_.leaf_width[slot];
+  const uint64_t full = width_mask(d);
+  const int32_t* feats = &paths_.leaf_features[paths_.leaf_feat_begin[slot]];
+  const double* v = &f_.value[paths_.leaf_value_node[slot] * K];
+  if (kind_[slot] == kDense) {
+    const int64_t S = int64_t{1} << d;
+    for (int64_t r = 0; r < n; ++r) masks[r] = static_cast<uint32_t>(~pat[r] & full);  // q: the bits x fails
+    for (int i = 0; i < d; ++i) {
+      const double* column = &dense_[table_begin_[slot] + i * S];
+      for (int k = (only >= 0 ? only : 0); k < (only >= 0 ? only + 1 : K); ++k) {
+        double* acc = out + (static_cast<int64_t>(feats[i]) * K + k) * stride;
+        const double vk = v[k];
+        for (int64_t r = 0; r < n; ++r) acc[r] += column[masks[r]] * vk;
+      }
+    }
     return;
   }
-  tree_patterns(paths_, t, x, pattern);
+  // Sparse leaf: pairwise over the distinct background patterns, row by row.
   const auto& pats = sparse_pattern_[t];
   const auto& weights = sparse_weight_[t];
-  for (int64_t slot = paths_.tree_leaf_begin[t]; slot < paths_.tree_leaf_begin[t + 1]; ++slot) {
-    const uint8_t kind = kind_[slot];
-    if (kind == kEmpty) continue;
-    const int d = paths_.leaf_width[slot];
-    const uint64_t full = width_mask(d);
-    const uint64_t p = pattern[paths_.leaf_local_node[slot]] & full;
-    const uint64_t q = full & ~p;
-    const int32_t* feats = &paths_.leaf_features[paths_.leaf_feat_begin[slot]];
-    const double* v = &f_.value[paths_.leaf_value_node[slot] * K];
-    if (kind == kDense) {
-      const double* c = &dense_[table_begin_[slot] + static_cast<int64_t>(q) * d];
-      if (K == 1) {
-        const double v0 = v[0];
-        for (int i = 0; i < d; ++i) phi_row[feats[i]] += c[i] * v0;
-      } else {
-        for (int i = 0; i < d; ++i) add_scaled(phi_row + static_cast<int64_t>(feats[i]) * K, c[i], v, K, only);
-      }
-      continue;
-    }
-    // Sparse leaf: pairwise over the distinct background patterns.
-    const int m = popcount(q);
-    const int64_t begin = table_begin_[slot], end = begin + sparse_count_[slot];
+  const int64_t begin = table_begin_[slot], end = begin + sparse_count_[slot];
+  for (int64_t r = 0; r < n; ++r) {
+    const uint64_t p = pat[r] & full;
+    const int m = popcount(full & ~p);
     for (int64_t e = begin; e < end; ++e) {
       const uint64_t b = pats[e];
       if ((b | p) != full) continue;  // some feature satisfied by neither: unreachable
@@ -202,24 +216,57 @@ void PatternShap::add_tree(int64_t t, const double* x, double* phi_row, uint64_t
       const double wp = weights[e] * w_.plus(s, m), wm = weights[e] * w_.minus(s, m);
       for (int i = 0; i < d; ++i) {
         const uint64_t bit = uint64_t{1} << i;
-        if ((p & bit) && !(b & bit)) add_scaled(phi_row + static_cast<int64_t>(feats[i]) * K, wp, v, K, only);
-        else if ((b & bit) && !(p & bit)) add_scaled(phi_row + static_cast<int64_t>(feats[i]) * K, -wm, v, K, only);
+        double* acc = out + static_cast<int64_t>(feats[i]) * K * stride + r;
+        if ((p & bit) && !(b & bit)) add_scaled(acc, stride, wp, v, K, only);
+        else if ((b & bit) && !(p & bit)) add_scaled(acc, stride, -wm, v, K, only);
       }
     }
   }
 }
 
+int64_t PatternShap::block_rows(int64_t n, int n_threads) const {
+  const int64_t F = f_.n_features, K = f_.n_outputs;
+  const int64_t per_row = 8 * F + 8 * F * K + 9 * (static_cast<int64_t>(paths_.max_tree_depth) + 1) + 4;
+  int64_t rows = std::min(kQueryBlockRows, std::max<int64_t>(16, kBlockScratchBytes / per_row));
+  // Enough blocks to keep every thread busy.
+  rows = std::min(rows, std::max<int64_t>(16, (n + 4 * n_threads - 1) / (4 * n_threads)));
+  return std::max<int64_t>(1, std::min(rows, n));
+}
+
+void PatternShap::shap_block(const double* X, int64_t n, double* phi, int64_t rows) const {
+  const int32_t F = f_.n_features;
+  const int K = f_.n_outputs;
+  const int64_t row_size = static_cast<int64_t>(F) * K;
+  std::vector<double> x_cols(static_cast<size_t>(F) * rows);
+  std::vector<double> acc(static_cast<size_t>(row_size) * rows, 0.0);
+  std::vector<uint32_t> masks(rows);
+  ColumnWalker walker(paths_, rows);
+  transpose_rows(X, n, F, x_cols.data(), rows);
+  const ColumnBlock block{x_cols.data(), rows, n};
+  for (int64_t t = 0; t < f_.n_trees(); ++t) {
+    if (paths_.tree_too_wide[t]) continue;
+    walker.walk(t, block, [&](int64_t slot, const uint64_t* pat) {
+      if (kind_[slot] != kEmpty) add_leaf_block(t, slot, pat, n, acc.data(), rows, masks.data());
+    });
+  }
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t j = 0; j < row_size; ++j) phi[r * row_size + j] = acc[j * rows + r];
+  if (n_fallback_ == 0) return;
+  for (int64_t t = 0; t < f_.n_trees(); ++t) {
+    if (!paths_.tree_too_wide[t]) continue;
+    for (int64_t r = 0; r < n; ++r)
+      pairwise_shap_row(f_, X + r * F, fallback_bg_.data(), n_bg_, t, t + 1, phi + r * row_size);
+  }
+}
+
 void PatternShap::shap_values(const double* X, int64_t n, double* phi, int n_threads) const {
+  if (n <= 0) return;
+  const int64_t rows = block_rows(n, n_threads);
   const int64_t row_size = static_cast<int64_t>(f_.n_features) * f_.n_outputs;
-  std::fill(phi, phi + n * row_size, 0.0);
-  // Rows in chunks, trees outer within a chunk: one tree's tables stay in cache for the chunk.
-  constexpr int64_t kChunk = 32;
-  const int64_t n_chunks = (n + kChunk - 1) / kChunk;
-  parallel_for(n_chunks, n_threads, 1, [&](int64_t c) {
-    std::vector<uint64_t> pattern(paths_.max_tree_nodes);
-    const int64_t r0 = c * kChunk, r1 = std::min(n, r0 + kChunk);
-    for (int64_t t = 0; t < f_.n_trees(); ++t)
-      for (int64_t r = r0; r < r1; ++r) add_tree(t, X + r * f_.n_features, phi + r * row_size, pattern.data());
+  const int64_t n_blocks = (n + rows - 1) / rows;
+  parallel_for(n_blocks, n_threads, 1, [&](int64_t b) {
+    const int64_t r0 = b * rows;
+    shap_block(X + r0 * f_.n_features, std::min(rows, n - r0), phi + r0 * row_size, rows);
   });
 }
 

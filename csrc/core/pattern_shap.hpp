@@ -10,10 +10,16 @@
 //   P[q]  = sum_k F_k[q] w+(d-k, |q|)       each bit i not in q gets
 //   P'[q] = sum_k F_k[q] w+(d-k, |q| - 1)     +v (P[q] - P'[q | i])
 // since the b >= q lacking bit i are those counted in F_k[q] but not in F_k[q | i].
-// Dense leaves store, for each of the 2^d masks q, the d contributions themselves (built from
-// P, P', N with layered superset sums, O(d^2 2^d)); sparse leaves keep the distinct background patterns and their weights and are
-// queried pairwise over those (O(distinct * d) per row). Trees with a path of more than 64
-// distinct features fall back to the pairwise recursion.
+// Dense leaves store, for each of their d features, the contribution for each of the 2^d masks
+// q (built from P, P', N with layered superset sums, O(d^2 2^d)); sparse leaves keep the
+// distinct background patterns and their weights and are queried pairwise over those
+// (O(distinct * d) per row). Trees with a path of more than 64 distinct features fall back to
+// the pairwise recursion.
+//
+// Queries run on blocks of rows (column_walk.hpp): for each tree, every leaf handles the whole
+// block at once, so its table stays in cache while all rows gather from it; results are
+// accumulated feature-major per block and transposed out at the end. Each row's sums run in
+// the same order whatever the block size or thread count, so results are bit-identical.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -48,15 +54,20 @@ class PatternShap {
   enum LeafKind : uint8_t { kEmpty = 0, kDense = 1, kSparse = 2 };
 
   void plan_tables(const PatternOptions& opt);
-  void build_tree_tables(int64_t t, const double* bg, int64_t n_bg);
+  void build_tree_tables(int64_t t, const double* bg_cols, int64_t n_bg);
   void fill_dense(int64_t slot, const double* counts, std::vector<double>& scratch);
-  void add_tree(int64_t t, const double* x, double* phi_row, uint64_t* pattern) const;
+  int64_t block_rows(int64_t n, int n_threads) const;
+  void shap_block(const double* X, int64_t n, double* phi, int64_t block_rows) const;
+  // Adds the contributions of leaf `slot` (of tree t) for n rows with patterns pat to out (feature-major,
+  // out[(feature * K + k) * stride + r]). masks is scratch for n entries.
+  void add_leaf_block(int64_t t, int64_t slot, const uint64_t* pat, int64_t n, double* out, int64_t stride,
+                      uint32_t* masks) const;
 
   Forest f_;
   LeafPaths paths_;
   ShapleyWeights w_;
   std::vector<uint8_t> kind_;         // per leaf
-  std::vector<int64_t> table_begin_;  // per leaf: dense -> offset in dense_ of its 2^d x d table;
+  std::vector<int64_t> table_begin_;  // per leaf: dense -> offset in dense_ of its d x 2^d table;
                                       // sparse -> offset in its tree's sparse arrays
   std::vector<int64_t> sparse_count_; // per leaf: number of distinct background patterns (sparse)
   std::vector<double> dense_;

@@ -1,0 +1,101 @@
+// Decision patterns for a block of rows at once. Rows are read column-major, and each node's
+// split test runs as one tight loop over the block with its policy resolved outside the loop,
+// so the compiler can vectorise it. Each leaf then sees the patterns of every row of the block
+// together, which lets the caller keep that leaf's table hot in cache across the rows.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/forest.hpp"
+#include "core/leaf_paths.hpp"
+
+namespace assay::core {
+
+// Feature f of row r is cols[f * stride + r], for r in [0, n).
+struct ColumnBlock {
+  const double* cols;
+  int64_t stride;
+  int64_t n;
+};
+
+namespace detail {
+
+template <SplitPolicy P>
+void decide_rows(const PatternNode& nd, const double* x, int64_t n, uint8_t* go_left) {
+  const bool dl = nd.default_left != 0;
+  for (int64_t r = 0; r < n; ++r) go_left[r] = decide(P, dl, nd.threshold, nd.cats, nd.cat_nwords, x[r]);
+}
+
+inline void decide_column(const PatternNode& nd, const double* x, int64_t n, uint8_t* go_left) {
+  using P = SplitPolicy;
+  switch (static_cast<P>(nd.policy)) {
+    case P::kXgbNumeric: return decide_rows<P::kXgbNumeric>(nd, x, n, go_left);
+    case P::kLgbNumericNone: return decide_rows<P::kLgbNumericNone>(nd, x, n, go_left);
+    case P::kLgbNumericZero: return decide_rows<P::kLgbNumericZero>(nd, x, n, go_left);
+    case P::kLgbNumericNaN: return decide_rows<P::kLgbNumericNaN>(nd, x, n, go_left);
+    case P::kSklearnNumeric: return decide_rows<P::kSklearnNumeric>(nd, x, n, go_left);
+    case P::kHgbNumeric: return decide_rows<P::kHgbNumeric>(nd, x, n, go_left);
+    case P::kXgbCategorical: return decide_rows<P::kXgbCategorical>(nd, x, n, go_left);
+    case P::kLgbCategoricalNaN: return decide_rows<P::kLgbCategoricalNaN>(nd, x, n, go_left);
+    case P::kLgbCategorical: return decide_rows<P::kLgbCategorical>(nd, x, n, go_left);
+    case P::kHgbCategorical: return decide_rows<P::kHgbCategorical>(nd, x, n, go_left);
+    default: return decide_rows<P::kCount>(nd, x, n, go_left);  // unreachable: validate() checks policies
+  }
+}
+
+}  // namespace detail
+
+// Scratch for walking blocks of up to `block_rows` rows; one per thread.
+class ColumnWalker {
+ public:
+  ColumnWalker(const LeafPaths& lp, int64_t block_rows)
+      : lp_(lp),
+        rows_(block_rows),
+        pattern_((static_cast<size_t>(lp.max_tree_depth) + 1) * block_rows),
+        go_left_((static_cast<size_t>(lp.max_tree_depth) + 1) * block_rows),
+        node_at_depth_(static_cast<size_t>(lp.max_tree_depth) + 1) {}
+
+  // Calls on_leaf(leaf_slot, patterns) for every leaf of tree t in preorder; patterns[r] is
+  // row r's pattern (mask it to the leaf's width). block.n must not exceed block_rows.
+  template <class OnLeaf>
+  void walk(int64_t t, const ColumnBlock& block, OnLeaf&& on_leaf) {
+    const PatternNode* nodes = lp_.nodes.data() + lp_.tree_node_begin[t];
+    const int64_t n_nodes = lp_.tree_node_begin[t + 1] - lp_.tree_node_begin[t];
+    const int64_t n = block.n;
+    for (int64_t r = 0; r < n; ++r) pattern_[r] = ~uint64_t{0};
+    // Preorder: the parent of a node at depth k is the last node visited at depth k - 1, and
+    // its pattern and decisions are still in level k - 1 of the scratch.
+    for (int64_t i = 0; i < n_nodes; ++i) {
+      const PatternNode& nd = nodes[i];
+      const int32_t k = nd.depth;
+      uint64_t* pat = &pattern_[k * rows_];
+      if (k > 0) {
+        const PatternNode& parent = nodes[node_at_depth_[k - 1]];
+        const uint64_t* up = &pattern_[(k - 1) * rows_];
+        const uint8_t* went_left = &go_left_[(k - 1) * rows_];
+        const uint64_t clear = ~(uint64_t{1} << parent.bit);
+        // Keep every bit where the row took this side, else clear the parent's feature bit.
+        if (parent.left == i) {
+          for (int64_t r = 0; r < n; ++r) pat[r] = up[r] & (clear | (uint64_t{0} - went_left[r]));
+        } else {
+          for (int64_t r = 0; r < n; ++r) pat[r] = up[r] & (clear | (uint64_t{went_left[r]} - 1));
+        }
+      }
+      if (nd.feature < 0) {
+        on_leaf(static_cast<int64_t>(nd.left), static_cast<const uint64_t*>(pat));
+        continue;
+      }
+      node_at_depth_[k] = static_cast<int32_t>(i);
+      detail::decide_column(nd, block.cols + static_cast<int64_t>(nd.feature) * block.stride, n, &go_left_[k * rows_]);
+    }
+  }
+
+ private:
+  const LeafPaths& lp_;
+  int64_t rows_;
+  std::vector<uint64_t> pattern_;  // (max depth + 1) x rows: the current path's patterns
+  std::vector<uint8_t> go_left_;   // (max depth + 1) x rows: the current path's decisions
+  std::vector<int32_t> node_at_depth_;
+};
+
+}  // namespace assay::core

@@ -38,6 +38,7 @@ PatternShap::PatternShap(const Forest& forest, const double* bg, int64_t n_bg, c
                          int n_threads)
     : f_(forest), paths_(f_), w_(std::min({f_.max_depth, f_.n_features, kMaxPatternBits})), n_bg_(n_bg) {
   if (n_bg < 1) throw std::invalid_argument("the background must have at least one row");
+  if (n_bg > int64_t{0xFFFFFFFF}) throw std::invalid_argument("the background must have fewer than 2^32 rows");
   if (opt.dense_max_bits < 0 || opt.dense_max_bits > 24)
     throw std::invalid_argument("dense_max_bits must be in [0, 24]");
   plan_tables(opt);
@@ -100,7 +101,9 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg_cols, int64_t n_
     count_begin[s - first] = cells;
     cells += int64_t{1} << paths_.leaf_width[s];
   }
-  std::vector<double> counts(cells, 0.0);
+  // Two banks of integer counts (even / odd rows): most rows of a block share a few cells,
+  // and alternating banks halves the chain of dependent increments on one cell.
+  std::vector<uint32_t> counts(2 * cells, 0);
   std::vector<std::vector<uint64_t>> listed(last - first);
   ColumnWalker walker(paths_, std::min(kBuildBlockRows, n_bg));
   for (int64_t r0 = 0; r0 < n_bg; r0 += kBuildBlockRows) {
@@ -108,20 +111,29 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg_cols, int64_t n_
     walker.walk(t, block, [&](int64_t s, const uint64_t* pat) {
       const uint64_t full = width_mask(paths_.leaf_width[s]);
       if (kind_[s] == kDense) {
-        double* cell = counts.data() + count_begin[s - first];
-        for (int64_t r = 0; r < block.n; ++r) cell[pat[r] & full] += 1.0;
+        uint32_t* even = counts.data() + count_begin[s - first];
+        uint32_t* odd = even + cells;
+        int64_t r = 0;
+        for (; r + 1 < block.n; r += 2) {
+          ++even[pat[r] & full];
+          ++odd[pat[r + 1] & full];
+        }
+        if (r < block.n) ++even[pat[r] & full];
       } else if (kind_[s] == kSparse) {
         for (int64_t r = 0; r < block.n; ++r) listed[s - first].push_back(pat[r] & full);
       }
     });
   }
-  std::vector<double> scratch;
+  std::vector<double> scratch, histogram;
   auto& pats = sparse_pattern_[t];
   auto& weights = sparse_weight_[t];
   const double inv_n = 1.0 / static_cast<double>(n_bg);
   for (int64_t s = first; s < last; ++s) {
     if (kind_[s] == kDense) {
-      fill_dense(s, counts.data() + count_begin[s - first], scratch);
+      const uint32_t* even = counts.data() + count_begin[s - first];
+      histogram.resize(size_t{1} << paths_.leaf_width[s]);
+      for (size_t b = 0; b < histogram.size(); ++b) histogram[b] = static_cast<double>(even[b]) + even[b + cells];
+      fill_dense(s, histogram.data(), scratch);
     } else if (kind_[s] == kSparse) {
       auto& list = listed[s - first];
       std::sort(list.begin(), list.end());
@@ -148,28 +160,55 @@ void PatternShap::fill_dense(int64_t slot, const double* counts, std::vector<dou
   double* P = layer + S;
   double* Pp = P + S;
   double* N = Pp + S;
-  // One popcount layer k at a time: F_k[q] = sum over supersets b of q with |b| = k.
-  for (int k = 0; k <= d; ++k) {
-    bool any = false;
+  // Two exact ways to the same sums; take the cheaper for this leaf's histogram.
+  int64_t enumerate_cost = 0;
+  uint64_t occupied_layers = 0;
+  for (int64_t b = 0; b < S; ++b) {
+    if (counts[b] == 0.0) continue;
+    enumerate_cost += int64_t{1} << popcount(static_cast<uint64_t>(b));
+    occupied_layers |= uint64_t{1} << popcount(static_cast<uint64_t>(b));
+  }
+  if (enumerate_cost <= popcount(occupied_layers) * (d + 2) * S) {
+    // Each occupied background pattern b adds to every submask q of b (O(sum 2^|b|)).
+    double wp[kMaxPatternBits + 1], wpp[kMaxPatternBits + 1], wm[kMaxPatternBits + 1];
     for (int64_t b = 0; b < S; ++b) {
-      const bool in_layer = popcount(static_cast<uint64_t>(b)) == k && counts[b] != 0.0;
-      layer[b] = in_layer ? counts[b] : 0.0;
-      any = any || in_layer;
+      if (counts[b] == 0.0) continue;
+      const int k = popcount(static_cast<uint64_t>(b)), s = d - k;
+      const double c = counts[b] * inv_n;
+      for (int m = 0; m <= k; ++m) {
+        wp[m] = c * w_.plus(s, m);
+        wpp[m] = m >= 1 ? c * w_.plus(s, m - 1) : 0.0;
+        wm[m] = c * w_.minus(s, m);
+      }
+      for (int64_t q = b;; q = (q - 1) & b) {
+        const int m = popcount(static_cast<uint64_t>(q));
+        P[q] += wp[m];
+        Pp[q] += wpp[m];
+        N[q] += wm[m];
+        if (q == 0) break;
+      }
     }
-    if (!any) continue;
-    for (int j = 0; j < d; ++j) {
-      const int64_t bit = int64_t{1} << j;
+  } else {
+    // One popcount layer k at a time: F_k[q] = sum over supersets b of q with |b| = k
+    // (O(d 2^d) per occupied layer).
+    for (int k = 0; k <= d; ++k) {
+      if (!((occupied_layers >> k) & 1)) continue;
       for (int64_t b = 0; b < S; ++b)
-        if (!(b & bit)) layer[b] += layer[b | bit];
-    }
-    const int s = d - k;
-    for (int64_t q = 0; q < S; ++q) {
-      if (layer[q] == 0.0) continue;
-      const double c = layer[q] * inv_n;
-      const int m = popcount(static_cast<uint64_t>(q));
-      P[q] += c * w_.plus(s, m);
-      if (m >= 1) Pp[q] += c * w_.plus(s, m - 1);
-      N[q] += c * w_.minus(s, m);
+        layer[b] = popcount(static_cast<uint64_t>(b)) == k ? counts[b] : 0.0;
+      for (int j = 0; j < d; ++j) {
+        const int64_t bit = int64_t{1} << j;
+        for (int64_t b = 0; b < S; ++b)
+          if (!(b & bit)) layer[b] += layer[b | bit];
+      }
+      const int s = d - k;
+      for (int64_t q = 0; q < S; ++q) {
+        if (layer[q] == 0.0) continue;
+        const double c = layer[q] * inv_n;
+        const int m = popcount(static_cast<uint64_t>(q));
+        P[q] += c * w_.plus(s, m);
+        if (m >= 1) Pp[q] += c * w_.plus(s, m - 1);
+        N[q] += c * w_.minus(s, m);
+      }
     }
   }
   // Feature i's column over the masks q: -N[q] if x fails feature i (bit i of q), else

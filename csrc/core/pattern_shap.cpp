@@ -58,28 +58,29 @@ void PatternShap::plan_tables(const PatternOptions& opt) {
   kind_.assign(L, kEmpty);
   table_begin_.assign(L, 0);
   sparse_count_.assign(L, 0);
+  leaf_tree_.assign(L, 0);
+  for (int64_t t = 0; t < f_.n_trees(); ++t)
+    for (int64_t s = paths_.tree_leaf_begin[t]; s < paths_.tree_leaf_begin[t + 1]; ++s) leaf_tree_[s] = t;
   // Narrow leaves first: they are the cheapest tables and the most common.
   std::vector<int64_t> order(L);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](int64_t a, int64_t b) { return paths_.leaf_width[a] < paths_.leaf_width[b]; });
-  std::vector<uint8_t> leaf_in_wide_tree(L, 0);
-  for (int64_t t = 0; t < f_.n_trees(); ++t)
-    for (int64_t s = paths_.tree_leaf_begin[t]; s < paths_.tree_leaf_begin[t + 1]; ++s)
-      leaf_in_wide_tree[s] = paths_.tree_too_wide[t];
   int64_t used = 0;
   for (int64_t slot : order) {
     const int d = paths_.leaf_width[slot];
-    if (d == 0 || leaf_in_wide_tree[slot]) continue;  // a root leaf explains nothing
+    const int64_t t = leaf_tree_[slot];
+    if (d == 0 || paths_.tree_too_wide[t] || kind_[slot] != kEmpty) continue;  // a root leaf explains nothing
+    // Twin leaves of a scalar tree share one table (indexed by the left leaf's mask).
+    const int64_t twin = paths_.leaf_twin[slot];
+    const bool pair = twin >= 0 && folds_values(t);
     const int64_t bytes = static_cast<int64_t>(d) * (int64_t{1} << std::min(d, 40)) * static_cast<int64_t>(sizeof(double));
-    if (d <= opt.dense_max_bits && used + bytes <= opt.dense_budget_bytes) {
-      kind_[slot] = kDense;
-      used += bytes;
-      ++n_dense_;
-    } else {
-      kind_[slot] = kSparse;
-      ++n_sparse_;
-    }
+    const bool dense = d <= opt.dense_max_bits && used + bytes <= opt.dense_budget_bytes;
+    if (dense) used += bytes;
+    const int64_t owner = pair ? std::min(slot, twin) : slot;
+    kind_[owner] = dense ? kDense : kSparse;
+    if (pair) kind_[std::max(slot, twin)] = dense ? kTwin : kSparse;
+    (dense ? n_dense_ : n_sparse_) += pair ? 2 : 1;
   }
   // Dense offsets in slot order, so each tree's tables are contiguous.
   int64_t off = 0;
@@ -97,7 +98,7 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg_cols, int64_t n_
   std::vector<int64_t> count_begin(last - first, 0);
   int64_t cells = 0;
   for (int64_t s = first; s < last; ++s) {
-    if (kind_[s] != kDense) continue;
+    if (kind_[s] != kDense && kind_[s] != kTwin) continue;
     count_begin[s - first] = cells;
     cells += int64_t{1} << paths_.leaf_width[s];
   }
@@ -110,7 +111,7 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg_cols, int64_t n_
     const ColumnBlock block{bg_cols + r0, n_bg, std::min(kBuildBlockRows, n_bg - r0)};
     walker.walk(t, block, [&](int64_t s, const uint64_t* pat) {
       const uint64_t full = width_mask(paths_.leaf_width[s]);
-      if (kind_[s] == kDense) {
+      if (kind_[s] == kDense || kind_[s] == kTwin) {
         uint32_t* even = counts.data() + count_begin[s - first];
         uint32_t* odd = even + cells;
         int64_t r = 0;
@@ -129,7 +130,7 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg_cols, int64_t n_
   auto& weights = sparse_weight_[t];
   const double inv_n = 1.0 / static_cast<double>(n_bg);
   for (int64_t s = first; s < last; ++s) {
-    if (kind_[s] == kDense) {
+    if (kind_[s] == kDense || kind_[s] == kTwin) {
       const uint32_t* even = counts.data() + count_begin[s - first];
       histogram.resize(size_t{1} << paths_.leaf_width[s]);
       for (size_t b = 0; b < histogram.size(); ++b) histogram[b] = static_cast<double>(even[b]) + even[b + cells];
@@ -212,17 +213,24 @@ void PatternShap::fill_dense(int64_t slot, const double* counts, std::vector<dou
     }
   }
   // Feature i's column over the masks q: -N[q] if x fails feature i (bit i of q), else
-  // P[q] - P'[q | i]. A block of rows gathers from one column at a time.
-  double* C = &dense_[table_begin_[slot]];
+  // P[q] - P'[q | i]. A block of rows gathers from one column at a time. Scalar trees fold
+  // the leaf value in; a right twin adds into its left twin's table, whose mask differs from
+  // its own in the top bit only.
+  const bool twin = kind_[slot] == kTwin;
+  const int64_t owner = twin ? paths_.leaf_twin[slot] : slot;
+  const int64_t flip = twin ? S >> 1 : 0;
+  const int64_t t = leaf_tree_[slot];
+  const double scale = folds_values(t) ? f_.value[paths_.leaf_value_node[slot] * f_.n_outputs + output_of(t)] : 1.0;
+  double* C = &dense_[table_begin_[owner]];
   for (int i = 0; i < d; ++i)
     for (int64_t q = 0; q < S; ++q)
-      C[i * S + q] = ((q >> i) & 1) ? -N[q] : P[q] - Pp[q | (int64_t{1} << i)];
+      C[i * S + (q ^ flip)] += scale * (((q >> i) & 1) ? -N[q] : P[q] - Pp[q | (int64_t{1} << i)]);
 }
 
 void PatternShap::add_leaf_block(int64_t t, int64_t slot, const uint64_t* pat, int64_t n, double* out,
                                  int64_t stride, uint32_t* masks) const {
   const int K = f_.n_outputs;
-  const int only = K == 1 ? 0 : f_.tree_output[t];
+  const int only = output_of(t);
   const int d = paths_.leaf_width[slot];
   const uint64_t full = width_mask(d);
   const int32_t* feats = &paths_.leaf_features[paths_.leaf_feat_begin[slot]];
@@ -232,7 +240,12 @@ void PatternShap::add_leaf_block(int64_t t, int64_t slot, const uint64_t* pat, i
     for (int64_t r = 0; r < n; ++r) masks[r] = static_cast<uint32_t>(~pat[r] & full);  // q: the bits x fails
     for (int i = 0; i < d; ++i) {
       const double* column = &dense_[table_begin_[slot] + i * S];
-      for (int k = (only >= 0 ? only : 0); k < (only >= 0 ? only + 1 : K); ++k) {
+      if (folds_values(t)) {  // the table already holds value * contribution
+        double* acc = out + (static_cast<int64_t>(feats[i]) * K + only) * stride;
+        for (int64_t r = 0; r < n; ++r) acc[r] += column[masks[r]];
+        continue;
+      }
+      for (int k = 0; k < K; ++k) {
         double* acc = out + (static_cast<int64_t>(feats[i]) * K + k) * stride;
         const double vk = v[k];
         for (int64_t r = 0; r < n; ++r) acc[r] += column[masks[r]] * vk;
@@ -285,7 +298,7 @@ void PatternShap::shap_block(const double* X, int64_t n, double* phi, int64_t ro
   for (int64_t t = 0; t < f_.n_trees(); ++t) {
     if (paths_.tree_too_wide[t]) continue;
     walker.walk(t, block, [&](int64_t slot, const uint64_t* pat) {
-      if (kind_[slot] != kEmpty) add_leaf_block(t, slot, pat, n, acc.data(), rows, masks.data());
+      if (kind_[slot] == kDense || kind_[slot] == kSparse) add_leaf_block(t, slot, pat, n, acc.data(), rows, masks.data());
     });
   }
   for (int64_t r = 0; r < n; ++r)

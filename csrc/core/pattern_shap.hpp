@@ -51,7 +51,14 @@ class PatternShap {
   int64_t table_bytes() const;
 
  private:
-  enum LeafKind : uint8_t { kEmpty = 0, kDense = 1, kSparse = 2 };
+  // kTwin: the right leaf of a twin pair (leaf_paths.hpp); its contributions live in the left
+  // twin's dense table.
+  enum LeafKind : uint8_t { kEmpty = 0, kDense = 1, kSparse = 2, kTwin = 3 };
+
+  // Trees with one output per leaf (K == 1, or a per-class tree) store value * contribution in
+  // their dense tables; trees with K-wide leaves store the contribution and scale per output.
+  bool folds_values(int64_t t) const { return f_.n_outputs == 1 || f_.tree_output[t] >= 0; }
+  int output_of(int64_t t) const { return f_.n_outputs == 1 ? 0 : f_.tree_output[t]; }
 
   void plan_tables(const PatternOptions& opt);
   void build_tree_tables(int64_t t, const double* bg_cols, int64_t n_bg);
@@ -67,6 +74,7 @@ class PatternShap {
   LeafPaths paths_;
   ShapleyWeights w_;
   std::vector<uint8_t> kind_;         // per leaf
+  std::vector<int64_t> leaf_tree_;    // per leaf: its tree
   std::vector<int64_t> table_begin_;  // per leaf: dense -> offset in dense_ of its d x 2^d table;
                                       // sparse -> offset in its tree's sparse arrays
   std::vector<int64_t> sparse_count_; // per leaf: number of distinct background patterns (sparse)

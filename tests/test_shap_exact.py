@@ -35,6 +35,25 @@ def test_random_small_forests_against_brute_force(seed):
 
 
 @pytest.mark.parametrize("seed", range(6))
+def test_leaf_groups_match_brute_force(seed):
+    # Scalar trees get their small subtrees tabulated as groups; few features force repeated
+    # features inside groups, leaf_prob gives lopsided subtrees (a leaf beside a split).
+    rng = np.random.default_rng(500 + seed)
+    d = int(rng.integers(1, 5))
+    cats = (0,) if seed % 2 else ()
+    model = random_tree_model(rng, d, n_trees=4, max_depth=int(rng.integers(2, 7)), n_outputs=1,
+                              cat_features=cats, leaf_prob=0.3)
+    bg = random_rows(rng, model, 15, cats)
+    X = random_rows(rng, model, 8, cats)
+    ex = assay.TreeExplainer(model, bg)
+    assert ex._tables.n_leaf_groups > 0
+    assert_close_scaled(ex.shap_values(X), _brute(ex, X, bg)[:, :, 0], 1e-10, "grouped pattern vs brute")
+    no_groups = assay.TreeExplainer(model, bg, max_table_bytes=0)  # no table fits: all sparse
+    assert no_groups._tables.n_leaf_groups == 0
+    assert_close_scaled(no_groups.shap_values(X), ex.shap_values(X), 1e-12, "ungrouped vs grouped")
+
+
+@pytest.mark.parametrize("seed", range(6))
 def test_random_deep_wide_forests_pattern_equals_pairwise(seed):
     rng = np.random.default_rng(100 + seed)
     d = int(rng.integers(1, 41))

@@ -129,5 +129,6 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("n_dense_leaves", &PatternShap::n_dense_leaves)
       .def_property_readonly("n_sparse_leaves", &PatternShap::n_sparse_leaves)
       .def_property_readonly("n_fallback_trees", &PatternShap::n_fallback_trees)
+      .def_property_readonly("n_leaf_groups", &PatternShap::n_leaf_groups)
       .def_property_readonly("table_bytes", &PatternShap::table_bytes);
 }

@@ -92,6 +92,13 @@ class ColumnWalker {
   // row r's pattern (mask it to the leaf's width). block.n must not exceed block_rows.
   template <class OnLeaf>
   void walk(int64_t t, const ColumnBlock& block, OnLeaf&& on_leaf) {
+    walk(t, block, nullptr, on_leaf, [](int32_t, const uint64_t*) {});
+  }
+
+  // As above, but a node with group_of[node] >= 0 (global node index) stops the descent:
+  // on_group(group, patterns) gets the patterns at that node and its subtree is skipped.
+  template <class OnLeaf, class OnGroup>
+  void walk(int64_t t, const ColumnBlock& block, const int32_t* group_of, OnLeaf&& on_leaf, OnGroup&& on_group) {
     const PatternNode* nodes = lp_.nodes.data() + lp_.tree_node_begin[t];
     const int64_t n_nodes = lp_.tree_node_begin[t + 1] - lp_.tree_node_begin[t];
     const int64_t n = block.n;
@@ -100,6 +107,7 @@ class ColumnWalker {
     // its pattern and decisions are still in level k - 1 of the scratch.
     for (int64_t i = 0; i < n_nodes; ++i) {
       const PatternNode& nd = nodes[i];
+      const int32_t group = group_of ? group_of[lp_.tree_node_begin[t] + i] : -1;
       const int32_t k = nd.depth;
       uint64_t* pat = &pattern_[k * rows_];
       if (k > 0) {
@@ -113,6 +121,11 @@ class ColumnWalker {
         } else {
           for (int64_t r = 0; r < n; ++r) pat[r] = up[r] & (clear | (uint64_t{went_left[r]} - 1));
         }
+      }
+      if (group >= 0) {
+        on_group(group, static_cast<const uint64_t*>(pat));
+        i = nd.end - 1;
+        continue;
       }
       if (nd.feature < 0) {
         on_leaf(static_cast<int64_t>(nd.left), static_cast<const uint64_t*>(pat));

@@ -23,7 +23,8 @@ LeafPaths::LeafPaths(const Forest& f) : tree_too_wide(f.n_trees(), 0) {
       if (fr.parent >= 0) (fr.is_left ? nodes[first + fr.parent].left : nodes[first + fr.parent].right) = local;
       const int64_t g = fr.node;
       PatternNode nd{f.threshold[g], f.cat_words.data() + f.cat_offset[g], f.feature[g], f.cat_nwords[g],
-                     -1, -1, fr.depth, 0, 0, f.policy[g], f.default_left[g]};
+                     -1, -1, fr.depth, local + 1, static_cast<int32_t>(path.size()), 0, f.policy[g],
+                     f.default_left[g]};
       max_tree_depth = std::max(max_tree_depth, fr.depth);
       if (nd.feature < 0) {
         nd.left = static_cast<int32_t>(n_leaves());
@@ -39,22 +40,14 @@ LeafPaths::LeafPaths(const Forest& f) : tree_too_wide(f.n_trees(), 0) {
       if (it == path.end()) path.push_back(nd.feature);
       if (bit >= static_cast<size_t>(kMaxPatternBits)) tree_too_wide[t] = 1;
       nd.bit = static_cast<uint8_t>(std::min<size_t>(bit, kMaxPatternBits - 1));
-      nd.fresh = it == path.end();
       nodes.push_back(nd);
       stack.push_back({off + f.right[g], path.size(), local, false, fr.depth + 1});
       stack.push_back({off + f.left[g], path.size(), local, true, fr.depth + 1});
     }
     tree_node_begin.push_back(static_cast<int64_t>(nodes.size()));
-    leaf_twin.resize(n_leaves(), -1);
-    for (int64_t i = first; i < static_cast<int64_t>(nodes.size()); ++i) {
-      const PatternNode& nd = nodes[i];
-      if (nd.feature < 0 || !nd.fresh) continue;
-      const PatternNode& a = nodes[first + nd.left];
-      const PatternNode& b = nodes[first + nd.right];
-      if (a.feature >= 0 || b.feature >= 0) continue;
-      leaf_twin[a.left] = b.left;
-      leaf_twin[b.left] = a.left;
-    }
+    // Preorder: a subtree ends where its right child's subtree ends.
+    for (int64_t i = static_cast<int64_t>(nodes.size()) - 1; i >= first; --i)
+      if (nodes[i].feature >= 0) nodes[i].end = nodes[first + nodes[i].right].end;
     tree_leaf_begin.push_back(n_leaves());
   }
 }

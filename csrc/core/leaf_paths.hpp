@@ -23,8 +23,9 @@ struct PatternNode {
   int32_t cat_nwords;
   int32_t left, right;   // local preorder indices; for a leaf, left = its leaf slot
   int32_t depth;         // root = 0
+  int32_t end;           // local index just past this node's subtree (preorder)
+  int32_t width;         // distinct features on the path above this node
   uint8_t bit;           // bit of `feature` on the path from the root
-  uint8_t fresh;         // 1 if no ancestor splits on `feature` (its bit is new here)
   uint8_t policy;
   uint8_t default_left;
 };
@@ -38,9 +39,6 @@ struct LeafPaths {
   std::vector<int32_t> leaf_width;       // per leaf: d
   std::vector<int64_t> leaf_feat_begin;  // per leaf + 1: into leaf_features
   std::vector<int32_t> leaf_features;    // the d features of each leaf, bit order
-  // per leaf: the slot of its sibling when both children of a node are leaves and the node's
-  // feature is fresh (then the two patterns differ only in the top bit), else -1.
-  std::vector<int64_t> leaf_twin;
   int32_t max_tree_depth = 0;
 
   // `f` must outlive this object (nodes point at its category bitsets).

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "core/column_walk.hpp"
+#include "core/leaf_groups.hpp"
 #include "core/pairwise_shap.hpp"
 #include "core/parallel.hpp"
 
@@ -61,26 +62,35 @@ void PatternShap::plan_tables(const PatternOptions& opt) {
   leaf_tree_.assign(L, 0);
   for (int64_t t = 0; t < f_.n_trees(); ++t)
     for (int64_t s = paths_.tree_leaf_begin[t]; s < paths_.tree_leaf_begin[t + 1]; ++s) leaf_tree_[s] = t;
-  // Narrow leaves first: they are the cheapest tables and the most common.
+  // Small subtrees of scalar trees first: one table serves several leaves (leaf_groups.hpp).
+  std::vector<uint8_t> groupable(f_.n_trees());
+  for (int64_t t = 0; t < f_.n_trees(); ++t) groupable[t] = folds_values(t) && !paths_.tree_too_wide[t];
+  groups_ = find_leaf_groups(paths_, groupable, std::min(opt.dense_max_bits, kMaxGroupBits),
+                             opt.dense_budget_bytes / static_cast<int64_t>(sizeof(double)));
+  group_tables_.assign(groups_.table_doubles, 0.0);
+  int64_t used = groups_.table_doubles * static_cast<int64_t>(sizeof(double));
+  for (const LeafGroup& g : groups_.groups)
+    for (int64_t s = g.leaf_begin; s < g.leaf_end; ++s) kind_[s] = paths_.leaf_width[s] > 0 ? kGrouped : kEmpty;
+  n_dense_ = 0;
+  for (const LeafGroup& g : groups_.groups) n_dense_ += g.leaf_end - g.leaf_begin;
+  // Then the other leaves, narrow ones first: they are the cheapest tables and the most common.
   std::vector<int64_t> order(L);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](int64_t a, int64_t b) { return paths_.leaf_width[a] < paths_.leaf_width[b]; });
-  int64_t used = 0;
   for (int64_t slot : order) {
     const int d = paths_.leaf_width[slot];
-    const int64_t t = leaf_tree_[slot];
-    if (d == 0 || paths_.tree_too_wide[t] || kind_[slot] != kEmpty) continue;  // a root leaf explains nothing
-    // Twin leaves of a scalar tree share one table (indexed by the left leaf's mask).
-    const int64_t twin = paths_.leaf_twin[slot];
-    const bool pair = twin >= 0 && folds_values(t);
+    // A root leaf explains nothing; grouped leaves are done; too-wide trees fall back.
+    if (d == 0 || kind_[slot] != kEmpty || paths_.tree_too_wide[leaf_tree_[slot]]) continue;
     const int64_t bytes = static_cast<int64_t>(d) * (int64_t{1} << std::min(d, 40)) * static_cast<int64_t>(sizeof(double));
-    const bool dense = d <= opt.dense_max_bits && used + bytes <= opt.dense_budget_bytes;
-    if (dense) used += bytes;
-    const int64_t owner = pair ? std::min(slot, twin) : slot;
-    kind_[owner] = dense ? kDense : kSparse;
-    if (pair) kind_[std::max(slot, twin)] = dense ? kTwin : kSparse;
-    (dense ? n_dense_ : n_sparse_) += pair ? 2 : 1;
+    if (d <= opt.dense_max_bits && used + bytes <= opt.dense_budget_bytes) {
+      kind_[slot] = kDense;
+      used += bytes;
+      ++n_dense_;
+    } else {
+      kind_[slot] = kSparse;
+      ++n_sparse_;
+    }
   }
   // Dense offsets in slot order, so each tree's tables are contiguous.
   int64_t off = 0;
@@ -98,7 +108,7 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg_cols, int64_t n_
   std::vector<int64_t> count_begin(last - first, 0);
   int64_t cells = 0;
   for (int64_t s = first; s < last; ++s) {
-    if (kind_[s] != kDense && kind_[s] != kTwin) continue;
+    if (kind_[s] != kDense && kind_[s] != kGrouped) continue;
     count_begin[s - first] = cells;
     cells += int64_t{1} << paths_.leaf_width[s];
   }
@@ -111,7 +121,7 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg_cols, int64_t n_
     const ColumnBlock block{bg_cols + r0, n_bg, std::min(kBuildBlockRows, n_bg - r0)};
     walker.walk(t, block, [&](int64_t s, const uint64_t* pat) {
       const uint64_t full = width_mask(paths_.leaf_width[s]);
-      if (kind_[s] == kDense || kind_[s] == kTwin) {
+      if (kind_[s] == kDense || kind_[s] == kGrouped) {
         uint32_t* even = counts.data() + count_begin[s - first];
         uint32_t* odd = even + cells;
         int64_t r = 0;
@@ -126,15 +136,24 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg_cols, int64_t n_
     });
   }
   std::vector<double> scratch, histogram;
+  // Grouped leaves get their own tables here first, then their groups' tables are composed.
+  std::vector<double> leaf_tables;
+  std::vector<int64_t> leaf_table_begin(last - first, -1);
+  for (int64_t s = first; s < last; ++s) {
+    if (kind_[s] != kGrouped) continue;
+    leaf_table_begin[s - first] = static_cast<int64_t>(leaf_tables.size());
+    leaf_tables.resize(leaf_tables.size() + (static_cast<size_t>(paths_.leaf_width[s]) << paths_.leaf_width[s]), 0.0);
+  }
   auto& pats = sparse_pattern_[t];
   auto& weights = sparse_weight_[t];
   const double inv_n = 1.0 / static_cast<double>(n_bg);
   for (int64_t s = first; s < last; ++s) {
-    if (kind_[s] == kDense || kind_[s] == kTwin) {
+    if (kind_[s] == kDense || kind_[s] == kGrouped) {
       const uint32_t* even = counts.data() + count_begin[s - first];
       histogram.resize(size_t{1} << paths_.leaf_width[s]);
       for (size_t b = 0; b < histogram.size(); ++b) histogram[b] = static_cast<double>(even[b]) + even[b + cells];
-      fill_dense(s, histogram.data(), scratch);
+      double* out = kind_[s] == kDense ? &dense_[table_begin_[s]] : &leaf_tables[leaf_table_begin[s - first]];
+      fill_dense(s, histogram.data(), scratch, out);
     } else if (kind_[s] == kSparse) {
       auto& list = listed[s - first];
       std::sort(list.begin(), list.end());
@@ -150,9 +169,17 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg_cols, int64_t n_
       std::vector<uint64_t>().swap(list);
     }
   }
+  std::vector<const double*> member_tables;
+  for (int64_t gi = groups_.tree_group_begin[t]; gi < groups_.tree_group_begin[t + 1]; ++gi) {
+    const LeafGroup& g = groups_.groups[gi];
+    member_tables.clear();
+    for (int64_t s = g.leaf_begin; s < g.leaf_end; ++s)
+      member_tables.push_back(kind_[s] == kGrouped ? &leaf_tables[leaf_table_begin[s - first]] : nullptr);
+    compose_group_table(paths_, groups_, g, member_tables, &group_tables_[g.table_begin]);
+  }
 }
 
-void PatternShap::fill_dense(int64_t slot, const double* counts, std::vector<double>& scratch) {
+void PatternShap::fill_dense(int64_t slot, const double* counts, std::vector<double>& scratch, double* C) {
   const int d = paths_.leaf_width[slot];
   const int64_t S = int64_t{1} << d;
   const double inv_n = 1.0 / static_cast<double>(n_bg_);
@@ -214,17 +241,12 @@ void PatternShap::fill_dense(int64_t slot, const double* counts, std::vector<dou
   }
   // Feature i's column over the masks q: -N[q] if x fails feature i (bit i of q), else
   // P[q] - P'[q | i]. A block of rows gathers from one column at a time. Scalar trees fold
-  // the leaf value in; a right twin adds into its left twin's table, whose mask differs from
-  // its own in the top bit only.
-  const bool twin = kind_[slot] == kTwin;
-  const int64_t owner = twin ? paths_.leaf_twin[slot] : slot;
-  const int64_t flip = twin ? S >> 1 : 0;
+  // the leaf value in.
   const int64_t t = leaf_tree_[slot];
   const double scale = folds_values(t) ? f_.value[paths_.leaf_value_node[slot] * f_.n_outputs + output_of(t)] : 1.0;
-  double* C = &dense_[table_begin_[owner]];
   for (int i = 0; i < d; ++i)
     for (int64_t q = 0; q < S; ++q)
-      C[i * S + (q ^ flip)] += scale * (((q >> i) & 1) ? -N[q] : P[q] - Pp[q | (int64_t{1} << i)]);
+      C[i * S + q] = scale * (((q >> i) & 1) ? -N[q] : P[q] - Pp[q | (int64_t{1} << i)]);
 }
 
 void PatternShap::add_leaf_block(int64_t t, int64_t slot, const uint64_t* pat, int64_t n, double* out,
@@ -276,6 +298,29 @@ void PatternShap::add_leaf_block(int64_t t, int64_t slot, const uint64_t* pat, i
   }
 }
 
+void PatternShap::add_group_block(const LeafGroup& g, const uint64_t* pat, const ColumnBlock& block, double* out,
+                                  int64_t stride, uint32_t* states, uint8_t* went_left) const {
+  const int K = f_.n_outputs;
+  const int only = output_of(g.tree);
+  const int64_t n = block.n;
+  const uint64_t root_mask = width_mask(g.root_width);
+  for (int64_t r = 0; r < n; ++r) states[r] = static_cast<uint32_t>(pat[r] & root_mask);
+  const PatternNode* nodes = paths_.nodes.data() + paths_.tree_node_begin[g.tree];
+  for (int j = 0; j < g.n_decisions; ++j) {
+    const PatternNode& nd = nodes[g.decision_node[j]];
+    detail::decide_column(nd, block.cols + static_cast<int64_t>(nd.feature) * block.stride, n, went_left);
+    const int bit = g.root_width + j;
+    for (int64_t r = 0; r < n; ++r) states[r] |= static_cast<uint32_t>(went_left[r]) << bit;
+  }
+  const int32_t* feats = &groups_.features[g.feat_begin];
+  const double* table = &group_tables_[g.table_begin];
+  for (int64_t i = 0; i < g.n_feats; ++i) {
+    const double* column = table + (i << g.width);
+    double* acc = out + (static_cast<int64_t>(feats[i]) * K + only) * stride;
+    for (int64_t r = 0; r < n; ++r) acc[r] += column[states[r]];
+  }
+}
+
 int64_t PatternShap::block_rows(int64_t n, int n_threads) const {
   const int64_t F = f_.n_features, K = f_.n_outputs;
   const int64_t per_row = 8 * F + 8 * F * K + 9 * (static_cast<int64_t>(paths_.max_tree_depth) + 1) + 4;
@@ -292,14 +337,21 @@ void PatternShap::shap_block(const double* X, int64_t n, double* phi, int64_t ro
   std::vector<double> x_cols(static_cast<size_t>(F) * rows);
   std::vector<double> acc(static_cast<size_t>(row_size) * rows, 0.0);
   std::vector<uint32_t> masks(rows);
+  std::vector<uint8_t> went_left(rows);
   ColumnWalker walker(paths_, rows);
   transpose_rows(X, n, F, x_cols.data(), rows);
   const ColumnBlock block{x_cols.data(), rows, n};
   for (int64_t t = 0; t < f_.n_trees(); ++t) {
     if (paths_.tree_too_wide[t]) continue;
-    walker.walk(t, block, [&](int64_t slot, const uint64_t* pat) {
-      if (kind_[slot] == kDense || kind_[slot] == kSparse) add_leaf_block(t, slot, pat, n, acc.data(), rows, masks.data());
-    });
+    walker.walk(
+        t, block, groups_.group_of_node.data(),
+        [&](int64_t slot, const uint64_t* pat) {
+          if (kind_[slot] == kDense || kind_[slot] == kSparse)
+            add_leaf_block(t, slot, pat, n, acc.data(), rows, masks.data());
+        },
+        [&](int32_t group, const uint64_t* pat) {
+          add_group_block(groups_.groups[group], pat, block, acc.data(), rows, masks.data(), went_left.data());
+        });
   }
   for (int64_t r = 0; r < n; ++r)
     for (int64_t j = 0; j < row_size; ++j) phi[r * row_size + j] = acc[j * rows + r];
@@ -323,7 +375,7 @@ void PatternShap::shap_values(const double* X, int64_t n, double* phi, int n_thr
 }
 
 int64_t PatternShap::table_bytes() const {
-  int64_t bytes = static_cast<int64_t>(dense_.size() * sizeof(double));
+  int64_t bytes = static_cast<int64_t>((dense_.size() + group_tables_.size()) * sizeof(double));
   for (const auto& v : sparse_pattern_) bytes += static_cast<int64_t>(v.size() * (sizeof(uint64_t) + sizeof(double)));
   return bytes;
 }

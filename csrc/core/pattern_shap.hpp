@@ -24,7 +24,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/column_walk.hpp"
 #include "core/forest.hpp"
+#include "core/leaf_groups.hpp"
 #include "core/leaf_paths.hpp"
 #include "core/shapley_weights.hpp"
 
@@ -48,12 +50,12 @@ class PatternShap {
   int64_t n_dense_leaves() const { return n_dense_; }
   int64_t n_sparse_leaves() const { return n_sparse_; }
   int64_t n_fallback_trees() const { return n_fallback_; }
+  int64_t n_leaf_groups() const { return static_cast<int64_t>(groups_.groups.size()); }
   int64_t table_bytes() const;
 
  private:
-  // kTwin: the right leaf of a twin pair (leaf_paths.hpp); its contributions live in the left
-  // twin's dense table.
-  enum LeafKind : uint8_t { kEmpty = 0, kDense = 1, kSparse = 2, kTwin = 3 };
+  // kGrouped: the leaf belongs to a LeafGroup, whose table holds its contributions.
+  enum LeafKind : uint8_t { kEmpty = 0, kDense = 1, kSparse = 2, kGrouped = 3 };
 
   // Trees with one output per leaf (K == 1, or a per-class tree) store value * contribution in
   // their dense tables; trees with K-wide leaves store the contribution and scale per output.
@@ -62,13 +64,17 @@ class PatternShap {
 
   void plan_tables(const PatternOptions& opt);
   void build_tree_tables(int64_t t, const double* bg_cols, int64_t n_bg);
-  void fill_dense(int64_t slot, const double* counts, std::vector<double>& scratch);
+  // Writes leaf `slot`'s d x 2^d contribution table to C from its background histogram.
+  void fill_dense(int64_t slot, const double* counts, std::vector<double>& scratch, double* C);
   int64_t block_rows(int64_t n, int n_threads) const;
   void shap_block(const double* X, int64_t n, double* phi, int64_t block_rows) const;
   // Adds the contributions of leaf `slot` (of tree t) for n rows with patterns pat to out (feature-major,
   // out[(feature * K + k) * stride + r]). masks is scratch for n entries.
   void add_leaf_block(int64_t t, int64_t slot, const uint64_t* pat, int64_t n, double* out, int64_t stride,
                       uint32_t* masks) const;
+  // The same for a group (leaf_groups.hpp) reached with patterns pat; went_left is scratch.
+  void add_group_block(const LeafGroup& g, const uint64_t* pat, const ColumnBlock& block, double* out,
+                       int64_t stride, uint32_t* states, uint8_t* went_left) const;
 
   Forest f_;
   LeafPaths paths_;
@@ -79,6 +85,8 @@ class PatternShap {
                                       // sparse -> offset in its tree's sparse arrays
   std::vector<int64_t> sparse_count_; // per leaf: number of distinct background patterns (sparse)
   std::vector<double> dense_;
+  LeafGroups groups_;
+  std::vector<double> group_tables_;
   std::vector<std::vector<uint64_t>> sparse_pattern_;  // per tree
   std::vector<std::vector<double>> sparse_weight_;     // per tree
   std::vector<double> fallback_bg_;   // background copy, only if a tree falls back

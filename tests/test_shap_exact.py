@@ -82,6 +82,10 @@ def test_sparse_leaves_equal_dense_leaves(rng):
     budget_ex = assay.TreeExplainer(model, bg, max_table_bytes=4096)  # a few dense leaves, the rest sparse
     assert budget_ex._tables.n_dense_leaves > 0 and budget_ex._tables.n_sparse_leaves > 0
     assert_close_scaled(budget_ex.shap_values(X), dense, 1e-12, "budgeted vs dense")
+    # the expected value comes from the tables' histograms, whichever kind
+    mean = model.predict_raw(bg).mean(axis=0)
+    for ex in (sparse_ex, budget_ex, assay.TreeExplainer(model, bg)):
+        assert_close_scaled(np.asarray(ex.expected_value), mean, 1e-12, "expected value")
 
 
 def test_paths_wider_than_64_features_fall_back_to_pairwise(rng):

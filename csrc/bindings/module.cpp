@@ -130,5 +130,10 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("n_sparse_leaves", &PatternShap::n_sparse_leaves)
       .def_property_readonly("n_fallback_trees", &PatternShap::n_fallback_trees)
       .def_property_readonly("n_leaf_groups", &PatternShap::n_leaf_groups)
+      .def("expected_value",
+           [](const PatternShap& ps) {
+             const std::vector<double> mean = ps.expected_value();
+             return py::array_t<double>(static_cast<py::ssize_t>(mean.size()), mean.data());
+           })
       .def_property_readonly("table_bytes", &PatternShap::table_bytes);
 }

@@ -7,6 +7,7 @@
 #include "core/column_walk.hpp"
 #include "core/leaf_groups.hpp"
 #include "core/pairwise_shap.hpp"
+#include "core/predict.hpp"
 #include "core/parallel.hpp"
 
 namespace assay::core {
@@ -49,9 +50,25 @@ PatternShap::PatternShap(const Forest& forest, const double* bg, int64_t n_bg, c
   if (n_fallback_ > 0) fallback_bg_.assign(bg, bg + n_bg * f_.n_features);
   std::vector<double> bg_cols(static_cast<size_t>(n_bg) * f_.n_features);
   transpose_rows(bg, n_bg, f_.n_features, bg_cols.data(), n_bg);
+  tree_mean_.assign(static_cast<size_t>(f_.n_trees()) * f_.n_outputs, 0.0);
   parallel_for(f_.n_trees(), n_threads, 1, [&](int64_t t) {
-    if (!paths_.tree_too_wide[t]) build_tree_tables(t, bg_cols.data(), n_bg);
+    if (!paths_.tree_too_wide[t]) {
+      build_tree_tables(t, bg_cols.data(), n_bg);
+      return;
+    }
+    const int K = f_.n_outputs;
+    for (int64_t r = 0; r < n_bg; ++r)
+      add_scaled(&tree_mean_[t * K], 1, 1.0 / n_bg, &f_.value[find_leaf(f_, t, bg + r * f_.n_features) * K], K, -1);
   });
+}
+
+std::vector<double> PatternShap::expected_value() const {
+  // Mean raw output over the background: base score plus each tree's reach-weighted leaf values.
+  std::vector<double> mean(f_.base_score);
+  const int K = f_.n_outputs;
+  for (int64_t t = 0; t < f_.n_trees(); ++t)
+    for (int k = 0; k < K; ++k) mean[k] += tree_mean_[t * K + k];
+  return mean;
 }
 
 void PatternShap::plan_tables(const PatternOptions& opt) {
@@ -148,6 +165,18 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg_cols, int64_t n_
   auto& weights = sparse_weight_[t];
   const double inv_n = 1.0 / static_cast<double>(n_bg);
   for (int64_t s = first; s < last; ++s) {
+    // Background rows reaching the leaf (all bits set) give the tree's mean output.
+    const uint64_t full = width_mask(paths_.leaf_width[s]);
+    double reach = 0.0;
+    if (kind_[s] == kDense || kind_[s] == kGrouped) {
+      reach = static_cast<double>(counts[count_begin[s - first] + full]) + counts[count_begin[s - first] + full + cells];
+    } else if (kind_[s] == kSparse) {
+      reach = static_cast<double>(std::count(listed[s - first].begin(), listed[s - first].end(), full));
+    } else if (paths_.leaf_width[s] == 0) {
+      reach = static_cast<double>(n_bg);
+    }
+    add_scaled(&tree_mean_[t * f_.n_outputs], 1, reach * inv_n, &f_.value[paths_.leaf_value_node[s] * f_.n_outputs],
+               f_.n_outputs, -1);
     if (kind_[s] == kDense || kind_[s] == kGrouped) {
       const uint32_t* even = counts.data() + count_begin[s - first];
       histogram.resize(size_t{1} << paths_.leaf_width[s]);

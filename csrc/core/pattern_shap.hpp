@@ -45,6 +45,9 @@ class PatternShap {
   // phi is (n, n_features, K) C order, overwritten.
   void shap_values(const double* X, int64_t n, double* phi, int n_threads) const;
 
+  // Mean raw output over the background (K values), from the tables' histograms.
+  std::vector<double> expected_value() const;
+
   int32_t n_features() const { return f_.n_features; }
   int32_t n_outputs() const { return f_.n_outputs; }
   int64_t n_dense_leaves() const { return n_dense_; }
@@ -89,6 +92,7 @@ class PatternShap {
   std::vector<double> group_tables_;
   std::vector<std::vector<uint64_t>> sparse_pattern_;  // per tree
   std::vector<std::vector<double>> sparse_weight_;     // per tree
+  std::vector<double> tree_mean_;     // n_trees x K: each tree's mean output over the background
   std::vector<double> fallback_bg_;   // background copy, only if a tree falls back
   int64_t n_bg_ = 0;
   int64_t n_dense_ = 0, n_sparse_ = 0, n_fallback_ = 0;

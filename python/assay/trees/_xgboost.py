@@ -6,6 +6,7 @@ Raw output = base margin (base_score through the objective's link) + sum of leav
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -86,42 +87,53 @@ def convert_xgboost(model) -> TreeModel:
         end = int(indptr[limit]) if indptr and limit < len(indptr) else len(trees)
         trees, tree_info = trees[:end], tree_info[:end]
 
-    builder = ForestBuilder(n_features, n_outputs)
-    for i, tree in enumerate(trees):
+    for tree in trees:
         if int(tree["tree_param"].get("size_leaf_vector", "1")) > 1:
             raise TypeError("model: XGBoost vector-leaf trees (multi_strategy='multi_output_tree') are not supported")
-        _add_tree(builder, tree, int(tree_info[i]), 1.0 if drop_weights is None else float(drop_weights[i]))
+    weights = np.ones(len(trees)) if drop_weights is None else drop_weights[:len(trees)]
+    builder = ForestBuilder(n_features, n_outputs)
+    _add_trees(builder, trees, np.asarray(tree_info, dtype=np.int32), weights)
     forest = builder.build(base_margin)
     names = booster.feature_names
     return TreeModel(forest=forest, source=f"xgboost.{type(model).__name__}", n_features=n_features,
                      n_outputs=n_outputs, feature_names=list(names) if names else None)
 
 
-def _add_tree(builder: ForestBuilder, tree: dict, output: int, weight: float):
-    left = np.asarray(tree["left_children"], dtype=np.int64)
-    right = np.asarray(tree["right_children"], dtype=np.int64)
-    n = left.shape[0]
+def _concat(trees, key, dtype, default=0):
+    """One field of every tree's node arrays, concatenated (one conversion, not one per tree)."""
+    lists = [t.get(key) or [default] * len(t["left_children"]) for t in trees]
+    return np.fromiter(itertools.chain.from_iterable(lists), dtype=dtype, count=sum(map(len, lists)))
+
+
+def _add_trees(builder: ForestBuilder, trees: list, outputs: np.ndarray, weights: np.ndarray):
+    sizes = np.array([len(t["left_children"]) for t in trees], dtype=np.int64)
+    left = _concat(trees, "left_children", np.int64)
+    right = _concat(trees, "right_children", np.int64)
     is_leaf = left < 0
-    feature = np.where(is_leaf, -1, np.asarray(tree["split_indices"], dtype=np.int64))
-    cond = np.asarray(tree["split_conditions"], dtype=np.float32).astype(np.float64)
-    split_type = np.asarray(tree.get("split_type", [0] * n), dtype=np.int64)
+    feature = np.where(is_leaf, -1, _concat(trees, "split_indices", np.int64))
+    cond = _concat(trees, "split_conditions", np.float32).astype(np.float64)
+    split_type = _concat(trees, "split_type", np.int64)
     policy = np.where(split_type == 1, SplitPolicy.XGB_CATEGORICAL, SplitPolicy.XGB_NUMERIC)
     categories = {}
-    if tree.get("categories_nodes"):
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    for tree, off in zip(trees, offsets):
+        if not tree.get("categories_nodes"):
+            continue
         cats = tree["categories"]
         for node, beg, size in zip(tree["categories_nodes"], tree["categories_segments"], tree["categories_sizes"]):
-            categories[int(node)] = [int(c) for c in cats[int(beg):int(beg) + int(size)]]
+            categories[int(off) + int(node)] = [int(c) for c in cats[int(beg):int(beg) + int(size)]]
     for node in np.flatnonzero((split_type == 1) & ~is_leaf):
         categories.setdefault(int(node), [])
-    value = np.where(is_leaf, cond, 0.0) * weight
-    builder.add_tree(
+    value = np.where(is_leaf, cond, 0.0) * np.repeat(np.asarray(weights, dtype=np.float64), sizes)
+    builder.add_trees(
+        sizes=sizes,
+        outputs=outputs,
         feature=feature,
         threshold=np.where(is_leaf, 0.0, cond),
         left=np.where(is_leaf, -1, left),
         right=np.where(is_leaf, -1, right),
-        default_left=np.asarray(tree["default_left"], dtype=np.uint8),
+        default_left=_concat(trees, "default_left", np.uint8),
         policy=policy,
         value=value,
-        output=output,
         categories=categories,
     )

@@ -35,14 +35,16 @@ class TreeExplainer:
         self.data = self._matrix(data, "data")
         self.feature_names = self._resolve_names(feature_names)
         self.n_outputs = self.model.n_outputs
-        mean = self.model.predict_raw(self.data, self.n_jobs).mean(axis=0)
-        self.expected_value = float(mean[0]) if self.n_outputs == 1 else mean
         self._tables = None
         if algorithm == "pattern":
             if not (isinstance(dense_max_bits, (int, np.integer)) and 0 <= dense_max_bits <= 24):
                 raise ValueError(f"dense_max_bits: expected an int in [0, 24], got {dense_max_bits!r}")
             self._tables = _core.PatternShap(self.model.forest, self.data, int(dense_max_bits),
                                              int(max_table_bytes), self.n_jobs)
+            mean = self._tables.expected_value()  # from the background histograms
+        else:
+            mean = self.model.predict_raw(self.data, self.n_jobs).mean(axis=0)
+        self.expected_value = float(mean[0]) if self.n_outputs == 1 else mean
 
     def _matrix(self, X, name):
         if self.model.input_transform is not None:

@@ -45,7 +45,7 @@ class ForestBuilder:
     def __init__(self, n_features: int, n_outputs: int):
         self.n_features = int(n_features)
         self.n_outputs = int(n_outputs)
-        self._trees = []
+        self._chunks = []
         self._cat_words = [np.zeros(0, dtype=np.uint32)]
         self._cat_total = 0
 
@@ -54,15 +54,32 @@ class ForestBuilder:
         """Add one tree. feature[i] < 0 marks a leaf; value is (n,) when `output` >= 0 (the
         tree feeds one output) and (n, K) otherwise. categories maps a node to its category
         set, category_words maps a node to a ready uint32 bitset."""
-        feature = np.asarray(feature, dtype=np.int32)
-        n = feature.shape[0]
+        n = np.asarray(feature).shape[0]
+        self.add_trees(sizes=[n], outputs=[output], feature=feature, threshold=threshold, left=left, right=right,
+                       default_left=default_left, policy=policy, value=value, categories=categories,
+                       category_words=category_words)
+
+    def add_trees(self, *, sizes, outputs, feature, threshold, left, right, default_left, policy, value,
+                  categories: Optional[dict] = None, category_words: Optional[dict] = None):
+        """Add several trees at once (converters avoid per-tree overhead): node arrays are
+        concatenated tree after tree, children stay local to their tree, and category keys are
+        node positions in the concatenation. Either every output is >= 0 and value is (n,),
+        or every output is -1 and value is (n, K)."""
+        sizes = np.asarray(sizes, dtype=np.int64).reshape(-1)
+        outputs = np.asarray(outputs, dtype=np.int32).reshape(-1)
+        feature = np.asarray(feature, dtype=np.int32).reshape(-1)
+        n = int(sizes.sum())
+        if feature.shape[0] != n or outputs.shape != sizes.shape:
+            raise ValueError(f"add_trees: {feature.shape[0]} nodes for tree sizes summing to {n}")
         value = np.asarray(value, dtype=np.float64)
-        if output >= 0:
+        if (outputs >= 0).all():
             full = np.zeros((n, self.n_outputs))
-            full[:, output] = value.reshape(n)
+            full[np.arange(n), np.repeat(outputs, sizes)] = value.reshape(n)
             value = full
-        else:
+        elif (outputs == -1).all():
             value = value.reshape(n, self.n_outputs)
+        else:
+            raise ValueError("add_trees: mix of single-output and K-wide trees; add them separately")
         cat_offset = np.zeros(n, dtype=np.int64)
         cat_nwords = np.zeros(n, dtype=np.int32)
         words_by_node = dict(category_words or {})
@@ -74,18 +91,18 @@ class ForestBuilder:
             cat_nwords[node] = words.size
             self._cat_words.append(words)
             self._cat_total += words.size
-        policy = np.broadcast_to(np.asarray(policy, dtype=np.uint8), (n,))
-        self._trees.append(dict(
+        self._chunks.append(dict(
+            sizes=sizes,
+            outputs=outputs,
             feature=feature,
             threshold=np.asarray(threshold, dtype=np.float64).reshape(n),
             left=np.asarray(left, dtype=np.int32).reshape(n),
             right=np.asarray(right, dtype=np.int32).reshape(n),
             default_left=np.asarray(default_left, dtype=np.uint8).reshape(n),
-            policy=policy,
+            policy=np.broadcast_to(np.asarray(policy, dtype=np.uint8), (n,)),
             cat_offset=cat_offset,
             cat_nwords=cat_nwords,
             value=value,
-            output=int(output),
         ))
 
     def add_leaf_tree(self, value, output: int = -1):
@@ -94,16 +111,16 @@ class ForestBuilder:
                       policy=0, value=np.asarray(value, dtype=np.float64).reshape(1, -1), output=output)
 
     def build(self, base_score) -> "_core.Forest":
-        if not self._trees:
+        if not self._chunks:
             raise ValueError("the model has no trees")
-        cat = lambda key: np.concatenate([t[key] for t in self._trees])
-        sizes = np.array([t["feature"].shape[0] for t in self._trees], dtype=np.int64)
+        cat = lambda key: np.concatenate([c[key] for c in self._chunks])
+        sizes = cat("sizes")
         base = np.broadcast_to(np.asarray(base_score, dtype=np.float64), (self.n_outputs,)).copy()
         return _core.Forest(
             n_features=self.n_features,
             n_outputs=self.n_outputs,
             tree_offsets=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-            tree_output=np.array([t["output"] for t in self._trees], dtype=np.int32),
+            tree_output=cat("outputs"),
             feature=cat("feature"),
             threshold=cat("threshold"),
             left=cat("left"),
@@ -113,7 +130,7 @@ class ForestBuilder:
             cat_offset=cat("cat_offset"),
             cat_nwords=cat("cat_nwords"),
             cat_words=np.concatenate(self._cat_words).astype(np.uint32),
-            value=np.ascontiguousarray(np.concatenate([t["value"] for t in self._trees]).reshape(-1)),
+            value=np.ascontiguousarray(cat("value").reshape(-1)),
             base_score=base,
         )
 

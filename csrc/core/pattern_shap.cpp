@@ -32,8 +32,10 @@ void transpose_rows(const double* rows, int64_t n, int32_t F, double* cols, int6
 }
 
 constexpr int64_t kBuildBlockRows = 256;
-constexpr int64_t kQueryBlockRows = 512;
-constexpr int64_t kBlockScratchBytes = int64_t{16} << 20;  // per thread
+constexpr int64_t kWalkBlockRows = 512;
+constexpr int64_t kWalkScratchBytes = int64_t{8} << 20;   // per thread
+constexpr int64_t kMaxBlockRows = 8192;
+constexpr int64_t kRowScratchBytes = int64_t{32} << 20;   // per thread
 }  // namespace
 
 PatternShap::PatternShap(const Forest& forest, const double* bg, int64_t n_bg, const PatternOptions& opt,
@@ -350,40 +352,50 @@ void PatternShap::add_group_block(const LeafGroup& g, const uint64_t* pat, const
   }
 }
 
-int64_t PatternShap::block_rows(int64_t n, int n_threads) const {
+PatternShap::BlockPlan PatternShap::plan_blocks(int64_t n, int n_threads) const {
   const int64_t F = f_.n_features, K = f_.n_outputs;
-  const int64_t per_row = 8 * F + 8 * F * K + 9 * (static_cast<int64_t>(paths_.max_tree_depth) + 1) + 4;
-  int64_t rows = std::min(kQueryBlockRows, std::max<int64_t>(16, kBlockScratchBytes / per_row));
+  // Walk blocks: the walker's scratch is (depth + 1) x 9 bytes per row.
+  const int64_t walk_per_row = 9 * (static_cast<int64_t>(paths_.max_tree_depth) + 1) + 4;
+  int64_t walk = std::min(kWalkBlockRows, std::max<int64_t>(16, kWalkScratchBytes / walk_per_row));
+  // Row blocks hold the block's columns and accumulators; bigger blocks read each tree's
+  // tables once for more rows (tables of deep forests exceed the caches).
+  int64_t rows = std::clamp<int64_t>(kRowScratchBytes / (8 * F * (1 + K)), walk, kMaxBlockRows);
   // Enough blocks to keep every thread busy.
-  rows = std::min(rows, std::max<int64_t>(16, (n + 4 * n_threads - 1) / (4 * n_threads)));
-  return std::max<int64_t>(1, std::min(rows, n));
+  rows = std::min(rows, std::max<int64_t>(16, (n + 2 * n_threads - 1) / (2 * n_threads)));
+  rows = std::max<int64_t>(1, std::min(rows, n));
+  return {rows, std::min(walk, rows)};
 }
 
-void PatternShap::shap_block(const double* X, int64_t n, double* phi, int64_t rows) const {
+void PatternShap::shap_block(const double* X, int64_t n, double* phi, const BlockPlan& plan) const {
   const int32_t F = f_.n_features;
   const int K = f_.n_outputs;
   const int64_t row_size = static_cast<int64_t>(F) * K;
-  std::vector<double> x_cols(static_cast<size_t>(F) * rows);
-  std::vector<double> acc(static_cast<size_t>(row_size) * rows, 0.0);
-  std::vector<uint32_t> masks(rows);
-  std::vector<uint8_t> went_left(rows);
-  ColumnWalker walker(paths_, rows);
-  transpose_rows(X, n, F, x_cols.data(), rows);
-  const ColumnBlock block{x_cols.data(), rows, n};
+  const int64_t stride = plan.rows;
+  std::vector<double> x_cols(static_cast<size_t>(F) * stride);
+  std::vector<double> acc(static_cast<size_t>(row_size) * stride, 0.0);
+  std::vector<uint32_t> masks(plan.walk_rows);
+  std::vector<uint8_t> went_left(plan.walk_rows);
+  ColumnWalker walker(paths_, plan.walk_rows);
+  transpose_rows(X, n, F, x_cols.data(), stride);
+  // Trees outer: one tree's tables serve every walk block of this row block.
   for (int64_t t = 0; t < f_.n_trees(); ++t) {
     if (paths_.tree_too_wide[t]) continue;
-    walker.walk(
-        t, block, groups_.group_of_node.data(),
-        [&](int64_t slot, const uint64_t* pat) {
-          if (kind_[slot] == kDense || kind_[slot] == kSparse)
-            add_leaf_block(t, slot, pat, n, acc.data(), rows, masks.data());
-        },
-        [&](int32_t group, const uint64_t* pat) {
-          add_group_block(groups_.groups[group], pat, block, acc.data(), rows, masks.data(), went_left.data());
-        });
+    for (int64_t r0 = 0; r0 < n; r0 += plan.walk_rows) {
+      const ColumnBlock block{x_cols.data() + r0, stride, std::min(plan.walk_rows, n - r0)};
+      double* out = acc.data() + r0;
+      walker.walk(
+          t, block, groups_.group_of_node.data(),
+          [&](int64_t slot, const uint64_t* pat) {
+            if (kind_[slot] == kDense || kind_[slot] == kSparse)
+              add_leaf_block(t, slot, pat, block.n, out, stride, masks.data());
+          },
+          [&](int32_t group, const uint64_t* pat) {
+            add_group_block(groups_.groups[group], pat, block, out, stride, masks.data(), went_left.data());
+          });
+    }
   }
   for (int64_t r = 0; r < n; ++r)
-    for (int64_t j = 0; j < row_size; ++j) phi[r * row_size + j] = acc[j * rows + r];
+    for (int64_t j = 0; j < row_size; ++j) phi[r * row_size + j] = acc[j * stride + r];
   if (n_fallback_ == 0) return;
   for (int64_t t = 0; t < f_.n_trees(); ++t) {
     if (!paths_.tree_too_wide[t]) continue;
@@ -394,12 +406,12 @@ void PatternShap::shap_block(const double* X, int64_t n, double* phi, int64_t ro
 
 void PatternShap::shap_values(const double* X, int64_t n, double* phi, int n_threads) const {
   if (n <= 0) return;
-  const int64_t rows = block_rows(n, n_threads);
+  const BlockPlan plan = plan_blocks(n, n_threads);
   const int64_t row_size = static_cast<int64_t>(f_.n_features) * f_.n_outputs;
-  const int64_t n_blocks = (n + rows - 1) / rows;
+  const int64_t n_blocks = (n + plan.rows - 1) / plan.rows;
   parallel_for(n_blocks, n_threads, 1, [&](int64_t b) {
-    const int64_t r0 = b * rows;
-    shap_block(X + r0 * f_.n_features, std::min(rows, n - r0), phi + r0 * row_size, rows);
+    const int64_t r0 = b * plan.rows;
+    shap_block(X + r0 * f_.n_features, std::min(plan.rows, n - r0), phi + r0 * row_size, plan);
   });
 }
 

@@ -69,8 +69,13 @@ class PatternShap {
   void build_tree_tables(int64_t t, const double* bg_cols, int64_t n_bg);
   // Writes leaf `slot`'s d x 2^d contribution table to C from its background histogram.
   void fill_dense(int64_t slot, const double* counts, std::vector<double>& scratch, double* C);
-  int64_t block_rows(int64_t n, int n_threads) const;
-  void shap_block(const double* X, int64_t n, double* phi, int64_t block_rows) const;
+  // Rows per thread task (their columns and accumulators), and rows per tree walk within it.
+  struct BlockPlan {
+    int64_t rows;
+    int64_t walk_rows;
+  };
+  BlockPlan plan_blocks(int64_t n, int n_threads) const;
+  void shap_block(const double* X, int64_t n, double* phi, const BlockPlan& plan) const;
   // Adds the contributions of leaf `slot` (of tree t) for n rows with patterns pat to out (feature-major,
   // out[(feature * K + k) * stride + r]). masks is scratch for n entries.
   void add_leaf_block(int64_t t, int64_t slot, const uint64_t* pat, int64_t n, double* out, int64_t stride,

@@ -3,7 +3,9 @@
 // so the compiler can vectorise it. Each leaf then sees the patterns of every row of the block
 // together, which lets the caller keep that leaf's table hot in cache across the rows.
 #pragma once
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "core/forest.hpp"
@@ -38,14 +40,22 @@ inline void decide_rows<SplitPolicy::kXgbNumeric>(const PatternNode& nd, const d
   }
 }
 
+// The largest float <= t: for any float a, a <= t exactly when a <= float_at_most(t), so
+// sklearn's float32(x) <= t runs as a float comparison (which vectorises; double ones do not).
+inline float float_at_most(double t) {
+  float f = static_cast<float>(t);
+  if (static_cast<double>(f) > t) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+  return f;
+}
+
 template <>
 inline void decide_rows<SplitPolicy::kSklearnNumeric>(const PatternNode& nd, const double* x, int64_t n,
                                                       uint8_t* go_left) {
-  const double t = nd.threshold;
+  const float t = float_at_most(nd.threshold);
   if (nd.default_left) {
-    for (int64_t r = 0; r < n; ++r) go_left[r] = !(static_cast<double>(static_cast<float>(x[r])) > t);
+    for (int64_t r = 0; r < n; ++r) go_left[r] = !(static_cast<float>(x[r]) > t);
   } else {
-    for (int64_t r = 0; r < n; ++r) go_left[r] = static_cast<double>(static_cast<float>(x[r])) <= t;
+    for (int64_t r = 0; r < n; ++r) go_left[r] = static_cast<float>(x[r]) <= t;
   }
 }
 

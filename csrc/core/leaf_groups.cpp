@@ -60,47 +60,80 @@ LeafGroups find_leaf_groups(const LeafPaths& lp, const std::vector<uint8_t>& tre
   return lg;
 }
 
-void compose_group_table(const LeafPaths& lp, const LeafGroups& lg, const LeafGroup& g,
-                         const std::vector<const double*>& leaf_table, double* out) {
-  const PatternNode* nodes = lp.nodes.data() + lp.tree_node_begin[g.tree];
-  const int32_t* feats = lg.features.data() + g.feat_begin;
-  const int64_t n_states = int64_t{1} << g.width;
-  const uint64_t root_mask = width_mask(g.root_width);
-  for (int32_t j = g.root; j < nodes[g.root].end; ++j) {
-    if (nodes[j].feature >= 0) continue;
-    const int64_t slot = nodes[j].left;
-    const int d = lp.leaf_width[slot];
-    const uint64_t full = width_mask(d);
-    // The decisions on the way from the root to this leaf: (state bit, side taken, pattern bit).
-    int n_checks = 0;
-    int32_t state_bit[kMaxGroupDecisions], pattern_bit[kMaxGroupDecisions];
-    bool left_side[kMaxGroupDecisions];
-    for (int32_t w = g.root; w != j;) {
+namespace {
+
+// How a group's state determines one member leaf's pattern.
+struct LeafInGroup {
+  int64_t slot;
+  int d;
+  uint64_t root_mask, full;
+  int n_checks = 0;  // decisions on the way from the root: (state bit, side taken, pattern bit)
+  int32_t state_bit[kMaxGroupDecisions], pattern_bit[kMaxGroupDecisions];
+  bool left_side[kMaxGroupDecisions];
+
+  LeafInGroup(const LeafPaths& lp, const LeafGroup& g, int32_t leaf_node) {
+    const PatternNode* nodes = lp.nodes.data() + lp.tree_node_begin[g.tree];
+    slot = nodes[leaf_node].left;
+    d = lp.leaf_width[slot];
+    root_mask = width_mask(g.root_width);
+    full = width_mask(d);
+    for (int32_t w = g.root; w != leaf_node;) {
       const PatternNode& nd = nodes[w];
-      const int32_t pos = static_cast<int32_t>(std::find(g.decision_node, g.decision_node + g.n_decisions, w) -
-                                               g.decision_node);
-      const bool left = j < nodes[nd.left].end;
-      state_bit[n_checks] = g.root_width + pos;
+      const auto pos = std::find(g.decision_node, g.decision_node + g.n_decisions, w) - g.decision_node;
+      const bool left = leaf_node < nodes[nd.left].end;
+      state_bit[n_checks] = g.root_width + static_cast<int32_t>(pos);
       pattern_bit[n_checks] = nd.bit;
       left_side[n_checks++] = left;
       w = left ? nd.left : nd.right;
     }
-    int32_t column[kMaxPatternBits];  // leaf bit -> the group's feature index
-    for (int b = 0; b < d; ++b)
-      column[b] = static_cast<int32_t>(
-          std::find(feats, feats + g.n_feats, lp.leaf_features[lp.leaf_feat_begin[slot] + b]) - feats);
-    const double* table = leaf_table[slot - g.leaf_begin];
-    if (table == nullptr) continue;
-    const int64_t S = int64_t{1} << d;
-    for (int64_t state = 0; state < n_states; ++state) {
-      // Bits of features first met inside the group start satisfied; a wrong turn clears one.
-      uint64_t p = (static_cast<uint64_t>(state) & root_mask) | (full & ~root_mask);
-      for (int c = 0; c < n_checks; ++c)
-        if ((((state >> state_bit[c]) & 1) != 0) != left_side[c]) p &= ~(uint64_t{1} << pattern_bit[c]);
-      const uint64_t q = ~p & full;
-      for (int b = 0; b < d; ++b) out[(static_cast<int64_t>(column[b]) << g.width) + state] += table[b * S + q];
-    }
   }
+
+  // Bits of features first met inside the group start satisfied; a wrong turn clears one.
+  uint64_t pattern(uint64_t state) const {
+    uint64_t p = (state & root_mask) | (full & ~root_mask);
+    for (int c = 0; c < n_checks; ++c)
+      if ((((state >> state_bit[c]) & 1) != 0) != left_side[c]) p &= ~(uint64_t{1} << pattern_bit[c]);
+    return p;
+  }
+};
+
+template <class Body>
+void for_each_member(const LeafPaths& lp, const LeafGroup& g, Body&& body) {
+  const PatternNode* nodes = lp.nodes.data() + lp.tree_node_begin[g.tree];
+  for (int32_t j = g.root; j < nodes[g.root].end; ++j)
+    if (nodes[j].feature < 0) body(LeafInGroup(lp, g, j));
+}
+
+}  // namespace
+
+void member_histograms(const LeafPaths& lp, const LeafGroup& g, const double* state_counts,
+                       const std::vector<double*>& leaf_counts) {
+  const int64_t n_states = int64_t{1} << g.width;
+  for_each_member(lp, g, [&](const LeafInGroup& leaf) {
+    double* out = leaf_counts[leaf.slot - g.leaf_begin];
+    if (out == nullptr) return;
+    for (int64_t state = 0; state < n_states; ++state)
+      if (state_counts[state] != 0.0) out[leaf.pattern(static_cast<uint64_t>(state))] += state_counts[state];
+  });
+}
+
+void compose_group_table(const LeafPaths& lp, const LeafGroups& lg, const LeafGroup& g,
+                         const std::vector<const double*>& leaf_table, double* out) {
+  const int32_t* feats = lg.features.data() + g.feat_begin;
+  const int64_t n_states = int64_t{1} << g.width;
+  for_each_member(lp, g, [&](const LeafInGroup& leaf) {
+    const double* table = leaf_table[leaf.slot - g.leaf_begin];
+    if (table == nullptr) return;
+    int32_t column[kMaxPatternBits];  // leaf bit -> the group's feature index
+    for (int b = 0; b < leaf.d; ++b)
+      column[b] = static_cast<int32_t>(
+          std::find(feats, feats + g.n_feats, lp.leaf_features[lp.leaf_feat_begin[leaf.slot] + b]) - feats);
+    const int64_t S = int64_t{1} << leaf.d;
+    for (int64_t state = 0; state < n_states; ++state) {
+      const uint64_t q = ~leaf.pattern(static_cast<uint64_t>(state)) & leaf.full;
+      for (int b = 0; b < leaf.d; ++b) out[(static_cast<int64_t>(column[b]) << g.width) + state] += table[b * S + q];
+    }
+  });
 }
 
 }  // namespace assay::core

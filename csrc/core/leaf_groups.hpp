@@ -43,6 +43,11 @@ struct LeafGroups {
 LeafGroups find_leaf_groups(const LeafPaths& lp, const std::vector<uint8_t>& tree_eligible, int max_bits,
                             int64_t budget_doubles);
 
+// Turns a histogram of group states (2^width cells) into its member leaves' pattern
+// histograms: leaf_counts[slot - g.leaf_begin] (2^d cells each, added to; null to skip).
+void member_histograms(const LeafPaths& lp, const LeafGroup& g, const double* state_counts,
+                       const std::vector<double*>& leaf_counts);
+
 // Fills group g's table (n_feats x 2^width, indexed by state) from its leaves' dense tables:
 // leaf_table[slot - g.leaf_begin] is leaf slot's d x 2^d table (indexed by the mask of the
 // features a row fails, leaf value folded in).

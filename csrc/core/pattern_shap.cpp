@@ -121,42 +121,86 @@ void PatternShap::plan_tables(const PatternOptions& opt) {
   dense_.assign(off, 0.0);
 }
 
+namespace {
+// Counts keys into two banks of integer cells (even / odd rows): most rows of a block share a
+// few cells, and alternating banks halves the chain of dependent increments on one cell.
+template <class Key>
+void tally(uint32_t* even, uint32_t* odd, int64_t n, Key&& key) {
+  int64_t r = 0;
+  for (; r + 1 < n; r += 2) {
+    ++even[key(r)];
+    ++odd[key(r + 1)];
+  }
+  if (r < n) ++even[key(r)];
+}
+}  // namespace
+
 void PatternShap::build_tree_tables(int64_t t, const double* bg_cols, int64_t n_bg) {
   const int64_t first = paths_.tree_leaf_begin[t], last = paths_.tree_leaf_begin[t + 1];
-  // Histogram scratch: dense leaves count into 2^d cells; sparse leaves list their patterns.
-  std::vector<int64_t> count_begin(last - first, 0);
+  const int64_t g_first = groups_.tree_group_begin[t], g_last = groups_.tree_group_begin[t + 1];
+  // Background histograms: ungrouped dense leaves count their patterns (2^d cells), groups
+  // their states (2^width cells; the members' histograms follow from them); sparse leaves
+  // list their patterns.
+  std::vector<int64_t> cell_begin(last - first + g_last - g_first, 0);
   int64_t cells = 0;
   for (int64_t s = first; s < last; ++s) {
-    if (kind_[s] != kDense && kind_[s] != kGrouped) continue;
-    count_begin[s - first] = cells;
+    if (kind_[s] != kDense) continue;
+    cell_begin[s - first] = cells;
     cells += int64_t{1} << paths_.leaf_width[s];
   }
-  // Two banks of integer counts (even / odd rows): most rows of a block share a few cells,
-  // and alternating banks halves the chain of dependent increments on one cell.
+  for (int64_t g = g_first; g < g_last; ++g) {
+    cell_begin[last - first + g - g_first] = cells;
+    cells += int64_t{1} << groups_.groups[g].width;
+  }
   std::vector<uint32_t> counts(2 * cells, 0);
   std::vector<std::vector<uint64_t>> listed(last - first);
-  ColumnWalker walker(paths_, std::min(kBuildBlockRows, n_bg));
+  const int64_t walk_rows = std::min(kBuildBlockRows, n_bg);
+  std::vector<uint32_t> states(walk_rows);
+  std::vector<uint8_t> went_left(walk_rows);
+  ColumnWalker walker(paths_, walk_rows);
   for (int64_t r0 = 0; r0 < n_bg; r0 += kBuildBlockRows) {
     const ColumnBlock block{bg_cols + r0, n_bg, std::min(kBuildBlockRows, n_bg - r0)};
-    walker.walk(t, block, [&](int64_t s, const uint64_t* pat) {
-      const uint64_t full = width_mask(paths_.leaf_width[s]);
-      if (kind_[s] == kDense || kind_[s] == kGrouped) {
-        uint32_t* even = counts.data() + count_begin[s - first];
-        uint32_t* odd = even + cells;
-        int64_t r = 0;
-        for (; r + 1 < block.n; r += 2) {
-          ++even[pat[r] & full];
-          ++odd[pat[r + 1] & full];
-        }
-        if (r < block.n) ++even[pat[r] & full];
-      } else if (kind_[s] == kSparse) {
-        for (int64_t r = 0; r < block.n; ++r) listed[s - first].push_back(pat[r] & full);
-      }
-    });
+    walker.walk(
+        t, block, groups_.group_of_node.data(),
+        [&](int64_t s, const uint64_t* pat) {
+          const uint64_t full = width_mask(paths_.leaf_width[s]);
+          if (kind_[s] == kDense) {
+            uint32_t* even = counts.data() + cell_begin[s - first];
+            tally(even, even + cells, block.n, [&](int64_t r) { return pat[r] & full; });
+          } else if (kind_[s] == kSparse) {
+            for (int64_t r = 0; r < block.n; ++r) listed[s - first].push_back(pat[r] & full);
+          }
+        },
+        [&](int32_t g, const uint64_t* pat) {
+          group_states(groups_.groups[g], pat, block, states.data(), went_left.data());
+          uint32_t* even = counts.data() + cell_begin[last - first + g - g_first];
+          tally(even, even + cells, block.n, [&](int64_t r) { return states[r]; });
+        });
   }
-  std::vector<double> scratch, histogram;
+  auto histogram = [&](int64_t begin, int64_t size, double* out) {
+    for (int64_t b = 0; b < size; ++b) out[b] = static_cast<double>(counts[begin + b]) + counts[begin + b + cells];
+  };
+  // Grouped leaves: pattern histograms from their group's state histogram.
+  std::vector<int64_t> member_begin(last - first, -1);
+  int64_t member_cells = 0;
+  for (int64_t s = first; s < last; ++s) {
+    if (kind_[s] != kGrouped) continue;
+    member_begin[s - first] = member_cells;
+    member_cells += int64_t{1} << paths_.leaf_width[s];
+  }
+  std::vector<double> member_counts(member_cells, 0.0), state_counts;
+  std::vector<double*> member_ptrs;
+  for (int64_t g = g_first; g < g_last; ++g) {
+    const LeafGroup& G = groups_.groups[g];
+    state_counts.resize(size_t{1} << G.width);
+    histogram(cell_begin[last - first + g - g_first], int64_t{1} << G.width, state_counts.data());
+    member_ptrs.clear();
+    for (int64_t s = G.leaf_begin; s < G.leaf_end; ++s)
+      member_ptrs.push_back(kind_[s] == kGrouped ? &member_counts[member_begin[s - first]] : nullptr);
+    member_histograms(paths_, G, state_counts.data(), member_ptrs);
+  }
   // Grouped leaves get their own tables here first, then their groups' tables are composed.
-  std::vector<double> leaf_tables;
+  std::vector<double> scratch, leaf_counts, leaf_tables;
   std::vector<int64_t> leaf_table_begin(last - first, -1);
   for (int64_t s = first; s < last; ++s) {
     if (kind_[s] != kGrouped) continue;
@@ -167,24 +211,26 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg_cols, int64_t n_
   auto& weights = sparse_weight_[t];
   const double inv_n = 1.0 / static_cast<double>(n_bg);
   for (int64_t s = first; s < last; ++s) {
-    // Background rows reaching the leaf (all bits set) give the tree's mean output.
-    const uint64_t full = width_mask(paths_.leaf_width[s]);
-    double reach = 0.0;
-    if (kind_[s] == kDense || kind_[s] == kGrouped) {
-      reach = static_cast<double>(counts[count_begin[s - first] + full]) + counts[count_begin[s - first] + full + cells];
-    } else if (kind_[s] == kSparse) {
-      reach = static_cast<double>(std::count(listed[s - first].begin(), listed[s - first].end(), full));
-    } else if (paths_.leaf_width[s] == 0) {
-      reach = static_cast<double>(n_bg);
+    const int d = paths_.leaf_width[s];
+    const uint64_t full = width_mask(d);
+    const double* hist = nullptr;
+    if (kind_[s] == kDense) {
+      leaf_counts.resize(size_t{1} << d);
+      histogram(cell_begin[s - first], int64_t{1} << d, leaf_counts.data());
+      hist = leaf_counts.data();
+    } else if (kind_[s] == kGrouped) {
+      hist = &member_counts[member_begin[s - first]];
     }
+    // Background rows reaching the leaf (all bits set) give the tree's mean output.
+    double reach = 0.0;
+    if (hist) reach = hist[full];
+    else if (kind_[s] == kSparse) reach = static_cast<double>(std::count(listed[s - first].begin(), listed[s - first].end(), full));
+    else if (d == 0) reach = static_cast<double>(n_bg);
     add_scaled(&tree_mean_[t * f_.n_outputs], 1, reach * inv_n, &f_.value[paths_.leaf_value_node[s] * f_.n_outputs],
                f_.n_outputs, -1);
-    if (kind_[s] == kDense || kind_[s] == kGrouped) {
-      const uint32_t* even = counts.data() + count_begin[s - first];
-      histogram.resize(size_t{1} << paths_.leaf_width[s]);
-      for (size_t b = 0; b < histogram.size(); ++b) histogram[b] = static_cast<double>(even[b]) + even[b + cells];
+    if (hist) {
       double* out = kind_[s] == kDense ? &dense_[table_begin_[s]] : &leaf_tables[leaf_table_begin[s - first]];
-      fill_dense(s, histogram.data(), scratch, out);
+      fill_dense(s, hist, scratch, out);
     } else if (kind_[s] == kSparse) {
       auto& list = listed[s - first];
       std::sort(list.begin(), list.end());
@@ -201,12 +247,12 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg_cols, int64_t n_
     }
   }
   std::vector<const double*> member_tables;
-  for (int64_t gi = groups_.tree_group_begin[t]; gi < groups_.tree_group_begin[t + 1]; ++gi) {
-    const LeafGroup& g = groups_.groups[gi];
+  for (int64_t g = g_first; g < g_last; ++g) {
+    const LeafGroup& G = groups_.groups[g];
     member_tables.clear();
-    for (int64_t s = g.leaf_begin; s < g.leaf_end; ++s)
+    for (int64_t s = G.leaf_begin; s < G.leaf_end; ++s)
       member_tables.push_back(kind_[s] == kGrouped ? &leaf_tables[leaf_table_begin[s - first]] : nullptr);
-    compose_group_table(paths_, groups_, g, member_tables, &group_tables_[g.table_begin]);
+    compose_group_table(paths_, groups_, G, member_tables, &group_tables_[G.table_begin]);
   }
 }
 
@@ -329,20 +375,25 @@ void PatternShap::add_leaf_block(int64_t t, int64_t slot, const uint64_t* pat, i
   }
 }
 
+void PatternShap::group_states(const LeafGroup& g, const uint64_t* pat, const ColumnBlock& block, uint32_t* states,
+                               uint8_t* went_left) const {
+  const uint64_t root_mask = width_mask(g.root_width);
+  for (int64_t r = 0; r < block.n; ++r) states[r] = static_cast<uint32_t>(pat[r] & root_mask);
+  const PatternNode* nodes = paths_.nodes.data() + paths_.tree_node_begin[g.tree];
+  for (int j = 0; j < g.n_decisions; ++j) {
+    const PatternNode& nd = nodes[g.decision_node[j]];
+    detail::decide_column(nd, block.cols + static_cast<int64_t>(nd.feature) * block.stride, block.n, went_left);
+    const int bit = g.root_width + j;
+    for (int64_t r = 0; r < block.n; ++r) states[r] |= static_cast<uint32_t>(went_left[r]) << bit;
+  }
+}
+
 void PatternShap::add_group_block(const LeafGroup& g, const uint64_t* pat, const ColumnBlock& block, double* out,
                                   int64_t stride, uint32_t* states, uint8_t* went_left) const {
   const int K = f_.n_outputs;
   const int only = output_of(g.tree);
   const int64_t n = block.n;
-  const uint64_t root_mask = width_mask(g.root_width);
-  for (int64_t r = 0; r < n; ++r) states[r] = static_cast<uint32_t>(pat[r] & root_mask);
-  const PatternNode* nodes = paths_.nodes.data() + paths_.tree_node_begin[g.tree];
-  for (int j = 0; j < g.n_decisions; ++j) {
-    const PatternNode& nd = nodes[g.decision_node[j]];
-    detail::decide_column(nd, block.cols + static_cast<int64_t>(nd.feature) * block.stride, n, went_left);
-    const int bit = g.root_width + j;
-    for (int64_t r = 0; r < n; ++r) states[r] |= static_cast<uint32_t>(went_left[r]) << bit;
-  }
+  group_states(g, pat, block, states, went_left);
   const int32_t* feats = &groups_.features[g.feat_begin];
   const double* table = &group_tables_[g.table_begin];
   for (int64_t i = 0; i < g.n_feats; ++i) {

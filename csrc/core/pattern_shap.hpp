@@ -80,6 +80,9 @@ class PatternShap {
   // out[(feature * K + k) * stride + r]). masks is scratch for n entries.
   void add_leaf_block(int64_t t, int64_t slot, const uint64_t* pat, int64_t n, double* out, int64_t stride,
                       uint32_t* masks) const;
+  // The state of each row of the block at group g (pat: the patterns at its root).
+  void group_states(const LeafGroup& g, const uint64_t* pat, const ColumnBlock& block, uint32_t* states,
+                    uint8_t* went_left) const;
   // The same for a group (leaf_groups.hpp) reached with patterns pat; went_left is scratch.
   void add_group_block(const LeafGroup& g, const uint64_t* pat, const ColumnBlock& block, double* out,
                        int64_t stride, uint32_t* states, uint8_t* went_left) const;

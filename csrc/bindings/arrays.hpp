@@ -33,4 +33,18 @@ inline py::array_t<double> new_array(std::vector<py::ssize_t> shape) {
   return py::array_t<double>(shape);
 }
 
+// `out` if given (a writable C-contiguous float64 array of exactly this shape, e.g. a slice of
+// a np.memmap: results go straight into it), else a new array.
+inline py::array_t<double> output_array(const py::object& out, const std::vector<py::ssize_t>& shape) {
+  if (out.is_none()) return new_array(shape);
+  if (!py::isinstance<py::array>(out)) throw std::invalid_argument("out: expected a NumPy array");
+  auto a = py::reinterpret_borrow<py::array>(out);
+  if (!a.dtype().is(py::dtype::of<double>()) || !(a.flags() & py::array::c_style) || !a.writeable())
+    throw std::invalid_argument("out: expected a writable C-contiguous float64 array");
+  bool same = a.ndim() == static_cast<py::ssize_t>(shape.size());
+  for (size_t i = 0; same && i < shape.size(); ++i) same = a.shape(i) == shape[i];
+  if (!same) throw std::invalid_argument("out: wrong shape for the result");
+  return py::reinterpret_borrow<py::array_t<double>>(a);
+}
+
 }  // namespace assay::bindings

@@ -14,6 +14,7 @@ namespace py = pybind11;
 using namespace assay::core;
 using assay::bindings::CArray;
 using assay::bindings::new_array;
+using assay::bindings::output_array;
 using assay::bindings::rows_of;
 using assay::bindings::to_vector;
 
@@ -56,16 +57,34 @@ py::array_t<double> predict(const Forest& f, const CArray<double>& X, int n_jobs
   return out;
 }
 
-py::array_t<double> shap_pairwise(const Forest& f, const CArray<double>& X, const CArray<double>& bg, int n_jobs) {
+Players make_players(const Forest& f, const py::object& player_of_feature, int32_t n_players) {
+  if (player_of_feature.is_none()) return Players::identity(f.n_features);
+  Players p;
+  p.n = n_players;
+  p.of_feature = to_vector(player_of_feature.cast<CArray<int32_t>>());
+  p.validate(f.n_features);
+  return p;
+}
+
+std::vector<py::ssize_t> output_shape(const OutputLayout& layout, int64_t n) {
+  if (layout.pairs) return {n, layout.players, layout.players, layout.outputs};
+  return {n, layout.players, layout.outputs};
+}
+
+py::array_t<double> values_pairwise(const Forest& f, const CArray<double>& X, const CArray<double>& bg,
+                                    const py::object& player_of_feature, int32_t n_players, int32_t index,
+                                    int n_jobs, const py::object& out) {
   const int64_t n = rows_of(X, f.n_features, "X");
   const int64_t nb = rows_of(bg, f.n_features, "data");
   if (nb < 1) throw std::invalid_argument("data: the background must have at least one row");
-  auto out = new_array({n, f.n_features, f.n_outputs});
-  double* o = out.mutable_data();
+  const Players players = make_players(f, player_of_feature, n_players);
+  const Index ix = index_from_int(index);
+  auto result = output_array(out, output_shape(OutputLayout(players, f.n_outputs, ix), n));
+  double* o = result.mutable_data();
   const double *x = X.data(), *b = bg.data();
   py::gil_scoped_release release;
-  pairwise_shap(f, x, n, b, nb, o, resolve_threads(n_jobs));
-  return out;
+  pairwise_values(f, players, ix, x, n, b, nb, o, resolve_threads(n_jobs));
+  return result;
 }
 
 }  // namespace
@@ -101,31 +120,37 @@ PYBIND11_MODULE(_core, m) {
            });
 
   m.def("predict_raw", &predict, py::arg("forest"), py::arg("X"), py::arg("n_jobs") = -1);
-  m.def("shap_pairwise", &shap_pairwise, py::arg("forest"), py::arg("X"), py::arg("data"), py::arg("n_jobs") = -1);
+  m.def("values_pairwise", &values_pairwise, py::arg("forest"), py::arg("X"), py::arg("data"),
+        py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0, py::arg("index") = 0,
+        py::arg("n_jobs") = -1, py::arg("out") = py::none());
 
   py::class_<PatternShap>(m, "PatternShap")
-      .def(py::init([](const Forest& f, const CArray<double>& bg, int dense_max_bits, int64_t budget, int n_jobs) {
+      .def(py::init([](const Forest& f, const CArray<double>& bg, int dense_max_bits, int64_t budget, int n_jobs,
+                       const py::object& player_of_feature, int32_t n_players, int32_t index) {
              const int64_t nb = rows_of(bg, f.n_features, "data");
              PatternOptions opt;
              opt.dense_max_bits = dense_max_bits;
              opt.dense_budget_bytes = budget;
+             const Players players = make_players(f, player_of_feature, n_players);
+             const Index ix = index_from_int(index);
              const double* b = bg.data();
              py::gil_scoped_release release;
-             return new PatternShap(f, b, nb, opt, resolve_threads(n_jobs));
+             return new PatternShap(f, players, ix, b, nb, opt, resolve_threads(n_jobs));
            }),
            py::arg("forest"), py::arg("data"), py::arg("dense_max_bits") = 16,
-           py::arg("dense_budget_bytes") = int64_t{1} << 31, py::arg("n_jobs") = -1)
-      .def("shap_values",
-           [](const PatternShap& ps, const CArray<double>& X, int n_jobs) {
+           py::arg("dense_budget_bytes") = int64_t{1} << 31, py::arg("n_jobs") = -1,
+           py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0, py::arg("index") = 0)
+      .def("values",
+           [](const PatternShap& ps, const CArray<double>& X, int n_jobs, const py::object& out) {
              const int64_t n = rows_of(X, ps.n_features(), "X");
-             auto out = new_array({n, ps.n_features(), ps.n_outputs()});
-             double* o = out.mutable_data();
+             auto result = output_array(out, output_shape(ps.layout(), n));
+             double* o = result.mutable_data();
              const double* x = X.data();
              py::gil_scoped_release release;
-             ps.shap_values(x, n, o, resolve_threads(n_jobs));
-             return out;
+             ps.values(x, n, o, resolve_threads(n_jobs));
+             return result;
            },
-           py::arg("X"), py::arg("n_jobs") = -1)
+           py::arg("X"), py::arg("n_jobs") = -1, py::arg("out") = py::none())
       .def_property_readonly("n_dense_leaves", &PatternShap::n_dense_leaves)
       .def_property_readonly("n_sparse_leaves", &PatternShap::n_sparse_leaves)
       .def_property_readonly("n_fallback_trees", &PatternShap::n_fallback_trees)

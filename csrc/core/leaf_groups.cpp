@@ -5,7 +5,7 @@
 namespace assay::core {
 
 LeafGroups find_leaf_groups(const LeafPaths& lp, const std::vector<uint8_t>& tree_eligible, int max_bits,
-                            int64_t budget_doubles) {
+                            int64_t budget_doubles, bool pairs) {
   LeafGroups lg;
   lg.group_of_node.assign(lp.nodes.size(), -1);
   lg.tree_group_begin.push_back(0);
@@ -29,22 +29,24 @@ LeafGroups find_leaf_groups(const LeafPaths& lp, const std::vector<uint8_t>& tre
         for (int32_t j = i; j < u.end; ++j)
           if (nodes[j].feature >= 0) g.decision_node[g.n_decisions++] = j;
         g.width = g.root_width + g.n_decisions;
-        g.feat_begin = static_cast<int64_t>(lg.features.size());
+        g.player_begin = static_cast<int64_t>(lg.players.size());
         g.leaf_begin = -1;
         for (int32_t j = i; j < u.end; ++j) {
           if (nodes[j].feature >= 0) continue;
           const int64_t slot = nodes[j].left;
           if (g.leaf_begin < 0) g.leaf_begin = slot;
           g.leaf_end = slot + 1;
-          for (int64_t k = lp.leaf_feat_begin[slot]; k < lp.leaf_feat_begin[slot + 1]; ++k) {
-            const int32_t feat = lp.leaf_features[k];
-            if (std::find(lg.features.begin() + g.feat_begin, lg.features.end(), feat) == lg.features.end())
-              lg.features.push_back(feat);
+          for (int64_t k = lp.leaf_player_begin[slot]; k < lp.leaf_player_begin[slot + 1]; ++k) {
+            const int32_t player = lp.leaf_players[k];
+            if (std::find(lg.players.begin() + g.player_begin, lg.players.end(), player) == lg.players.end())
+              lg.players.push_back(player);
           }
         }
-        g.n_feats = static_cast<int64_t>(lg.features.size()) - g.feat_begin;
+        g.n_players = static_cast<int64_t>(lg.players.size()) - g.player_begin;
+        g.pairs = pairs;
+        g.n_slots = pairs ? g.n_players * g.n_players : g.n_players;
         if (g.width > max_bits || lg.table_doubles + g.table_size() > budget_doubles) {
-          lg.features.resize(g.feat_begin);  // not grouped: its leaves stay on their own
+          lg.players.resize(g.player_begin);  // not grouped: its leaves stay on their own
           i = u.end;
           continue;
         }
@@ -88,7 +90,7 @@ struct LeafInGroup {
     }
   }
 
-  // Bits of features first met inside the group start satisfied; a wrong turn clears one.
+  // Bits of players first met inside the group start satisfied; a wrong turn clears one.
   uint64_t pattern(uint64_t state) const {
     uint64_t p = (state & root_mask) | (full & ~root_mask);
     for (int c = 0; c < n_checks; ++c)
@@ -119,19 +121,28 @@ void member_histograms(const LeafPaths& lp, const LeafGroup& g, const double* st
 
 void compose_group_table(const LeafPaths& lp, const LeafGroups& lg, const LeafGroup& g,
                          const std::vector<const double*>& leaf_table, double* out) {
-  const int32_t* feats = lg.features.data() + g.feat_begin;
+  const int32_t* group_players = lg.players.data() + g.player_begin;
   const int64_t n_states = int64_t{1} << g.width;
   for_each_member(lp, g, [&](const LeafInGroup& leaf) {
     const double* table = leaf_table[leaf.slot - g.leaf_begin];
     if (table == nullptr) return;
-    int32_t column[kMaxPatternBits];  // leaf bit -> the group's feature index
+    int32_t column[kMaxPatternBits];  // leaf bit -> the group's player index
     for (int b = 0; b < leaf.d; ++b)
       column[b] = static_cast<int32_t>(
-          std::find(feats, feats + g.n_feats, lp.leaf_features[lp.leaf_feat_begin[leaf.slot] + b]) - feats);
+          std::find(group_players, group_players + g.n_players, lp.leaf_players[lp.leaf_player_begin[leaf.slot] + b]) - group_players);
+    // Leaf slot -> group slot: a player, or an ordered pair of players.
+    std::vector<int64_t> slot_of;
+    if (g.pairs) {
+      for (int a = 0; a < leaf.d; ++a)
+        for (int b = 0; b < leaf.d; ++b) slot_of.push_back(column[a] * g.n_players + column[b]);
+    } else {
+      slot_of.assign(column, column + leaf.d);
+    }
     const int64_t S = int64_t{1} << leaf.d;
     for (int64_t state = 0; state < n_states; ++state) {
       const uint64_t q = ~leaf.pattern(static_cast<uint64_t>(state)) & leaf.full;
-      for (int b = 0; b < leaf.d; ++b) out[(static_cast<int64_t>(column[b]) << g.width) + state] += table[b * S + q];
+      for (size_t e = 0; e < slot_of.size(); ++e)
+        out[(slot_of[e] << g.width) + state] += table[static_cast<int64_t>(e) * S + q];
     }
   });
 }

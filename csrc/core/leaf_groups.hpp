@@ -2,7 +2,7 @@
 // row only through u's pattern (d_u bits) and the row's decisions at the subtree's internal
 // nodes (at most 3). Packing those into one state of d_u + (#internal) bits, a single table per
 // subtree holds the summed, value-weighted contributions of all its leaves, so a row gathers
-// once per distinct feature of the subtree instead of once per (leaf, feature): about 3x
+// once per distinct player of the subtree instead of once per (leaf, player): about 3x
 // fewer gathers for full trees. Only trees whose leaves carry one output are grouped (their
 // tables have the leaf values folded in).
 #pragma once
@@ -24,33 +24,36 @@ struct LeafGroup {
   int32_t decision_node[kMaxGroupDecisions] = {}; // state bit root_width + j: went left there
   int32_t width = 0;                              // state bits
   int64_t leaf_begin = 0, leaf_end = 0;           // its leaf slots (contiguous in preorder)
-  int64_t feat_begin = 0, n_feats = 0;            // its distinct features in LeafGroups::features
-  int64_t table_begin = 0;                        // its n_feats x 2^width table
+  int64_t player_begin = 0, n_players = 0;        // its distinct players in LeafGroups::players
+  bool pairs = false;                             // slots are ordered pairs of players
+  int64_t n_slots = 0;                            // n_players, or n_players^2 for pairs
+  int64_t table_begin = 0;                        // its n_slots x 2^width table
 
-  int64_t table_size() const { return n_feats << width; }
+  int64_t table_size() const { return n_slots << width; }
 };
 
 struct LeafGroups {
   std::vector<LeafGroup> groups;             // in tree order, preorder within a tree
   std::vector<int64_t> tree_group_begin;     // per tree + 1
-  std::vector<int32_t> features;
+  std::vector<int32_t> players;  // each group's distinct players, concatenated
   std::vector<int32_t> group_of_node;        // per LeafPaths node (global index): group or -1
   int64_t table_doubles = 0;                 // sum of table sizes
 };
 
 // In each tree with tree_eligible[t], the highest nodes whose subtree has height 1 or 2 and a
-// state of at most max_bits bits, while their tables fit in budget_doubles.
+// state of at most max_bits bits, while their tables fit in budget_doubles. With pairs, a
+// table slot is an ordered pair of the group's players (pairwise indices), else one player.
 LeafGroups find_leaf_groups(const LeafPaths& lp, const std::vector<uint8_t>& tree_eligible, int max_bits,
-                            int64_t budget_doubles);
+                            int64_t budget_doubles, bool pairs);
 
 // Turns a histogram of group states (2^width cells) into its member leaves' pattern
 // histograms: leaf_counts[slot - g.leaf_begin] (2^d cells each, added to; null to skip).
 void member_histograms(const LeafPaths& lp, const LeafGroup& g, const double* state_counts,
                        const std::vector<double*>& leaf_counts);
 
-// Fills group g's table (n_feats x 2^width, indexed by state) from its leaves' dense tables:
-// leaf_table[slot - g.leaf_begin] is leaf slot's d x 2^d table (indexed by the mask of the
-// features a row fails, leaf value folded in).
+// Fills group g's table (n_slots x 2^width, indexed by state) from its leaves' dense tables:
+// leaf_table[slot - g.leaf_begin] is that leaf's (d or d^2) x 2^d table (indexed by the mask of
+// the players a row fails, leaf value folded in; pair (a, b) of its players is slot a d + b).
 void compose_group_table(const LeafPaths& lp, const LeafGroups& lg, const LeafGroup& g,
                          const std::vector<const double*>& leaf_table, double* out);
 

@@ -4,11 +4,11 @@
 
 namespace assay::core {
 
-LeafPaths::LeafPaths(const Forest& f) : tree_too_wide(f.n_trees(), 0) {
+LeafPaths::LeafPaths(const Forest& f, const Players& players) : tree_too_wide(f.n_trees(), 0) {
   tree_node_begin.push_back(0);
   tree_leaf_begin.push_back(0);
-  leaf_feat_begin.push_back(0);
-  std::vector<int32_t> path;  // distinct features from the root to the current node
+  leaf_player_begin.push_back(0);
+  std::vector<int32_t> path;  // distinct players from the root to the current node
   struct Frame { int64_t node; size_t path_len; int32_t parent; bool is_left; int32_t depth; };
   std::vector<Frame> stack;
   for (int64_t t = 0; t < f.n_trees(); ++t) {
@@ -30,14 +30,15 @@ LeafPaths::LeafPaths(const Forest& f) : tree_too_wide(f.n_trees(), 0) {
         nd.left = static_cast<int32_t>(n_leaves());
         leaf_value_node.push_back(g);
         leaf_width.push_back(static_cast<int32_t>(path.size()));
-        leaf_features.insert(leaf_features.end(), path.begin(), path.end());
-        leaf_feat_begin.push_back(static_cast<int64_t>(leaf_features.size()));
+        leaf_players.insert(leaf_players.end(), path.begin(), path.end());
+        leaf_player_begin.push_back(static_cast<int64_t>(leaf_players.size()));
         nodes.push_back(nd);
         continue;
       }
-      auto it = std::find(path.begin(), path.end(), nd.feature);
+      const int32_t player = players.of_feature[nd.feature];
+      auto it = std::find(path.begin(), path.end(), player);
       const size_t bit = static_cast<size_t>(it - path.begin());
-      if (it == path.end()) path.push_back(nd.feature);
+      if (it == path.end()) path.push_back(player);
       if (bit >= static_cast<size_t>(kMaxPatternBits)) tree_too_wide[t] = 1;
       nd.bit = static_cast<uint8_t>(std::min<size_t>(bit, kMaxPatternBits - 1));
       nodes.push_back(nd);

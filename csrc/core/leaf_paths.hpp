@@ -1,6 +1,6 @@
-// Per-leaf decision patterns. For leaf l with d distinct features on its path, a sample's
-// pattern is d bits: bit k = the sample satisfies every condition on the path's k-th distinct
-// feature (numbered by first occurrence from the root). One pass over a tree's nodes in
+// Per-leaf decision patterns. For leaf l with d distinct players (features, or feature groups:
+// players.hpp) on its path, a sample's pattern is d bits: bit k = the sample satisfies every
+// condition on the path's k-th distinct player (numbered by first occurrence from the root). One pass over a tree's nodes in
 // preorder gives the patterns of all leaves: each node hands its pattern to both children and
 // clears its feature's bit on the side the sample does not take (column_walk.hpp does this
 // for a block of rows at once).
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/forest.hpp"
+#include "core/players.hpp"
 
 namespace assay::core {
 
@@ -19,13 +20,13 @@ constexpr int kMaxPatternBits = 64;
 struct PatternNode {
   double threshold;
   const uint32_t* cats;  // category bitset (into the owning Forest)
-  int32_t feature;       // -1 for leaves
+  int32_t feature;       // -1 for leaves (the split reads this column)
   int32_t cat_nwords;
   int32_t left, right;   // local preorder indices; for a leaf, left = its leaf slot
   int32_t depth;         // root = 0
   int32_t end;           // local index just past this node's subtree (preorder)
-  int32_t width;         // distinct features on the path above this node
-  uint8_t bit;           // bit of `feature` on the path from the root
+  int32_t width;         // distinct players on the path above this node
+  uint8_t bit;           // bit of the feature's player on the path from the root
   uint8_t policy;
   uint8_t default_left;
 };
@@ -34,15 +35,15 @@ struct LeafPaths {
   std::vector<PatternNode> nodes;        // all trees, preorder per tree
   std::vector<int64_t> tree_node_begin;  // per tree + 1
   std::vector<int64_t> tree_leaf_begin;  // per tree + 1: leaf slots of tree t
-  std::vector<uint8_t> tree_too_wide;    // per tree: some path has > 64 distinct features
+  std::vector<uint8_t> tree_too_wide;    // per tree: some path has > 64 distinct players
   std::vector<int64_t> leaf_value_node;  // per leaf: global node index in the Forest (values)
   std::vector<int32_t> leaf_width;       // per leaf: d
-  std::vector<int64_t> leaf_feat_begin;  // per leaf + 1: into leaf_features
-  std::vector<int32_t> leaf_features;    // the d features of each leaf, bit order
+  std::vector<int64_t> leaf_player_begin;  // per leaf + 1: into leaf_players
+  std::vector<int32_t> leaf_players;       // the d players of each leaf, bit order
   int32_t max_tree_depth = 0;
 
   // `f` must outlive this object (nodes point at its category bitsets).
-  explicit LeafPaths(const Forest& f);
+  LeafPaths(const Forest& f, const Players& players);
   int64_t n_leaves() const { return static_cast<int64_t>(leaf_width.size()); }
 };
 

@@ -6,6 +6,7 @@
 
 #include "core/column_walk.hpp"
 #include "core/leaf_groups.hpp"
+#include "core/leaf_tables.hpp"
 #include "core/pairwise_shap.hpp"
 #include "core/predict.hpp"
 #include "core/parallel.hpp"
@@ -38,9 +39,14 @@ constexpr int64_t kMaxBlockRows = 8192;
 constexpr int64_t kRowScratchBytes = int64_t{32} << 20;   // per thread
 }  // namespace
 
-PatternShap::PatternShap(const Forest& forest, const double* bg, int64_t n_bg, const PatternOptions& opt,
-                         int n_threads)
-    : f_(forest), paths_(f_), w_(std::min({f_.max_depth, f_.n_features, kMaxPatternBits})), n_bg_(n_bg) {
+PatternShap::PatternShap(const Forest& forest, const Players& players, Index index, const double* bg, int64_t n_bg,
+                         const PatternOptions& opt, int n_threads)
+    : f_(forest),
+      players_(players),
+      layout_(players, forest.n_outputs, index),
+      paths_(f_, players_),
+      w_(index, std::min({f_.max_depth, players.n, kMaxPatternBits})),
+      n_bg_(n_bg) {
   if (n_bg < 1) throw std::invalid_argument("the background must have at least one row");
   if (n_bg > int64_t{0xFFFFFFFF}) throw std::invalid_argument("the background must have fewer than 2^32 rows");
   if (opt.dense_max_bits < 0 || opt.dense_max_bits > 24)
@@ -85,7 +91,7 @@ void PatternShap::plan_tables(const PatternOptions& opt) {
   std::vector<uint8_t> groupable(f_.n_trees());
   for (int64_t t = 0; t < f_.n_trees(); ++t) groupable[t] = folds_values(t) && !paths_.tree_too_wide[t];
   groups_ = find_leaf_groups(paths_, groupable, std::min(opt.dense_max_bits, kMaxGroupBits),
-                             opt.dense_budget_bytes / static_cast<int64_t>(sizeof(double)));
+                             opt.dense_budget_bytes / static_cast<int64_t>(sizeof(double)), layout_.pairs);
   group_tables_.assign(groups_.table_doubles, 0.0);
   int64_t used = groups_.table_doubles * static_cast<int64_t>(sizeof(double));
   for (const LeafGroup& g : groups_.groups)
@@ -101,7 +107,8 @@ void PatternShap::plan_tables(const PatternOptions& opt) {
     const int d = paths_.leaf_width[slot];
     // A root leaf explains nothing; grouped leaves are done; too-wide trees fall back.
     if (d == 0 || kind_[slot] != kEmpty || paths_.tree_too_wide[leaf_tree_[slot]]) continue;
-    const int64_t bytes = static_cast<int64_t>(d) * (int64_t{1} << std::min(d, 40)) * static_cast<int64_t>(sizeof(double));
+    const int64_t bytes = leaf_table_entries(d, layout_.pairs) * (int64_t{1} << std::min(d, 40)) *
+                          static_cast<int64_t>(sizeof(double));
     if (d <= opt.dense_max_bits && used + bytes <= opt.dense_budget_bytes) {
       kind_[slot] = kDense;
       used += bytes;
@@ -116,7 +123,7 @@ void PatternShap::plan_tables(const PatternOptions& opt) {
   for (int64_t slot = 0; slot < L; ++slot) {
     if (kind_[slot] != kDense) continue;
     table_begin_[slot] = off;
-    off += static_cast<int64_t>(paths_.leaf_width[slot]) << paths_.leaf_width[slot];
+    off += leaf_table_entries(paths_.leaf_width[slot], layout_.pairs) << paths_.leaf_width[slot];
   }
   dense_.assign(off, 0.0);
 }
@@ -205,7 +212,7 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg_cols, int64_t n_
   for (int64_t s = first; s < last; ++s) {
     if (kind_[s] != kGrouped) continue;
     leaf_table_begin[s - first] = static_cast<int64_t>(leaf_tables.size());
-    leaf_tables.resize(leaf_tables.size() + (static_cast<size_t>(paths_.leaf_width[s]) << paths_.leaf_width[s]), 0.0);
+    leaf_tables.resize(leaf_tables.size() + (leaf_table_entries(paths_.leaf_width[s], layout_.pairs) << paths_.leaf_width[s]), 0.0);
   }
   auto& pats = sparse_pattern_[t];
   auto& weights = sparse_weight_[t];
@@ -257,73 +264,17 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg_cols, int64_t n_
 }
 
 void PatternShap::fill_dense(int64_t slot, const double* counts, std::vector<double>& scratch, double* C) {
-  const int d = paths_.leaf_width[slot];
-  const int64_t S = int64_t{1} << d;
-  const double inv_n = 1.0 / static_cast<double>(n_bg_);
-  scratch.assign(4 * S, 0.0);
-  double* layer = scratch.data();
-  double* P = layer + S;
-  double* Pp = P + S;
-  double* N = Pp + S;
-  // Two exact ways to the same sums; take the cheaper for this leaf's histogram.
-  int64_t enumerate_cost = 0;
-  uint64_t occupied_layers = 0;
-  for (int64_t b = 0; b < S; ++b) {
-    if (counts[b] == 0.0) continue;
-    enumerate_cost += int64_t{1} << popcount(static_cast<uint64_t>(b));
-    occupied_layers |= uint64_t{1} << popcount(static_cast<uint64_t>(b));
-  }
-  if (enumerate_cost <= popcount(occupied_layers) * (d + 2) * S) {
-    // Each occupied background pattern b adds to every submask q of b (O(sum 2^|b|)).
-    double wp[kMaxPatternBits + 1], wpp[kMaxPatternBits + 1], wm[kMaxPatternBits + 1];
-    for (int64_t b = 0; b < S; ++b) {
-      if (counts[b] == 0.0) continue;
-      const int k = popcount(static_cast<uint64_t>(b)), s = d - k;
-      const double c = counts[b] * inv_n;
-      for (int m = 0; m <= k; ++m) {
-        wp[m] = c * w_.plus(s, m);
-        wpp[m] = m >= 1 ? c * w_.plus(s, m - 1) : 0.0;
-        wm[m] = c * w_.minus(s, m);
-      }
-      for (int64_t q = b;; q = (q - 1) & b) {
-        const int m = popcount(static_cast<uint64_t>(q));
-        P[q] += wp[m];
-        Pp[q] += wpp[m];
-        N[q] += wm[m];
-        if (q == 0) break;
-      }
-    }
-  } else {
-    // One popcount layer k at a time: F_k[q] = sum over supersets b of q with |b| = k
-    // (O(d 2^d) per occupied layer).
-    for (int k = 0; k <= d; ++k) {
-      if (!((occupied_layers >> k) & 1)) continue;
-      for (int64_t b = 0; b < S; ++b)
-        layer[b] = popcount(static_cast<uint64_t>(b)) == k ? counts[b] : 0.0;
-      for (int j = 0; j < d; ++j) {
-        const int64_t bit = int64_t{1} << j;
-        for (int64_t b = 0; b < S; ++b)
-          if (!(b & bit)) layer[b] += layer[b | bit];
-      }
-      const int s = d - k;
-      for (int64_t q = 0; q < S; ++q) {
-        if (layer[q] == 0.0) continue;
-        const double c = layer[q] * inv_n;
-        const int m = popcount(static_cast<uint64_t>(q));
-        P[q] += c * w_.plus(s, m);
-        if (m >= 1) Pp[q] += c * w_.plus(s, m - 1);
-        N[q] += c * w_.minus(s, m);
-      }
-    }
-  }
-  // Feature i's column over the masks q: -N[q] if x fails feature i (bit i of q), else
-  // P[q] - P'[q | i]. A block of rows gathers from one column at a time. Scalar trees fold
-  // the leaf value in.
+  // Scalar trees fold the leaf value into the table.
   const int64_t t = leaf_tree_[slot];
   const double scale = folds_values(t) ? f_.value[paths_.leaf_value_node[slot] * f_.n_outputs + output_of(t)] : 1.0;
-  for (int i = 0; i < d; ++i)
-    for (int64_t q = 0; q < S; ++q)
-      C[i * S + q] = scale * (((q >> i) & 1) ? -N[q] : P[q] - Pp[q | (int64_t{1} << i)]);
+  fill_leaf_table(w_, paths_.leaf_width[slot], counts, 1.0 / static_cast<double>(n_bg_), scale, C, scratch);
+}
+
+int64_t PatternShap::leaf_entry_column(int64_t slot, int64_t e) const {
+  const int32_t* players = &paths_.leaf_players[paths_.leaf_player_begin[slot]];
+  if (!layout_.pairs) return players[e];
+  const int d = paths_.leaf_width[slot];
+  return layout_.column(players[e / d], players[e % d]);
 }
 
 void PatternShap::add_leaf_block(int64_t t, int64_t slot, const uint64_t* pat, int64_t n, double* out,
@@ -332,20 +283,21 @@ void PatternShap::add_leaf_block(int64_t t, int64_t slot, const uint64_t* pat, i
   const int only = output_of(t);
   const int d = paths_.leaf_width[slot];
   const uint64_t full = width_mask(d);
-  const int32_t* feats = &paths_.leaf_features[paths_.leaf_feat_begin[slot]];
   const double* v = &f_.value[paths_.leaf_value_node[slot] * K];
   if (kind_[slot] == kDense) {
     const int64_t S = int64_t{1} << d;
     for (int64_t r = 0; r < n; ++r) masks[r] = static_cast<uint32_t>(~pat[r] & full);  // q: the bits x fails
-    for (int i = 0; i < d; ++i) {
-      const double* column = &dense_[table_begin_[slot] + i * S];
+    const int64_t entries = leaf_table_entries(d, layout_.pairs);
+    for (int64_t e = 0; e < entries; ++e) {
+      const double* column = &dense_[table_begin_[slot] + e * S];
+      const int64_t col = leaf_entry_column(slot, e);
       if (folds_values(t)) {  // the table already holds value * contribution
-        double* acc = out + (static_cast<int64_t>(feats[i]) * K + only) * stride;
+        double* acc = out + (col * K + only) * stride;
         for (int64_t r = 0; r < n; ++r) acc[r] += column[masks[r]];
         continue;
       }
       for (int k = 0; k < K; ++k) {
-        double* acc = out + (static_cast<int64_t>(feats[i]) * K + k) * stride;
+        double* acc = out + (col * K + k) * stride;
         const double vk = v[k];
         for (int64_t r = 0; r < n; ++r) acc[r] += column[masks[r]] * vk;
       }
@@ -353,24 +305,25 @@ void PatternShap::add_leaf_block(int64_t t, int64_t slot, const uint64_t* pat, i
     return;
   }
   // Sparse leaf: pairwise over the distinct background patterns, row by row.
+  const int32_t* players = &paths_.leaf_players[paths_.leaf_player_begin[slot]];
   const auto& pats = sparse_pattern_[t];
   const auto& weights = sparse_weight_[t];
   const int64_t begin = table_begin_[slot], end = begin + sparse_count_[slot];
+  int32_t xs[kMaxPatternBits], zs[kMaxPatternBits];
   for (int64_t r = 0; r < n; ++r) {
     const uint64_t p = pat[r] & full;
-    const int m = popcount(full & ~p);
     for (int64_t e = begin; e < end; ++e) {
       const uint64_t b = pats[e];
-      if ((b | p) != full) continue;  // some feature satisfied by neither: unreachable
-      const int s = d - popcount(b);
-      if (s + m == 0) continue;
-      const double wp = weights[e] * w_.plus(s, m), wm = weights[e] * w_.minus(s, m);
+      if ((b | p) != full) continue;  // some player satisfied by neither: unreachable
+      int s = 0, m = 0;
       for (int i = 0; i < d; ++i) {
         const uint64_t bit = uint64_t{1} << i;
-        double* acc = out + static_cast<int64_t>(feats[i]) * K * stride + r;
-        if ((p & bit) && !(b & bit)) add_scaled(acc, stride, wp, v, K, only);
-        else if ((b & bit) && !(p & bit)) add_scaled(acc, stride, -wm, v, K, only);
+        if ((p & bit) && !(b & bit)) xs[s++] = players[i];
+        else if ((b & bit) && !(p & bit)) zs[m++] = players[i];
       }
+      for_each_game_entry(w_, xs, s, zs, m, [&](int32_t i, int32_t j, double c) {
+        add_scaled(out + layout_.column(i, j) * K * stride + r, stride, c * weights[e], v, K, only);
+      });
     }
   }
 }
@@ -394,23 +347,24 @@ void PatternShap::add_group_block(const LeafGroup& g, const uint64_t* pat, const
   const int only = output_of(g.tree);
   const int64_t n = block.n;
   group_states(g, pat, block, states, went_left);
-  const int32_t* feats = &groups_.features[g.feat_begin];
+  const int32_t* players = &groups_.players[g.player_begin];
   const double* table = &group_tables_[g.table_begin];
-  for (int64_t i = 0; i < g.n_feats; ++i) {
-    const double* column = table + (i << g.width);
-    double* acc = out + (static_cast<int64_t>(feats[i]) * K + only) * stride;
+  for (int64_t e = 0; e < g.n_slots; ++e) {
+    const double* column = table + (e << g.width);
+    const int64_t col = g.pairs ? layout_.column(players[e / g.n_players], players[e % g.n_players]) : players[e];
+    double* acc = out + (col * K + only) * stride;
     for (int64_t r = 0; r < n; ++r) acc[r] += column[states[r]];
   }
 }
 
 PatternShap::BlockPlan PatternShap::plan_blocks(int64_t n, int n_threads) const {
-  const int64_t F = f_.n_features, K = f_.n_outputs;
+  const int64_t F = f_.n_features, row_size = layout_.row_size();
   // Walk blocks: the walker's scratch is (depth + 1) x 9 bytes per row.
   const int64_t walk_per_row = 9 * (static_cast<int64_t>(paths_.max_tree_depth) + 1) + 4;
   int64_t walk = std::min(kWalkBlockRows, std::max<int64_t>(16, kWalkScratchBytes / walk_per_row));
   // Row blocks hold the block's columns and accumulators; bigger blocks read each tree's
   // tables once for more rows (tables of deep forests exceed the caches).
-  int64_t rows = std::clamp<int64_t>(kRowScratchBytes / (8 * F * (1 + K)), walk, kMaxBlockRows);
+  int64_t rows = std::clamp<int64_t>(kRowScratchBytes / (8 * (F + row_size)), 16, kMaxBlockRows);
   // Enough blocks to keep every thread busy.
   rows = std::min(rows, std::max<int64_t>(16, (n + 2 * n_threads - 1) / (2 * n_threads)));
   rows = std::max<int64_t>(1, std::min(rows, n));
@@ -419,8 +373,7 @@ PatternShap::BlockPlan PatternShap::plan_blocks(int64_t n, int n_threads) const 
 
 void PatternShap::shap_block(const double* X, int64_t n, double* phi, const BlockPlan& plan) const {
   const int32_t F = f_.n_features;
-  const int K = f_.n_outputs;
-  const int64_t row_size = static_cast<int64_t>(F) * K;
+  const int64_t row_size = layout_.row_size();
   const int64_t stride = plan.rows;
   std::vector<double> x_cols(static_cast<size_t>(F) * stride);
   std::vector<double> acc(static_cast<size_t>(row_size) * stride, 0.0);
@@ -451,14 +404,14 @@ void PatternShap::shap_block(const double* X, int64_t n, double* phi, const Bloc
   for (int64_t t = 0; t < f_.n_trees(); ++t) {
     if (!paths_.tree_too_wide[t]) continue;
     for (int64_t r = 0; r < n; ++r)
-      pairwise_shap_row(f_, X + r * F, fallback_bg_.data(), n_bg_, t, t + 1, phi + r * row_size);
+      pairwise_values_row(f_, players_, w_, X + r * F, fallback_bg_.data(), n_bg_, t, t + 1, phi + r * row_size);
   }
 }
 
-void PatternShap::shap_values(const double* X, int64_t n, double* phi, int n_threads) const {
+void PatternShap::values(const double* X, int64_t n, double* phi, int n_threads) const {
   if (n <= 0) return;
   const BlockPlan plan = plan_blocks(n, n_threads);
-  const int64_t row_size = static_cast<int64_t>(f_.n_features) * f_.n_outputs;
+  const int64_t row_size = layout_.row_size();
   const int64_t n_blocks = (n + plan.rows - 1) / plan.rows;
   parallel_for(n_blocks, n_threads, 1, [&](int64_t b) {
     const int64_t r0 = b * plan.rows;

@@ -1,24 +1,18 @@
-// Fast exact interventional SHAP from per-leaf decision patterns (see leaf_paths.hpp and
+// Fast exact interventional attributions (Shapley, Banzhaf, Shapley interaction and
+// Shapley-Taylor values: indices.hpp) from per-leaf decision patterns (leaf_paths.hpp and
 // DESIGN.md "Performance model"). The background enters only through per-leaf pattern
-// histograms, turned once into tables; a foreground row then costs O(nodes + sum of leaf
-// widths) per tree (K outputs: times K for the leaf sums), independent of the background size.
+// histograms, turned once into tables (leaf_tables.hpp); a foreground row then costs
+// O(nodes + table entries of its leaves) per tree, independent of the background size.
 //
-// For leaf l (width d, value v), foreground pattern p and q = ~p (the bits x fails, |q| = m),
-// the background patterns b that can reach l are the supersets of q, and for those
-// s = d - |b|, m = |q|. With F_k[q] = sum of c(b) over b >= q, |b| = k:
-//   N[q]  = sum_k F_k[q] w-(d-k, |q|)       each bit i in q gets  -v N[q]
-//   P[q]  = sum_k F_k[q] w+(d-k, |q|)       each bit i not in q gets
-//   P'[q] = sum_k F_k[q] w+(d-k, |q| - 1)     +v (P[q] - P'[q | i])
-// since the b >= q lacking bit i are those counted in F_k[q] but not in F_k[q | i].
-// Dense leaves store, for each of their d features, the contribution for each of the 2^d masks
-// q (built from P, P', N with layered superset sums, O(d^2 2^d)); sparse leaves keep the
-// distinct background patterns and their weights and are queried pairwise over those
-// (O(distinct * d) per row). Trees with a path of more than 64 distinct features fall back to
-// the pairwise recursion.
+// Dense leaves store every entry for each of the 2^d masks; small subtrees of single-output
+// trees share one table (leaf_groups.hpp). Sparse leaves (too wide, or over the memory budget)
+// keep the distinct background patterns and their weights and are queried pairwise over those
+// (O(distinct * entries) per row). Trees with a path of more than 64 distinct players fall back
+// to the pairwise recursion.
 //
 // Queries run on blocks of rows (column_walk.hpp): for each tree, every leaf handles the whole
 // block at once, so its table stays in cache while all rows gather from it; results are
-// accumulated feature-major per block and transposed out at the end. Each row's sums run in
+// accumulated entry-major per block and transposed out at the end. Each row's sums run in
 // the same order whatever the block size or thread count, so results are bit-identical.
 #pragma once
 #include <cstdint>
@@ -26,9 +20,10 @@
 
 #include "core/column_walk.hpp"
 #include "core/forest.hpp"
+#include "core/indices.hpp"
 #include "core/leaf_groups.hpp"
 #include "core/leaf_paths.hpp"
-#include "core/shapley_weights.hpp"
+#include "core/players.hpp"
 
 namespace assay::core {
 
@@ -40,10 +35,12 @@ struct PatternOptions {
 class PatternShap {
  public:
   // Copies the forest and builds the background tables (bg is (n_bg, n_features) C order).
-  PatternShap(const Forest& forest, const double* bg, int64_t n_bg, const PatternOptions& opt, int n_threads);
+  PatternShap(const Forest& forest, const Players& players, Index index, const double* bg, int64_t n_bg,
+              const PatternOptions& opt, int n_threads);
 
-  // phi is (n, n_features, K) C order, overwritten.
-  void shap_values(const double* X, int64_t n, double* phi, int n_threads) const;
+  // out is (n, layout().row_size()) C order: (n, P, K) or (n, P, P, K); overwritten.
+  void values(const double* X, int64_t n, double* out, int n_threads) const;
+  const OutputLayout& layout() const { return layout_; }
 
   // Mean raw output over the background (K values), from the tables' histograms.
   std::vector<double> expected_value() const;
@@ -67,8 +64,10 @@ class PatternShap {
 
   void plan_tables(const PatternOptions& opt);
   void build_tree_tables(int64_t t, const double* bg_cols, int64_t n_bg);
-  // Writes leaf `slot`'s d x 2^d contribution table to C from its background histogram.
+  // Writes leaf `slot`'s table to C from its background histogram (leaf_tables.hpp).
   void fill_dense(int64_t slot, const double* counts, std::vector<double>& scratch, double* C);
+  // Output column of entry e of leaf `slot` (a player, or a pair of its players).
+  int64_t leaf_entry_column(int64_t slot, int64_t e) const;
   // Rows per thread task (their columns and accumulators), and rows per tree walk within it.
   struct BlockPlan {
     int64_t rows;
@@ -88,8 +87,10 @@ class PatternShap {
                        int64_t stride, uint32_t* states, uint8_t* went_left) const;
 
   Forest f_;
+  Players players_;
+  OutputLayout layout_;
   LeafPaths paths_;
-  ShapleyWeights w_;
+  IndexWeights w_;
   std::vector<uint8_t> kind_;         // per leaf
   std::vector<int64_t> leaf_tree_;    // per leaf: its tree
   std::vector<int64_t> table_begin_;  // per leaf: dense -> offset in dense_ of its d x 2^d table;

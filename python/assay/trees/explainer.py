@@ -7,44 +7,72 @@ from .. import _core
 from .._validation import as_matrix, check_n_jobs, is_dataframe
 from ..explanation import make_explanation
 from .convert import convert_model
+from .players import player_count, resolve_groups
 
 ALGORITHMS = ("pattern", "pairwise")
 
+# Index codes shared with csrc/core/indices.hpp
+SHAPLEY, BANZHAF, INTERACTION, TAYLOR = 0, 1, 2, 3
+_PAIRS = (INTERACTION, TAYLOR)
+
 
 class TreeExplainer:
-    """Exact interventional (a.k.a. "independent") SHAP values for tree ensembles.
+    """Exact interventional (a.k.a. "independent") attributions for tree ensembles.
 
     The game explained is v(S) = mean over background rows z of f(x_S, z_rest), where f is the
     model's raw output (margin / log-odds for boosted models, class probabilities for
-    forest classifiers). Values sum to f(x) - expected_value.
+    forest classifiers). Players are the features, or the groups given by `groups` (a dict
+    name -> columns or a list of column lists; columns by index or name; unlisted features
+    stay players of their own, after the groups). Shapley values sum to f(x) - expected_value.
 
-    algorithm="pattern" (default) builds per-leaf tables from the background once, here in the
-    constructor; each shap_values call then costs O(rows * trees * (nodes + leaf widths)),
-    independent of the background size. algorithm="pairwise" is the slow reference that walks
-    every (row, background row, tree) triple.
+    Methods: shap_values, banzhaf_values (first order); shap_interaction_values (Shapley
+    interaction index in shap's convention) and shapley_taylor_values (order 2), both
+    (n, P, P[, K]). Each accepts `out=`: a C-contiguous float64 array of the result's shape
+    (for example a np.memmap) that is filled instead of allocating one.
+
+    algorithm="pattern" (default) builds per-leaf tables from the background (Shapley tables
+    in the constructor, the others on first use); each call then costs
+    O(rows * trees * (nodes + table entries)), independent of the background size.
+    algorithm="pairwise" is the slow reference that walks every (row, background row, tree).
     """
 
     def __init__(self, model, data, feature_names=None, n_jobs: int = -1, algorithm: str = "pattern",
-                 dense_max_bits: int = 16, max_table_bytes: int = 2**31):
+                 dense_max_bits: int = 16, max_table_bytes: int = 2**31, groups=None):
         if algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm: expected one of {ALGORITHMS}, got {algorithm!r}")
+        if not (isinstance(dense_max_bits, (int, np.integer)) and 0 <= dense_max_bits <= 24):
+            raise ValueError(f"dense_max_bits: expected an int in [0, 24], got {dense_max_bits!r}")
+        if isinstance(max_table_bytes, bool) or not isinstance(max_table_bytes, (int, np.integer)) or max_table_bytes < 0:
+            raise ValueError(f"max_table_bytes: expected a non-negative int, got {max_table_bytes!r}")
         self.n_jobs = check_n_jobs(n_jobs)
         self.algorithm = algorithm
         self.model = convert_model(model)
         self._input_names = list(map(str, data.columns)) if is_dataframe(data) else None
         self.data = self._matrix(data, "data")
         self.feature_names = self._resolve_names(feature_names)
+        self._player_of, self.player_names = resolve_groups(groups, self.model.n_features, self.feature_names)
+        self.n_players = player_count(self._player_of, self.model.n_features)
         self.n_outputs = self.model.n_outputs
-        self._tables = None
+        self._table_options = (int(dense_max_bits), int(max_table_bytes))
+        self._kernels = {}
         if algorithm == "pattern":
-            if not (isinstance(dense_max_bits, (int, np.integer)) and 0 <= dense_max_bits <= 24):
-                raise ValueError(f"dense_max_bits: expected an int in [0, 24], got {dense_max_bits!r}")
-            self._tables = _core.PatternShap(self.model.forest, self.data, int(dense_max_bits),
-                                             int(max_table_bytes), self.n_jobs)
-            mean = self._tables.expected_value()  # from the background histograms
+            mean = self._kernel(SHAPLEY).expected_value()  # from the background histograms
         else:
             mean = self.model.predict_raw(self.data, self.n_jobs).mean(axis=0)
         self.expected_value = float(mean[0]) if self.n_outputs == 1 else mean
+
+    @property
+    def _tables(self):
+        """The Shapley tables (pattern algorithm), for inspection."""
+        return self._kernels.get(SHAPLEY)
+
+    def _kernel(self, index):
+        if index not in self._kernels:
+            bits, budget = self._table_options
+            self._kernels[index] = _core.PatternShap(
+                self.model.forest, self.data, bits, budget, self.n_jobs,
+                player_of_feature=self._player_of, n_players=self.n_players, index=index)
+        return self._kernels[index]
 
     def _matrix(self, X, name):
         if self.model.input_transform is not None:
@@ -60,18 +88,42 @@ class TreeExplainer:
             return names
         return self._input_names or self.model.feature_names or [f"x{i}" for i in range(d)]
 
-    def _shape(self, phi):
-        # shap's conventions: (n, d) for one output, (n, d, K) for K outputs
-        return phi[:, :, 0] if self.n_outputs == 1 else phi
-
-    def shap_values(self, X) -> np.ndarray:
-        """Interventional SHAP values of the raw output: (n, d), or (n, d, K) for K outputs."""
+    def _values(self, X, index, out):
         X = self._matrix(X, "X")
-        if self._tables is not None:
-            phi = self._tables.shap_values(X, self.n_jobs)
+        P, K = self.n_players, self.n_outputs
+        shape = (X.shape[0],) + ((P, P) if index in _PAIRS else (P,)) + ((K,) if K > 1 else ())
+        core_out = None
+        if out is not None:
+            if not (isinstance(out, np.ndarray) and out.shape == shape and out.dtype == np.float64
+                    and out.flags.c_contiguous and out.flags.writeable):
+                raise ValueError(f"out: expected a writable C-contiguous float64 array of shape {shape}, "
+                                 f"got {_describe_out(out)}")
+            core_out = out.reshape(shape + (1,)) if K == 1 else out  # the kernel's (.., K) layout, a view
+        if self.algorithm == "pattern":
+            result = self._kernel(index).values(X, self.n_jobs, out=core_out)
         else:
-            phi = _core.shap_pairwise(self.model.forest, X, self.data, self.n_jobs)
-        return self._shape(phi)
+            result = _core.values_pairwise(self.model.forest, X, self.data, player_of_feature=self._player_of,
+                                           n_players=P, index=index, n_jobs=self.n_jobs, out=core_out)
+        return out if out is not None else result.reshape(shape)
+
+    def shap_values(self, X, out=None) -> np.ndarray:
+        """Interventional SHAP values of the raw output: (n, P), or (n, P, K) for K outputs."""
+        return self._values(X, SHAPLEY, out)
+
+    def banzhaf_values(self, X, out=None) -> np.ndarray:
+        """Interventional Banzhaf values: (n, P) or (n, P, K)."""
+        return self._values(X, BANZHAF, out)
+
+    def shap_interaction_values(self, X, out=None) -> np.ndarray:
+        """Shapley interaction values in shap's convention: (n, P, P) or (n, P, P, K). Off-diagonal
+        entries hold half the Shapley interaction index each; each row sums to the SHAP value."""
+        return self._values(X, INTERACTION, out)
+
+    def shapley_taylor_values(self, X, out=None) -> np.ndarray:
+        """Order-2 Shapley-Taylor values: (n, P, P) or (n, P, P, K). The diagonal holds the main
+        effects f(x_i, z_rest) - f(z), each pair's interaction is split in halves over (i, j) and
+        (j, i), and all entries sum to f(x) - expected_value."""
+        return self._values(X, TAYLOR, out)
 
     def predict_raw(self, X) -> np.ndarray:
         """The raw output the explainer explains, from assay's own IR: (n,) or (n, K)."""
@@ -80,10 +132,16 @@ class TreeExplainer:
 
     def __call__(self, X):
         values = self.shap_values(X)
-        data = self._matrix(X, "X")
-        return make_explanation(values, self.expected_value, data, self.feature_names)
+        data = self._matrix(X, "X") if self._player_of is None else None
+        return make_explanation(values, self.expected_value, data, self.player_names)
 
     def __repr__(self):
         f = self.model.forest
         return (f"TreeExplainer({self.model.source}, trees={f.n_trees}, features={self.model.n_features}, "
-                f"outputs={self.n_outputs}, background={self.data.shape[0]}, algorithm={self.algorithm!r})")
+                f"players={self.n_players}, outputs={self.n_outputs}, background={self.data.shape[0]}, "
+                f"algorithm={self.algorithm!r})")
+
+
+def _describe_out(out):
+    return (f"{type(out).__name__} of shape {getattr(out, 'shape', None)}, dtype {getattr(out, 'dtype', None)}, "
+            f"C-contiguous {getattr(getattr(out, 'flags', None), 'c_contiguous', None)}")

@@ -1,36 +1,75 @@
-"""Slow, obviously correct oracles for tests: Shapley values by enumerating every coalition.
+"""Slow, obviously correct oracles for tests: every index by enumerating every coalition.
 
-Cost O(2^d * n_bg) model evaluations per row; use only with d <= ~10 and tiny backgrounds.
+Cost O(2^P * n_bg) model evaluations per row; use only with P <= ~10 players and tiny
+backgrounds. Each index is computed from its textbook definition over all P players (null
+players included), independently of the closed forms in csrc/core/indices.hpp.
 """
 from __future__ import annotations
 
 from itertools import combinations
-from math import factorial
+from math import comb, factorial
 
 import numpy as np
 
+INDICES = ("shapley", "banzhaf", "interaction", "taylor")
 
-def brute_force_shap(predict, x: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """Interventional SHAP values of one row x: (d, K).
 
-    predict maps an (m, d) matrix to (m, K) raw outputs. v(S) = mean_z predict(x_S, z_rest).
-    """
+def coalition_values(predict, x, background, player_of=None):
+    """v(S) = mean_z predict(x_S, z_rest) for every coalition S (sorted tuple of players)."""
     x = np.asarray(x, dtype=np.float64)
     bg = np.asarray(background, dtype=np.float64)
     d = x.shape[0]
+    player_of = np.arange(d) if player_of is None else np.asarray(player_of)
+    P = int(player_of.max()) + 1
     value = {}
-    for size in range(d + 1):
-        for S in combinations(range(d), size):
+    for size in range(P + 1):
+        for S in combinations(range(P), size):
+            cols = np.flatnonzero(np.isin(player_of, S))
             hybrid = bg.copy()
-            hybrid[:, list(S)] = x[list(S)]
+            hybrid[:, cols] = x[cols]
             value[S] = np.asarray(predict(hybrid)).reshape(bg.shape[0], -1).mean(axis=0)
-    K = value[()].shape[0]
-    phi = np.zeros((d, K))
-    for i in range(d):
-        others = [j for j in range(d) if j != i]
-        for size in range(d):
-            w = factorial(size) * factorial(d - size - 1) / factorial(d)
+    return value, P
+
+
+def _with(S, *players):
+    return tuple(sorted(S + players))
+
+
+def brute_force_values(predict, x, background, index="shapley", player_of=None) -> np.ndarray:
+    """One row's values: (P, K) for shapley/banzhaf, (P, P, K) for interaction/taylor."""
+    if index not in INDICES:
+        raise ValueError(f"index: expected one of {INDICES}, got {index!r}")
+    v, P = coalition_values(predict, x, background, player_of)
+    K = v[()].shape[0]
+    first = np.zeros((P, K))
+    for i in range(P):
+        others = [j for j in range(P) if j != i]
+        for size in range(P):
+            w = factorial(size) * factorial(P - size - 1) / factorial(P) if index != "banzhaf" else 0.5 ** (P - 1)
             for S in combinations(others, size):
-                with_i = tuple(sorted(S + (i,)))
-                phi[i] += w * (value[with_i] - value[S])
-    return phi
+                first[i] += w * (v[_with(S, i)] - v[S])
+    if index in ("shapley", "banzhaf"):
+        return first
+    M = np.zeros((P, P, K))
+    for i, j in combinations(range(P), 2):
+        rest = [k for k in range(P) if k not in (i, j)]
+        total = np.zeros(K)
+        for size in range(P - 1):
+            if index == "interaction":
+                w = factorial(size) * factorial(P - size - 2) / factorial(P - 1)
+            else:  # Shapley-Taylor, order 2: (2 / P) / C(P - 1, |S|)
+                w = 2.0 / P / comb(P - 1, size)
+            for S in combinations(rest, size):
+                total += w * (v[_with(S, i, j)] - v[_with(S, i)] - v[_with(S, j)] + v[S])
+        M[i, j] = M[j, i] = total / 2
+    for i in range(P):
+        if index == "interaction":  # shap's convention: each row sums to the Shapley value
+            M[i, i] = first[i] - (M[i].sum(axis=0) - M[i, i])
+        else:  # Shapley-Taylor main effect
+            M[i, i] = v[(i,)] - v[()]
+    return M
+
+
+def brute_force_shap(predict, x, background) -> np.ndarray:
+    """Interventional SHAP values of one row x: (d, K)."""
+    return brute_force_values(predict, x, background, "shapley")

@@ -139,10 +139,13 @@ void compose_group_table(const LeafPaths& lp, const LeafGroups& lg, const LeafGr
       slot_of.assign(column, column + leaf.d);
     }
     const int64_t S = int64_t{1} << leaf.d;
-    for (int64_t state = 0; state < n_states; ++state) {
-      const uint64_t q = ~leaf.pattern(static_cast<uint64_t>(state)) & leaf.full;
-      for (size_t e = 0; e < slot_of.size(); ++e)
-        out[(slot_of[e] << g.width) + state] += table[static_cast<int64_t>(e) * S + q];
+    std::vector<int64_t> mask_of_state(n_states);
+    for (int64_t state = 0; state < n_states; ++state)
+      mask_of_state[state] = static_cast<int64_t>(~leaf.pattern(static_cast<uint64_t>(state)) & leaf.full);
+    for (size_t e = 0; e < slot_of.size(); ++e) {
+      const double* column = table + static_cast<int64_t>(e) * S;
+      double* row = out + (slot_of[e] << g.width);
+      for (int64_t state = 0; state < n_states; ++state) row[state] += column[mask_of_state[state]];
     }
   });
 }

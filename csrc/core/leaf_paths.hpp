@@ -47,6 +47,15 @@ struct LeafPaths {
   int64_t n_leaves() const { return static_cast<int64_t>(leaf_width.size()); }
 };
 
+// Bit count without relying on the popcnt instruction (the portable build targets baseline
+// x86-64, where __builtin_popcountll is a library call).
+inline int popcount64(uint64_t v) {
+  v = v - ((v >> 1) & 0x5555555555555555ull);
+  v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+  v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0full;
+  return static_cast<int>((v * 0x0101010101010101ull) >> 56);
+}
+
 inline uint64_t width_mask(int d) { return d >= 64 ? ~uint64_t{0} : ((uint64_t{1} << d) - 1); }
 
 }  // namespace assay::core

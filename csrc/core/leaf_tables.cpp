@@ -2,11 +2,13 @@
 
 #include <algorithm>
 
+#include "core/leaf_paths.hpp"
+
 namespace assay::core {
 
 namespace {
 
-inline int popcount(uint64_t v) { return __builtin_popcountll(v); }
+inline int popcount(uint64_t v) { return popcount64(v); }
 
 struct Family {
   int kind;    // IndexWeights::Kind

@@ -14,7 +14,7 @@
 namespace assay::core {
 
 namespace {
-inline int popcount(uint64_t v) { return __builtin_popcountll(v); }
+inline int popcount(uint64_t v) { return popcount64(v); }
 
 // Adds c * v (the leaf's value vector, or only output `only`) to one feature's K outputs,
 // which lie `stride` apart.

@@ -1,4 +1,5 @@
-"""XGBoost Booster / sklearn wrapper -> IR, from the JSON model (`save_raw("json")`).
+"""XGBoost Booster / sklearn wrapper -> IR, from the saved model (`save_raw("ubj")`, read by
+_ubjson.py: ten times faster than the JSON text, which remains the fallback).
 
 Semantics (XGBoost's own predictor): input cast to float32, numeric split `x < t`, missing
 values follow `default_left`; categorical split: categories in the node's set go right.
@@ -12,6 +13,7 @@ import math
 
 import numpy as np
 
+from . import _ubjson
 from .forest import ForestBuilder, SplitPolicy, TreeModel
 
 # Objectives whose base_score is stored as a probability / mean and enters the margin through a link.
@@ -32,6 +34,14 @@ def _base_margin(objective: str, base_score: np.ndarray) -> np.ndarray:
     if objective in _LOG_OBJECTIVES:
         return np.log(b)
     return b
+
+
+def _load_model(booster) -> dict:
+    try:
+        raw = booster.save_raw("ubj")
+    except Exception:  # noqa: BLE001  (XGBoost builds without UBJSON)
+        return json.loads(booster.save_raw("json"))
+    return _ubjson.loads(raw)
 
 
 def _iteration_limit(model) -> int | None:
@@ -58,7 +68,7 @@ def convert_xgboost(model) -> TreeModel:
     else:
         raise TypeError(f"model: expected an xgboost.Booster or XGBModel, got {type(model).__name__}")
 
-    learner = json.loads(booster.save_raw("json"))["learner"]
+    learner = _load_model(booster)["learner"]
     gb = learner["gradient_booster"]
     kind = gb.get("name", "gbtree")
     if kind == "gblinear":
@@ -84,7 +94,7 @@ def convert_xgboost(model) -> TreeModel:
     tree_info = tree_model["tree_info"]
     if limit is not None:
         indptr = tree_model.get("iteration_indptr")
-        end = int(indptr[limit]) if indptr and limit < len(indptr) else len(trees)
+        end = int(indptr[limit]) if indptr is not None and limit < len(indptr) else len(trees)
         trees, tree_info = trees[:end], tree_info[:end]
 
     for tree in trees:
@@ -100,9 +110,14 @@ def convert_xgboost(model) -> TreeModel:
 
 
 def _concat(trees, key, dtype, default=0):
-    """One field of every tree's node arrays, concatenated (one conversion, not one per tree)."""
-    lists = [t.get(key) or [default] * len(t["left_children"]) for t in trees]
-    return np.fromiter(itertools.chain.from_iterable(lists), dtype=dtype, count=sum(map(len, lists)))
+    """One field of every tree's node arrays, concatenated (arrays from UBJSON, lists from JSON)."""
+    parts = []
+    for t in trees:
+        v = t.get(key)
+        parts.append(v if v is not None and len(v) else [default] * len(t["left_children"]))
+    if all(isinstance(p, np.ndarray) for p in parts):
+        return np.concatenate(parts).astype(dtype, copy=False)
+    return np.fromiter(itertools.chain.from_iterable(parts), dtype=dtype, count=sum(map(len, parts)))
 
 
 def _add_trees(builder: ForestBuilder, trees: list, outputs: np.ndarray, weights: np.ndarray):
@@ -117,7 +132,7 @@ def _add_trees(builder: ForestBuilder, trees: list, outputs: np.ndarray, weights
     categories = {}
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     for tree, off in zip(trees, offsets):
-        if not tree.get("categories_nodes"):
+        if len(tree.get("categories_nodes", ())) == 0:
             continue
         cats = tree["categories"]
         for node, beg, size in zip(tree["categories_nodes"], tree["categories_segments"], tree["categories_sizes"]):

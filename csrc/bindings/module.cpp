@@ -99,6 +99,7 @@ PYBIND11_MODULE(_core, m) {
            py::arg("default_left"), py::arg("policy"), py::arg("cat_offset"), py::arg("cat_nwords"),
            py::arg("cat_words"), py::arg("value"), py::arg("base_score"))
       .def_property_readonly("n_trees", &Forest::n_trees)
+      .def("subforest", &Forest::subforest, py::arg("begin"), py::arg("end"))
       .def_property_readonly("n_nodes", &Forest::n_nodes)
       .def_property_readonly("n_features", [](const Forest& f) { return f.n_features; })
       .def_property_readonly("n_outputs", [](const Forest& f) { return f.n_outputs; })

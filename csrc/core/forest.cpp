@@ -1,6 +1,7 @@
 #include "core/forest.hpp"
 
 #include <stdexcept>
+#include <type_traits>
 #include <string>
 
 namespace assay::core {
@@ -67,6 +68,36 @@ void Forest::validate() {
     }
     if (visited != size) fail("tree " + std::to_string(t) + " has unreachable nodes");
   }
+}
+
+Forest Forest::subforest(int64_t begin, int64_t end) const {
+  if (begin < 0 || end > n_trees() || begin >= end)
+    throw std::invalid_argument("trees: expected 0 <= begin < end <= " + std::to_string(n_trees()));
+  Forest s;
+  s.n_features = n_features;
+  s.n_outputs = n_outputs;
+  const int64_t first = tree_offsets[begin], last = tree_offsets[end];
+  for (int64_t t = begin; t <= end; ++t) s.tree_offsets.push_back(tree_offsets[t] - first);
+  s.tree_output.assign(tree_output.begin() + begin, tree_output.begin() + end);
+  auto slice = [&](const auto& v, int64_t width) {
+    return std::vector<typename std::decay_t<decltype(v)>::value_type>(v.begin() + first * width, v.begin() + last * width);
+  };
+  s.feature = slice(feature, 1);
+  s.threshold = slice(threshold, 1);
+  s.left = slice(left, 1);
+  s.right = slice(right, 1);
+  s.default_left = slice(default_left, 1);
+  s.policy = slice(policy, 1);
+  s.cat_nwords = slice(cat_nwords, 1);
+  s.value = slice(value, n_outputs);
+  s.cat_offset.resize(last - first);
+  for (int64_t i = first; i < last; ++i) {  // copy only the bitsets these nodes use
+    s.cat_offset[i - first] = static_cast<int64_t>(s.cat_words.size());
+    s.cat_words.insert(s.cat_words.end(), cat_words.begin() + cat_offset[i], cat_words.begin() + cat_offset[i] + cat_nwords[i]);
+  }
+  s.base_score.assign(n_outputs, 0.0);
+  s.validate();
+  return s;
 }
 
 }  // namespace assay::core

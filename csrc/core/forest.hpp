@@ -45,6 +45,10 @@ struct Forest {
   // Throws std::invalid_argument on any inconsistency (bad child, cycle, shared node,
   // out-of-range feature or bitset). After it returns, kernels may index without checks.
   void validate();
+
+  // Trees [begin, end) as a forest of their own (same features and outputs, zero base score):
+  // per-tree attributions for Rashomon sets of sub-forests.
+  Forest subforest(int64_t begin, int64_t end) const;
 };
 
 inline bool bitset_contains(const uint32_t* words, int32_t nwords, double x) {

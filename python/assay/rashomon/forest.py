@@ -1,0 +1,109 @@
+"""Random forests: the Rashomon set of sub-forests, with per-tree interventional SHAP from assay.
+
+A sub-forest S of m of the M trees predicts their mean, so by convexity its MSE is at most the
+mean of its trees' MSEs, hence at most the mean of the m largest per-tree MSEs. Given an RMSE
+tolerance eps, `subforest_size(eps)` is the smallest m for which that bound is within eps: every
+sub-forest of m trees is then a model within tolerance, and R(eps) is the set of all of them.
+
+SHAP values are linear in the trees, so over R(eps) a local attribution ranges exactly between
+the mean of its m smallest and the mean of its m largest per-tree values, and "|phi_i| > |phi_j|"
+(signs agreed) holds for every sub-forest exactly when the mean of the m smallest per-tree values
+of s_i phi_i - s_j phi_j is positive. Global importance (root mean square of the attributions
+over rows) is not linear in the trees: its order uses sound interval bounds (a relation shown
+holds for every sub-forest, but some that hold may be missed).
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+
+from ..trees import TreeExplainer, convert_model
+from ..trees.forest import TreeModel
+from .partial_order import PartialOrder
+
+_AVERAGING = ("RandomForestRegressor", "ExtraTreesRegressor")
+
+
+class ForestRashomon:
+    """ForestRashomon(forest, X_val, y_val, background): `forest` is a fitted scikit-learn
+    RandomForestRegressor or ExtraTreesRegressor; tree errors are measured on (X_val, y_val);
+    attributions are interventional SHAP values against `background`."""
+
+    def __init__(self, forest, X_val, y_val, background, feature_names: Optional[Sequence[str]] = None,
+                 n_jobs: int = -1):
+        if type(forest).__name__ not in _AVERAGING or not type(forest).__module__.startswith("sklearn"):
+            raise TypeError(f"forest: expected a scikit-learn {' or '.join(_AVERAGING)}, got {type(forest).__name__}")
+        model = convert_model(forest)
+        self.n_trees = int(model.forest.n_trees)
+        self.n_features_in_ = model.n_features
+        X_val = np.asarray(X_val, dtype=np.float64)
+        y_val = np.asarray(y_val, dtype=np.float64)
+        if X_val.ndim != 2 or X_val.shape[1] != model.n_features or y_val.shape != (X_val.shape[0],) or len(y_val) == 0:
+            raise ValueError(f"X_val, y_val: expected (n, {model.n_features}) and (n,) with n >= 1, got "
+                             f"{X_val.shape} and {y_val.shape}")
+        # One explainer per tree (the forest averages them: a tree's own output is M times its share).
+        self._trees = [TreeModel(forest=model.forest.subforest(t, t + 1), source=f"{model.source}[{t}]",
+                                 n_features=model.n_features, n_outputs=1) for t in range(self.n_trees)]
+        self._explainers = [TreeExplainer(m, background, n_jobs=n_jobs) for m in self._trees]
+        self.names = list(map(str, feature_names)) if feature_names is not None else self._explainers[0].feature_names
+        if len(self.names) != self.n_features_in_:
+            raise ValueError(f"feature_names: expected {self.n_features_in_} names, got {len(self.names)}")
+        preds = np.stack([self.n_trees * m.predict_raw(X_val, n_jobs)[:, 0] for m in self._trees])
+        self.tree_mse_ = np.mean((preds - y_val) ** 2, axis=1)
+        self.forest_rmse_ = float(np.sqrt(np.mean((preds.mean(axis=0) - y_val) ** 2)))
+
+    def _mse_bounds(self):
+        """Entry m - 1: the bound on the MSE of every sub-forest of m trees."""
+        worst = np.sort(self.tree_mse_)[::-1]
+        return np.cumsum(worst) / np.arange(1, self.n_trees + 1)
+
+    def subforest_size(self, eps: float) -> int:
+        """The smallest m such that every sub-forest of m trees has RMSE <= eps (through the bound)."""
+        if isinstance(eps, bool) or not np.isscalar(eps) or not np.isfinite(eps) or eps <= 0:
+            raise ValueError(f"eps: expected a positive RMSE tolerance, got {eps!r}")
+        ok = np.flatnonzero(np.sqrt(self._mse_bounds()) <= eps)
+        if ok.size == 0:
+            raise ValueError(f"eps: {eps:.6g} is below the bound for the whole forest "
+                             f"({np.sqrt(self._mse_bounds()[-1]):.6g}); no sub-forest is guaranteed within it")
+        return int(ok[0]) + 1
+
+    def per_tree_attributions(self, X) -> np.ndarray:
+        """(n, d, M): interventional SHAP values of each tree's own output."""
+        return np.stack([self.n_trees * ex.shap_values(X) for ex in self._explainers], axis=-1)
+
+    def attribution_bounds(self, X, eps):
+        """(lo, hi), each (n, d): means of the m smallest / largest per-tree values."""
+        m = self.subforest_size(eps)
+        phi = np.sort(self.per_tree_attributions(X), axis=-1)
+        return phi[..., :m].mean(axis=-1), phi[..., -m:].mean(axis=-1)
+
+    def local_orders(self, X, eps) -> list:
+        """The order of |local attributions| at each row shared by every sub-forest in R(eps)."""
+        m = self.subforest_size(eps)
+        phis = self.per_tree_attributions(X)                      # (n, d, M)
+        out = []
+        for phi in phis:
+            srt = np.sort(phi, axis=-1)
+            lo, hi = srt[:, :m].mean(axis=-1), srt[:, -m:].mean(axis=-1)
+            ambiguous = (lo <= 0) & (hi >= 0)
+            signed = np.sign(lo + hi)[:, None] * phi              # s_i phi_i per tree
+            diff = signed[:, None, :] - signed[None, :, :]        # (d, d, M)
+            worst = np.sort(diff, axis=-1)[..., :m].mean(axis=-1)  # min over sub-forests
+            rel = (worst > 0) & ~ambiguous[:, None] & ~ambiguous[None, :]
+            np.fill_diagonal(rel, False)
+            out.append(PartialOrder(rel, self.names, ambiguous))
+        return out
+
+    def local_order(self, x, eps) -> PartialOrder:
+        return self.local_orders(np.asarray(x, dtype=np.float64).reshape(1, -1), eps)[0]
+
+    def global_order(self, X, eps) -> PartialOrder:
+        """Order of global importance (root mean square of attributions over the rows of X), with
+        sound bounds: i > j when the smallest possible importance of i exceeds the largest of j."""
+        lo, hi = self.attribution_bounds(X, eps)
+        low = np.sqrt(np.mean(np.where((lo <= 0) & (hi >= 0), 0.0, np.minimum(lo ** 2, hi ** 2)), axis=0))
+        high = np.sqrt(np.mean(np.maximum(lo ** 2, hi ** 2), axis=0))
+        ambiguous = low <= 0
+        rel = (low[:, None] > high[None, :]) & ~ambiguous[:, None] & ~ambiguous[None, :]
+        return PartialOrder(rel, self.names, ambiguous)

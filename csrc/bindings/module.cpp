@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings/arrays.hpp"
+#include "bindings/interruptible.hpp"
 #include "core/forest.hpp"
 #include "core/pairwise_shap.hpp"
 #include "core/parallel.hpp"
@@ -16,6 +17,7 @@ using assay::bindings::CArray;
 using assay::bindings::new_array;
 using assay::bindings::output_array;
 using assay::bindings::rows_of;
+using assay::bindings::run_interruptible;
 using assay::bindings::to_vector;
 
 namespace {
@@ -57,6 +59,28 @@ py::array_t<double> predict(const Forest& f, const CArray<double>& X, int n_jobs
   return out;
 }
 
+template <class T>
+py::array_t<T> to_array(const std::vector<T>& v) {
+  return py::array_t<T>(static_cast<py::ssize_t>(v.size()), v.data());
+}
+
+// The IR as the constructor's arguments, in order: for pickling (Dask workers, multiprocessing).
+py::tuple forest_state(const Forest& f) {
+  return py::make_tuple(f.n_features, f.n_outputs, to_array(f.tree_offsets), to_array(f.tree_output),
+                        to_array(f.feature), to_array(f.threshold), to_array(f.left), to_array(f.right),
+                        to_array(f.default_left), to_array(f.policy), to_array(f.cat_offset), to_array(f.cat_nwords),
+                        to_array(f.cat_words), to_array(f.value), to_array(f.base_score));
+}
+
+Forest forest_from_state(const py::tuple& t) {
+  if (t.size() != 15) throw std::invalid_argument("Forest state: expected 15 fields");
+  return make_forest(t[0].cast<int32_t>(), t[1].cast<int32_t>(), t[2].cast<CArray<int64_t>>(),
+                     t[3].cast<CArray<int32_t>>(), t[4].cast<CArray<int32_t>>(), t[5].cast<CArray<double>>(),
+                     t[6].cast<CArray<int32_t>>(), t[7].cast<CArray<int32_t>>(), t[8].cast<CArray<uint8_t>>(),
+                     t[9].cast<CArray<uint8_t>>(), t[10].cast<CArray<int64_t>>(), t[11].cast<CArray<int32_t>>(),
+                     t[12].cast<CArray<uint32_t>>(), t[13].cast<CArray<double>>(), t[14].cast<CArray<double>>());
+}
+
 Players make_players(const Forest& f, const py::object& player_of_feature, int32_t n_players) {
   if (player_of_feature.is_none()) return Players::identity(f.n_features);
   Players p;
@@ -73,7 +97,7 @@ std::vector<py::ssize_t> output_shape(const OutputLayout& layout, int64_t n) {
 
 py::array_t<double> values_pairwise(const Forest& f, const CArray<double>& X, const CArray<double>& bg,
                                     const py::object& player_of_feature, int32_t n_players, int32_t index,
-                                    int n_jobs, const py::object& out) {
+                                    int n_jobs, const py::object& out, const py::object& progress) {
   const int64_t n = rows_of(X, f.n_features, "X");
   const int64_t nb = rows_of(bg, f.n_features, "data");
   if (nb < 1) throw std::invalid_argument("data: the background must have at least one row");
@@ -82,8 +106,10 @@ py::array_t<double> values_pairwise(const Forest& f, const CArray<double>& X, co
   auto result = output_array(out, output_shape(OutputLayout(players, f.n_outputs, ix), n));
   double* o = result.mutable_data();
   const double *x = X.data(), *b = bg.data();
-  py::gil_scoped_release release;
-  pairwise_values(f, players, ix, x, n, b, nb, o, resolve_threads(n_jobs));
+  const double work = static_cast<double>(n) * static_cast<double>(nb) * static_cast<double>(f.n_trees());
+  run_interruptible(progress, work, [&](Progress* p) {
+    pairwise_values(f, players, ix, x, n, b, nb, o, resolve_threads(n_jobs), p);
+  });
   return result;
 }
 
@@ -100,6 +126,7 @@ PYBIND11_MODULE(_core, m) {
            py::arg("cat_words"), py::arg("value"), py::arg("base_score"))
       .def_property_readonly("n_trees", &Forest::n_trees)
       .def("subforest", &Forest::subforest, py::arg("begin"), py::arg("end"))
+      .def(py::pickle(&forest_state, &forest_from_state))
       .def_property_readonly("n_nodes", &Forest::n_nodes)
       .def_property_readonly("n_features", [](const Forest& f) { return f.n_features; })
       .def_property_readonly("n_outputs", [](const Forest& f) { return f.n_outputs; })
@@ -123,11 +150,12 @@ PYBIND11_MODULE(_core, m) {
   m.def("predict_raw", &predict, py::arg("forest"), py::arg("X"), py::arg("n_jobs") = -1);
   m.def("values_pairwise", &values_pairwise, py::arg("forest"), py::arg("X"), py::arg("data"),
         py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0, py::arg("index") = 0,
-        py::arg("n_jobs") = -1, py::arg("out") = py::none());
+        py::arg("n_jobs") = -1, py::arg("out") = py::none(), py::arg("progress") = py::none());
 
   py::class_<PatternShap>(m, "PatternShap")
       .def(py::init([](const Forest& f, const CArray<double>& bg, int dense_max_bits, int64_t budget, int n_jobs,
-                       const py::object& player_of_feature, int32_t n_players, int32_t index) {
+                       const py::object& player_of_feature, int32_t n_players, int32_t index,
+                       const py::object& progress) {
              const int64_t nb = rows_of(bg, f.n_features, "data");
              PatternOptions opt;
              opt.dense_max_bits = dense_max_bits;
@@ -135,23 +163,28 @@ PYBIND11_MODULE(_core, m) {
              const Players players = make_players(f, player_of_feature, n_players);
              const Index ix = index_from_int(index);
              const double* b = bg.data();
-             py::gil_scoped_release release;
-             return new PatternShap(f, players, ix, b, nb, opt, resolve_threads(n_jobs));
+             PatternShap* made = nullptr;
+             run_interruptible(progress, static_cast<double>(nb) * static_cast<double>(f.n_trees()), [&](Progress* p) {
+               made = new PatternShap(f, players, ix, b, nb, opt, resolve_threads(n_jobs), p);
+             });
+             return made;
            }),
            py::arg("forest"), py::arg("data"), py::arg("dense_max_bits") = 16,
            py::arg("dense_budget_bytes") = int64_t{1} << 31, py::arg("n_jobs") = -1,
-           py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0, py::arg("index") = 0)
+           py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0, py::arg("index") = 0,
+           py::arg("progress") = py::none())
       .def("values",
-           [](const PatternShap& ps, const CArray<double>& X, int n_jobs, const py::object& out) {
+           [](const PatternShap& ps, const CArray<double>& X, int n_jobs, const py::object& out,
+              const py::object& progress) {
              const int64_t n = rows_of(X, ps.n_features(), "X");
              auto result = output_array(out, output_shape(ps.layout(), n));
              double* o = result.mutable_data();
              const double* x = X.data();
-             py::gil_scoped_release release;
-             ps.values(x, n, o, resolve_threads(n_jobs));
+             const double work = static_cast<double>(n) * static_cast<double>(ps.n_trees());
+             run_interruptible(progress, work, [&](Progress* p) { ps.values(x, n, o, resolve_threads(n_jobs), p); });
              return result;
            },
-           py::arg("X"), py::arg("n_jobs") = -1, py::arg("out") = py::none())
+           py::arg("X"), py::arg("n_jobs") = -1, py::arg("out") = py::none(), py::arg("progress") = py::none())
       .def_property_readonly("n_dense_leaves", &PatternShap::n_dense_leaves)
       .def_property_readonly("n_sparse_leaves", &PatternShap::n_sparse_leaves)
       .def_property_readonly("n_fallback_trees", &PatternShap::n_fallback_trees)

@@ -76,13 +76,16 @@ void pairwise_values_row(const Forest& f, const Players& players, const IndexWei
 }
 
 void pairwise_values(const Forest& f, const Players& players, Index ix, const double* fg, int64_t n_fg,
-                     const double* bg, int64_t n_bg, double* out, int n_threads) {
+                     const double* bg, int64_t n_bg, double* out, int n_threads, Progress* progress) {
   const IndexWeights w(ix, std::min(f.max_depth, players.n));
   const int64_t row_size = OutputLayout(players, f.n_outputs, ix).row_size();
   std::fill(out, out + n_fg * row_size, 0.0);
   parallel_for(n_fg, n_threads, 1, [&](int64_t i) {
+    if (stopped(progress)) return;
     pairwise_values_row(f, players, w, fg + i * f.n_features, bg, n_bg, 0, f.n_trees(), out + i * row_size);
+    advance(progress, 1);
   });
+  throw_if_stopped(progress);
 }
 
 }  // namespace assay::core

@@ -6,12 +6,14 @@
 #include "core/forest.hpp"
 #include "core/indices.hpp"
 #include "core/players.hpp"
+#include "core/progress.hpp"
 
 namespace assay::core {
 
 // out is (n_fg, OutputLayout row) C order, overwritten. Background rows weigh 1/n_bg each.
+// progress (optional) counts finished rows; its stop flag abandons the call (Cancelled).
 void pairwise_values(const Forest& f, const Players& players, Index ix, const double* fg, int64_t n_fg,
-                     const double* bg, int64_t n_bg, double* out, int n_threads);
+                     const double* bg, int64_t n_bg, double* out, int n_threads, Progress* progress = nullptr);
 
 // Adds the values of trees [tree_begin, tree_end) for one foreground row to out_row (the
 // pattern kernel's fallback for trees whose paths are too wide for bit patterns).

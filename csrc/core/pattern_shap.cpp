@@ -40,7 +40,7 @@ constexpr int64_t kRowScratchBytes = int64_t{32} << 20;   // per thread
 }  // namespace
 
 PatternShap::PatternShap(const Forest& forest, const Players& players, Index index, const double* bg, int64_t n_bg,
-                         const PatternOptions& opt, int n_threads)
+                         const PatternOptions& opt, int n_threads, Progress* progress)
     : f_(forest),
       players_(players),
       layout_(players, forest.n_outputs, index),
@@ -60,14 +60,18 @@ PatternShap::PatternShap(const Forest& forest, const Players& players, Index ind
   transpose_rows(bg, n_bg, f_.n_features, bg_cols.data(), n_bg);
   tree_mean_.assign(static_cast<size_t>(f_.n_trees()) * f_.n_outputs, 0.0);
   parallel_for(f_.n_trees(), n_threads, 1, [&](int64_t t) {
+    if (stopped(progress)) return;
     if (!paths_.tree_too_wide[t]) {
       build_tree_tables(t, bg_cols.data(), n_bg);
+      advance(progress, 1);
       return;
     }
     const int K = f_.n_outputs;
     for (int64_t r = 0; r < n_bg; ++r)
       add_scaled(&tree_mean_[t * K], 1, 1.0 / n_bg, &f_.value[find_leaf(f_, t, bg + r * f_.n_features) * K], K, -1);
+    advance(progress, 1);
   });
+  throw_if_stopped(progress);
 }
 
 std::vector<double> PatternShap::expected_value() const {
@@ -408,15 +412,18 @@ void PatternShap::shap_block(const double* X, int64_t n, double* phi, const Bloc
   }
 }
 
-void PatternShap::values(const double* X, int64_t n, double* phi, int n_threads) const {
+void PatternShap::values(const double* X, int64_t n, double* phi, int n_threads, Progress* progress) const {
   if (n <= 0) return;
   const BlockPlan plan = plan_blocks(n, n_threads);
   const int64_t row_size = layout_.row_size();
   const int64_t n_blocks = (n + plan.rows - 1) / plan.rows;
   parallel_for(n_blocks, n_threads, 1, [&](int64_t b) {
-    const int64_t r0 = b * plan.rows;
-    shap_block(X + r0 * f_.n_features, std::min(plan.rows, n - r0), phi + r0 * row_size, plan);
+    if (stopped(progress)) return;
+    const int64_t r0 = b * plan.rows, rows = std::min(plan.rows, n - r0);
+    shap_block(X + r0 * f_.n_features, rows, phi + r0 * row_size, plan);
+    advance(progress, rows);
   });
+  throw_if_stopped(progress);
 }
 
 int64_t PatternShap::table_bytes() const {

@@ -24,6 +24,7 @@
 #include "core/leaf_groups.hpp"
 #include "core/leaf_paths.hpp"
 #include "core/players.hpp"
+#include "core/progress.hpp"
 
 namespace assay::core {
 
@@ -35,17 +36,20 @@ struct PatternOptions {
 class PatternShap {
  public:
   // Copies the forest and builds the background tables (bg is (n_bg, n_features) C order).
+  // progress (optional) counts finished trees; setting its stop flag abandons the build (Cancelled).
   PatternShap(const Forest& forest, const Players& players, Index index, const double* bg, int64_t n_bg,
-              const PatternOptions& opt, int n_threads);
+              const PatternOptions& opt, int n_threads, Progress* progress = nullptr);
 
-  // out is (n, layout().row_size()) C order: (n, P, K) or (n, P, P, K); overwritten.
-  void values(const double* X, int64_t n, double* out, int n_threads) const;
+  // out is (n, layout().row_size()) C order: (n, P, K) or (n, P, P, K); overwritten. progress
+  // (optional) counts finished rows; setting its stop flag abandons the call (Cancelled).
+  void values(const double* X, int64_t n, double* out, int n_threads, Progress* progress = nullptr) const;
   const OutputLayout& layout() const { return layout_; }
 
   // Mean raw output over the background (K values), from the tables' histograms.
   std::vector<double> expected_value() const;
 
   int32_t n_features() const { return f_.n_features; }
+  int64_t n_trees() const { return f_.n_trees(); }
   int32_t n_outputs() const { return f_.n_outputs; }
   int64_t n_dense_leaves() const { return n_dense_; }
   int64_t n_sparse_leaves() const { return n_sparse_; }

@@ -52,21 +52,23 @@ def convert_lightgbm(model) -> TreeModel:
                      input_transform=transform)
 
 
-def _pandas_category_transform(train_categories):
-    """Re-code pandas categorical columns with the categories seen in training (as LightGBM does)."""
+class _pandas_category_transform:
+    """Re-code pandas categorical columns with the categories seen in training (as LightGBM does).
+    A class, not a closure, so converted models pickle (e.g. to Dask workers)."""
 
-    def transform(X):
+    def __init__(self, train_categories):
+        self.train_categories = train_categories
+
+    def __call__(self, X):
         if not is_dataframe(X):
             return X
         import pandas as pd
 
         X = X.copy()
         cat_cols = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
-        for col, cats in zip(cat_cols, train_categories):
+        for col, cats in zip(cat_cols, self.train_categories):
             X[col] = X[col].cat.set_categories(cats)
         return X
-
-    return transform
 
 
 def _add_tree(builder: ForestBuilder, root: dict, output: int, scale: float):

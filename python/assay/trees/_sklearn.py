@@ -128,13 +128,19 @@ def _convert_hgb(model, n_features, names):
             )
     base = np.asarray(model._baseline_prediction, dtype=np.float64).reshape(-1)
     forest = builder.build(base)
-    transform = None
-    if pre is not None:
-        inverse = np.argsort(internal_to_user)
-
-        def transform(X):
-            internal = np.asarray(pre.transform(X), dtype=np.float64)
-            return np.ascontiguousarray(internal[:, inverse])
-
+    transform = _PreprocessorTransform(pre, np.argsort(internal_to_user)) if pre is not None else None
     return TreeModel(forest=forest, source=f"sklearn.{type(model).__name__}", n_features=n_features, n_outputs=K,
                      feature_names=names, input_transform=transform)
+
+
+class _PreprocessorTransform:
+    """HistGradientBoosting's own preprocessor, with its output columns put back in user order.
+    A class, not a closure, so converted models pickle (e.g. to Dask workers)."""
+
+    def __init__(self, preprocessor, inverse):
+        self.preprocessor = preprocessor
+        self.inverse = inverse
+
+    def __call__(self, X):
+        internal = np.asarray(self.preprocessor.transform(X), dtype=np.float64)
+        return np.ascontiguousarray(internal[:, self.inverse])

@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import _core
 from .._validation import as_matrix, check_n_jobs, is_dataframe
+from .._progress import progress_callback
 from ..explanation import make_explanation
 from .convert import convert_model
 from .players import player_count, resolve_groups
@@ -34,10 +35,15 @@ class TreeExplainer:
     in the constructor, the others on first use); each call then costs
     O(rows * trees * (nodes + table entries)), independent of the background size.
     algorithm="pairwise" is the slow reference that walks every (row, background row, tree).
+
+    progress: True draws a tqdm progress bar for the table builds and every call (a callable
+    receives (done, total)); each method also takes progress= to override it. Long calls stop
+    within a block of rows on Ctrl-C (KeyboardInterrupt). The explainer pickles as its model and
+    background (e.g. to Dask workers, see assay.dask); the tables are rebuilt where it lands.
     """
 
     def __init__(self, model, data, feature_names=None, n_jobs: int = -1, algorithm: str = "pattern",
-                 dense_max_bits: int = 16, max_table_bytes: int = 2**31, groups=None):
+                 dense_max_bits: int = 16, max_table_bytes: int = 2**31, groups=None, progress=False):
         if algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm: expected one of {ALGORITHMS}, got {algorithm!r}")
         if not (isinstance(dense_max_bits, (int, np.integer)) and 0 <= dense_max_bits <= 24):
@@ -46,6 +52,7 @@ class TreeExplainer:
             raise ValueError(f"max_table_bytes: expected a non-negative int, got {max_table_bytes!r}")
         self.n_jobs = check_n_jobs(n_jobs)
         self.algorithm = algorithm
+        self.progress = progress
         self.model = convert_model(model)
         self._input_names = list(map(str, data.columns)) if is_dataframe(data) else None
         self.data = self._matrix(data, "data")
@@ -66,13 +73,30 @@ class TreeExplainer:
         """The Shapley tables (pattern algorithm), for inspection."""
         return self._kernels.get(SHAPLEY)
 
-    def _kernel(self, index):
+    def _kernel(self, index, progress=None):
         if index not in self._kernels:
             bits, budget = self._table_options
-            self._kernels[index] = _core.PatternShap(
-                self.model.forest, self.data, bits, budget, self.n_jobs,
-                player_of_feature=self._player_of, n_players=self.n_players, index=index)
+            trees = self.model.forest.n_trees
+            with progress_callback(self.progress if progress is None else progress, trees, "tables (trees)") as cb:
+                self._kernels[index] = _core.PatternShap(
+                    self.model.forest, self.data, bits, budget, self.n_jobs,
+                    player_of_feature=self._player_of, n_players=self.n_players, index=index, progress=cb)
         return self._kernels[index]
+
+    def __dask_tokenize__(self):
+        # A stable identity for Dask graphs: the same explainer is one key, shipped once.
+        if "_token" not in self.__dict__:
+            import uuid
+            self._token = uuid.uuid4().hex
+        return ("assay.TreeExplainer", self._token)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_kernels"] = {}  # compiled tables do not pickle; rebuilt on first use
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
 
     def _matrix(self, X, name):
         if self.model.input_transform is not None:
@@ -88,7 +112,7 @@ class TreeExplainer:
             return names
         return self._input_names or self.model.feature_names or [f"x{i}" for i in range(d)]
 
-    def _values(self, X, index, out):
+    def _values(self, X, index, out, progress=None):
         X = self._matrix(X, "X")
         P, K = self.n_players, self.n_outputs
         shape = (X.shape[0],) + ((P, P) if index in _PAIRS else (P,)) + ((K,) if K > 1 else ())
@@ -99,31 +123,36 @@ class TreeExplainer:
                 raise ValueError(f"out: expected a writable C-contiguous float64 array of shape {shape}, "
                                  f"got {_describe_out(out)}")
             core_out = out.reshape(shape + (1,)) if K == 1 else out  # the kernel's (.., K) layout, a view
+        progress = self.progress if progress is None else progress
         if self.algorithm == "pattern":
-            result = self._kernel(index).values(X, self.n_jobs, out=core_out)
+            kernel = self._kernel(index, progress)
+            with progress_callback(progress, X.shape[0], "rows") as cb:
+                result = kernel.values(X, self.n_jobs, out=core_out, progress=cb)
         else:
-            result = _core.values_pairwise(self.model.forest, X, self.data, player_of_feature=self._player_of,
-                                           n_players=P, index=index, n_jobs=self.n_jobs, out=core_out)
+            with progress_callback(progress, X.shape[0], "rows") as cb:
+                result = _core.values_pairwise(self.model.forest, X, self.data, player_of_feature=self._player_of,
+                                               n_players=P, index=index, n_jobs=self.n_jobs, out=core_out,
+                                               progress=cb)
         return out if out is not None else result.reshape(shape)
 
-    def shap_values(self, X, out=None) -> np.ndarray:
+    def shap_values(self, X, out=None, progress=None) -> np.ndarray:
         """Interventional SHAP values of the raw output: (n, P), or (n, P, K) for K outputs."""
-        return self._values(X, SHAPLEY, out)
+        return self._values(X, SHAPLEY, out, progress)
 
-    def banzhaf_values(self, X, out=None) -> np.ndarray:
+    def banzhaf_values(self, X, out=None, progress=None) -> np.ndarray:
         """Interventional Banzhaf values: (n, P) or (n, P, K)."""
-        return self._values(X, BANZHAF, out)
+        return self._values(X, BANZHAF, out, progress)
 
-    def shap_interaction_values(self, X, out=None) -> np.ndarray:
+    def shap_interaction_values(self, X, out=None, progress=None) -> np.ndarray:
         """Shapley interaction values in shap's convention: (n, P, P) or (n, P, P, K). Off-diagonal
         entries hold half the Shapley interaction index each; each row sums to the SHAP value."""
-        return self._values(X, INTERACTION, out)
+        return self._values(X, INTERACTION, out, progress)
 
-    def shapley_taylor_values(self, X, out=None) -> np.ndarray:
+    def shapley_taylor_values(self, X, out=None, progress=None) -> np.ndarray:
         """Order-2 Shapley-Taylor values: (n, P, P) or (n, P, P, K). The diagonal holds the main
         effects f(x_i, z_rest) - f(z), each pair's interaction is split in halves over (i, j) and
         (j, i), and all entries sum to f(x) - expected_value."""
-        return self._values(X, TAYLOR, out)
+        return self._values(X, TAYLOR, out, progress)
 
     def predict_raw(self, X) -> np.ndarray:
         """The raw output the explainer explains, from assay's own IR: (n,) or (n, K)."""

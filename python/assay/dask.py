@@ -1,0 +1,69 @@
+"""Explaining data beyond one machine with Dask: map a fitted explainer over partitions.
+
+    import dask.dataframe as dd, assay.dask
+    ex = assay.TreeExplainer(model, data=background)
+    phi = assay.dask.shap_values(ex, dd.read_parquet("big/"))     # a dask array (n, P[, K])
+    phi.to_zarr(...)  /  phi.compute()
+
+The explainer enters the task graph once (one key): each worker receives its model and background
+once and builds the tables on its first partition, then reuses them. Rows are independent, so
+results equal a single-process call exactly (same kernel, same bits).
+
+Spark, without a dependency: broadcast the pickled explainer and explain inside a pandas UDF,
+e.g. `df.mapInPandas(lambda it: (pd.DataFrame(ex.shap_values(b[cols])) for b in it), schema)`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+_METHODS = {"shap": "shap_values", "banzhaf": "banzhaf_values", "interaction": "shap_interaction_values",
+            "taylor": "shapley_taylor_values"}
+
+
+def _explain(explainer, method, block):
+    return getattr(explainer, method)(block)
+
+
+def values(explainer, data, kind: str = "shap"):
+    """Values of every row of a dask DataFrame or 2-D dask Array, as a dask array whose row
+    chunks follow the partitions. kind: "shap", "banzhaf", "interaction" or "taylor"."""
+    import dask
+    import dask.array as da
+
+    if kind not in _METHODS:
+        raise ValueError(f"kind: expected one of {list(_METHODS)}, got {kind!r}")
+    if not hasattr(explainer, _METHODS[kind]):
+        raise TypeError(f"explainer: expected an assay.TreeExplainer, got {type(explainer).__name__}")
+    if hasattr(data, "npartitions") and hasattr(data, "columns"):      # dask DataFrame
+        parts = list(data.to_delayed())
+        lengths = [int(v) for v in data.map_partitions(len).compute()]
+    elif isinstance(data, da.Array):
+        if data.ndim != 2:
+            raise ValueError(f"data: expected a 2-D dask array (rows, features), got {data.ndim} dimensions")
+        data = data.rechunk({1: -1})
+        parts = list(data.to_delayed().ravel())
+        lengths = [int(c) for c in data.chunks[0]]
+    else:
+        raise TypeError(f"data: expected a dask DataFrame or dask Array, got {type(data).__name__}")
+    P, K = explainer.n_players, explainer.n_outputs
+    tail = ((P, P) if kind in ("interaction", "taylor") else (P,)) + ((K,) if K > 1 else ())
+    shared = dask.delayed(explainer, pure=True)   # one key: sent to each worker once
+    blocks = [da.from_delayed(dask.delayed(_explain)(shared, _METHODS[kind], part), shape=(n,) + tail, dtype=np.float64)
+              for part, n in zip(parts, lengths)]
+    return da.concatenate(blocks, axis=0)
+
+
+def shap_values(explainer, data):
+    return values(explainer, data, "shap")
+
+
+def banzhaf_values(explainer, data):
+    return values(explainer, data, "banzhaf")
+
+
+def shap_interaction_values(explainer, data):
+    return values(explainer, data, "interaction")
+
+
+def shapley_taylor_values(explainer, data):
+    return values(explainer, data, "taylor")

@@ -243,29 +243,7 @@ def run_assay(model, X, bg, algorithm, n_jobs):
     return ex, np.asarray(phi), t1 - t0, t2 - t1
 
 
-def run_shap(model, X, bg):
-    import shap
-    t0 = time.perf_counter()
-    ex = shap.TreeExplainer(model, data=shap.maskers.Independent(bg, max_samples=len(bg)),
-                            feature_perturbation="interventional", model_output="raw")
-    t1 = time.perf_counter()
-    phi = ex.shap_values(X, check_additivity=False)
-    t2 = time.perf_counter()
-    return np.asarray(phi), t1 - t0, t2 - t1
-
-
-def run_woodelf(model, X, bg, columns):
-    from woodelf import WoodelfExplainer
-    bg_df = pd.DataFrame(bg, columns=columns)
-    X_df = pd.DataFrame(X, columns=columns)
-    t0 = time.perf_counter()
-    ex = WoodelfExplainer(model, bg_df)         # parses the model (treelite / shap)
-    t1 = time.perf_counter()
-    phi = ex.shap_values(X_df, verbose=False)   # all background work happens here
-    t2 = time.perf_counter()
-    if isinstance(phi, pd.DataFrame):
-        phi = phi.to_numpy()
-    return np.asarray(phi), t1 - t0, t2 - t1
+from assay.cli.peers import run_shap, run_woodelf  # noqa: E402  (the same calls as `assay bench`)
 
 
 PEERS = {"shap": run_shap, "woodelf": run_woodelf}

@@ -52,6 +52,8 @@ class ForestRashomon:
         preds = np.stack([self.n_trees * m.predict_raw(X_val, n_jobs)[:, 0] for m in self._trees])
         self.tree_mse_ = np.mean((preds - y_val) ** 2, axis=1)
         self.forest_rmse_ = float(np.sqrt(np.mean((preds.mean(axis=0) - y_val) ** 2)))
+        # The smallest tolerance the bound supports (m = M: the mean per-tree MSE); eps >= this.
+        self.min_tolerance_ = float(np.sqrt(self._mse_bounds()[-1]))
 
     def _mse_bounds(self):
         """Entry m - 1: the bound on the MSE of every sub-forest of m trees."""

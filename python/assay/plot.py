@@ -1,0 +1,62 @@
+"""Plots where people would rather look than read (matplotlib; `pip install assay[plot]`).
+
+- interaction_heatmap: one row's interaction / Shapley-Taylor matrix, or the mean |value| over rows.
+- hasse: a Rashomon-set partial order as a Hasse diagram (PartialOrder.plot).
+- SHAP summaries: `explainer(X)` is a shap.Explanation, so shap's beeswarm and waterfall plots work.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+
+
+def _axes(ax, path, size):
+    import matplotlib
+    if ax is None and path is not None:
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    if ax is None:
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def interaction_heatmap(values, names: Optional[Sequence[str]] = None, row: Optional[int] = None, output: int = 0,
+                        ax=None, path=None, title: Optional[str] = None):
+    """values: (n, P, P) or (n, P, P, K) from shap_interaction_values / shapley_taylor_values.
+    row=None shows the mean |value| over rows (global structure); an int shows that row's signed
+    matrix. Saves to `path` when given; returns the Axes."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.ndim == 4:
+        if not 0 <= output < v.shape[3]:
+            raise ValueError(f"output: expected 0 <= output < {v.shape[3]}, got {output}")
+        v = v[..., output]
+    if v.ndim != 3 or v.shape[1] != v.shape[2]:
+        raise ValueError(f"values: expected (n, P, P) or (n, P, P, K), got shape {np.shape(values)}")
+    P = v.shape[1]
+    names = [f"x{i}" for i in range(P)] if names is None else list(map(str, names))
+    if len(names) != P:
+        raise ValueError(f"names: expected {P} names, got {len(names)}")
+    if row is None:
+        M, cmap, label = np.abs(v).mean(axis=0), "viridis", "mean |value|"
+        vmin, vmax = 0.0, float(M.max()) or 1.0
+    else:
+        if not -v.shape[0] <= row < v.shape[0]:
+            raise ValueError(f"row: expected an index below {v.shape[0]}, got {row}")
+        M, cmap, label = v[row], "RdBu_r", "value"
+        vmax = float(np.abs(M).max()) or 1.0
+        vmin = -vmax
+    ax = _axes(ax, path, (1.0 + 0.45 * P, 0.8 + 0.45 * P))
+    im = ax.imshow(M, cmap=cmap, vmin=vmin, vmax=vmax)
+    ax.set_xticks(range(P), names, rotation=90)
+    ax.set_yticks(range(P), names)
+    ax.figure.colorbar(im, ax=ax, label=label)
+    ax.set_title(title or ("mean |interaction| over rows" if row is None else f"row {row}"))
+    if path is not None:
+        ax.figure.savefig(path, bbox_inches="tight")
+    return ax
+
+
+def hasse(order, path=None, ax=None, title: Optional[str] = None):
+    """A PartialOrder (assay.rashomon) as its Hasse diagram."""
+    return order.plot(path=path, ax=ax, title=title)

@@ -32,7 +32,22 @@ def convert_lightgbm(model) -> TreeModel:
     if str(booster.params.get("linear_tree", False)).lower() in ("true", "1"):
         raise TypeError("model: LightGBM linear_tree models have linear functions in their leaves, "
                         "not constants; interventional TreeSHAP does not apply to them")
-    dump = booster.dump_model()
+    return from_dump(booster.dump_model(), f"lightgbm.{type(model).__name__}")
+
+
+def from_dump(dump, source: str = "lightgbm") -> TreeModel:
+    """The IR from LightGBM's `dump_model()` dict. A malformed dict raises ValueError."""
+    try:
+        return _from_dump(dump, source)
+    except (KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
+        raise ValueError(f"model: malformed LightGBM model ({type(exc).__name__}: {exc})") from None
+    except (ValueError, TypeError) as exc:
+        if str(exc).startswith("model:"):
+            raise
+        raise ValueError(f"model: malformed LightGBM model ({exc})") from None
+
+
+def _from_dump(dump, source) -> TreeModel:
     n_features = int(dump["max_feature_idx"]) + 1
     K = int(dump.get("num_tree_per_iteration", 1))
     infos = dump["tree_info"]
@@ -47,7 +62,7 @@ def convert_lightgbm(model) -> TreeModel:
     pandas_categories = dump.get("pandas_categorical")
     if pandas_categories:
         transform = _pandas_category_transform(pandas_categories)
-    return TreeModel(forest=forest, source=f"lightgbm.{type(model).__name__}", n_features=n_features,
+    return TreeModel(forest=forest, source=source, n_features=n_features,
                      n_outputs=K, feature_names=list(dump.get("feature_names") or []) or None,
                      input_transform=transform)
 

@@ -68,7 +68,26 @@ def convert_xgboost(model) -> TreeModel:
     else:
         raise TypeError(f"model: expected an xgboost.Booster or XGBModel, got {type(model).__name__}")
 
-    learner = _load_model(booster)["learner"]
+    names = booster.feature_names
+    return from_model_dict(_load_model(booster), f"xgboost.{type(model).__name__}", limit,
+                           list(names) if names else None)
+
+
+def from_model_dict(model_dict, source: str = "xgboost", limit=None, feature_names=None) -> TreeModel:
+    """The IR from XGBoost's saved-model dict (JSON or UBJSON). A malformed dict raises ValueError
+    (or TypeError for a model kind assay does not explain); nothing reaches the kernels unchecked."""
+    try:
+        return _from_model_dict(model_dict, source, limit, feature_names)
+    except (KeyError, IndexError, AttributeError, OverflowError) as exc:
+        raise ValueError(f"model: malformed XGBoost model ({type(exc).__name__}: {exc})") from None
+    except (ValueError, TypeError) as exc:
+        if str(exc).startswith("model:"):
+            raise
+        raise ValueError(f"model: malformed XGBoost model ({exc})") from None
+
+
+def _from_model_dict(model_dict, source, limit, feature_names) -> TreeModel:
+    learner = model_dict["learner"]
     gb = learner["gradient_booster"]
     kind = gb.get("name", "gbtree")
     if kind == "gblinear":
@@ -104,9 +123,8 @@ def convert_xgboost(model) -> TreeModel:
     builder = ForestBuilder(n_features, n_outputs)
     _add_trees(builder, trees, np.asarray(tree_info, dtype=np.int32), weights)
     forest = builder.build(base_margin)
-    names = booster.feature_names
-    return TreeModel(forest=forest, source=f"xgboost.{type(model).__name__}", n_features=n_features,
-                     n_outputs=n_outputs, feature_names=list(names) if names else None)
+    return TreeModel(forest=forest, source=source, n_features=n_features, n_outputs=n_outputs,
+                     feature_names=feature_names)
 
 
 def _concat(trees, key, dtype, default=0):

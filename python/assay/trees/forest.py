@@ -41,10 +41,19 @@ def categories_to_words(categories: Sequence[int]) -> np.ndarray:
     return words
 
 
+MAX_FEATURES = 2**31 - 1
+MAX_OUTPUTS = 1 << 20
+
+
 class ForestBuilder:
     def __init__(self, n_features: int, n_outputs: int):
         self.n_features = int(n_features)
         self.n_outputs = int(n_outputs)
+        # Sizes come from model files: refuse absurd ones before allocating anything by them.
+        if not 1 <= self.n_features <= MAX_FEATURES:
+            raise ValueError(f"model: {self.n_features} features is out of range [1, {MAX_FEATURES}]")
+        if not 1 <= self.n_outputs <= MAX_OUTPUTS:
+            raise ValueError(f"model: {self.n_outputs} outputs is out of range [1, {MAX_OUTPUTS}]")
         self._chunks = []
         self._cat_words = [np.zeros(0, dtype=np.uint32)]
         self._cat_total = 0

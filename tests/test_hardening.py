@@ -43,17 +43,20 @@ def test_one_explainer_from_many_threads_gives_the_serial_results():
 
 
 def test_results_too_large_for_memory_are_refused_with_advice(monkeypatch, tmp_path):
-    from assay.trees import explainer as module
+    from assay import _memory as module
     rng = np.random.default_rng(1)
     model = random_tree_model(rng, 6, n_trees=3, max_depth=4)
     bg, X = random_rows(rng, model, 20), random_rows(rng, model, 100)
     ex = assay.TreeExplainer(model, bg)
-    monkeypatch.setattr(module, "MAX_RESULT_BYTES", 10_000)
+    monkeypatch.setattr(module, "MAX_BYTES", 10_000)
     with pytest.raises(MemoryError, match="out= a np.memmap"):
         ex.shap_interaction_values(X)                    # 100 x 6 x 6 x 8 bytes > 10 kB
     out = np.lib.format.open_memmap(tmp_path / "sii.npy", mode="w+", dtype=np.float64, shape=(100, 6, 6))
     ex.shap_interaction_values(X, out=out)               # allowed: it goes to disk
     assert ex.shap_values(X).shape == (100, 6)           # 4.8 kB: fine
+    from assay.rashomon import KernelRidgeRashomon
+    with pytest.raises(MemoryError, match="subsample"):
+        KernelRidgeRashomon().fit(rng.normal(size=(100, 3)), rng.normal(size=100))
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.int8, np.int64, np.uint16, bool])
@@ -122,3 +125,36 @@ def test_random_forests_of_random_shapes_match_brute_force(seed, d, trees, depth
     predict = lambda A: ex.model.predict_raw(np.ascontiguousarray(A))
     brute = np.stack([brute_force_values(predict, x, bg, index) for x in X])
     assert_close_scaled(method(X), brute[..., 0] if outputs == 1 else brute, 1e-10, f"{index} vs brute force")
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_binding_layer_rejects_random_arrays_without_crashing(data):
+    """Random shapes, dtypes and strides straight into the compiled module: results or clean errors."""
+    from assay import _core
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    n = data.draw(st.integers(0, 6))
+
+    def arr(dtype, size):
+        shape = data.draw(st.sampled_from([(size,), (size, 1), (max(size - 1, 0),), (size + 1,)]))
+        a = (rng.integers(-3, 8, size=shape) if np.dtype(dtype).kind in "iub" else rng.normal(size=shape)).astype(dtype)
+        return a[::-1] if data.draw(st.booleans()) else a
+
+    kwargs = dict(n_features=data.draw(st.integers(-1, 3)), n_outputs=data.draw(st.integers(-1, 2)),
+                  tree_offsets=np.array([0, n], dtype=np.int64) if data.draw(st.booleans()) else arr(np.int64, 2),
+                  tree_output=arr(np.int32, 1), feature=arr(np.int32, n), threshold=arr(np.float64, n),
+                  left=arr(np.int32, n), right=arr(np.int32, n), default_left=arr(np.uint8, n),
+                  policy=arr(np.uint8, n), cat_offset=arr(np.int64, n), cat_nwords=arr(np.int32, n),
+                  cat_words=arr(np.uint32, data.draw(st.integers(0, 3))), value=arr(np.float64, n),
+                  base_score=arr(np.float64, 1))
+    try:
+        forest = _core.Forest(**kwargs)
+    except (ValueError, TypeError):
+        return
+    X = rng.normal(size=(data.draw(st.integers(0, 3)), data.draw(st.integers(0, 4))))
+    for call in (lambda: _core.predict_raw(forest, X), lambda: _core.values_pairwise(forest, X, X, index=2),
+                 lambda: _core.PatternShap(forest, X).values(X)):
+        try:
+            call()
+        except (ValueError, TypeError):
+            pass

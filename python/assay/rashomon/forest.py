@@ -20,6 +20,7 @@ import numpy as np
 
 from ..trees import TreeExplainer, convert_model
 from ..trees.forest import TreeModel
+from .._memory import check_bytes
 from .partial_order import PartialOrder
 
 _AVERAGING = ("RandomForestRegressor", "ExtraTreesRegressor")
@@ -72,6 +73,9 @@ class ForestRashomon:
 
     def per_tree_attributions(self, X) -> np.ndarray:
         """(n, d, M): interventional SHAP values of each tree's own output."""
+        n = len(X)
+        check_bytes(2 * 8.0 * n * self.n_features_in_ * self.n_trees, f"X: per-tree values for {n} rows",
+                    "pass fewer rows at a time")
         return np.stack([self.n_trees * ex.shap_values(X) for ex in self._explainers], axis=-1)
 
     def attribution_bounds(self, X, eps):

@@ -5,6 +5,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from .._memory import check_bytes
 from .ellipsoid import EllipsoidRashomon
 from .linear import _check_xy, _names
 
@@ -33,6 +34,8 @@ class KernelRidgeRashomon(EllipsoidRashomon):
     def fit(self, X, y, feature_names: Optional[Sequence[str]] = None):
         X, y = _check_xy(X, y)
         N, d = X.shape
+        check_bytes(4 * 8.0 * N * N, f"X: kernel ridge on {N} rows (N x N kernel matrices)",
+                    "fit on a subsample of the rows")
         self.n_features_in_ = d
         self.mean_, self.scale_ = X.mean(axis=0), X.std(axis=0)
         if np.any(self.scale_ == 0):

@@ -1,11 +1,10 @@
 """TreeExplainer: exact interventional SHAP values of a tree ensemble's raw output."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from .. import _core
+from .._memory import check_bytes
 from .._validation import as_matrix, check_n_jobs, is_dataframe
 from .._progress import progress_callback
 from ..explanation import make_explanation
@@ -13,10 +12,6 @@ from .convert import convert_model
 from .players import player_count, resolve_groups
 
 ALGORITHMS = ("pattern", "pairwise")
-
-# Results larger than this many bytes are refused unless written into out= (None: 80% of the
-# memory available when the call starts). Module-level so that deployments can set it.
-MAX_RESULT_BYTES = None
 
 # Index codes shared with csrc/core/indices.hpp
 SHAPLEY, BANZHAF, INTERACTION, TAYLOR = 0, 1, 2, 3
@@ -179,28 +174,10 @@ class TreeExplainer:
                 f"algorithm={self.algorithm!r})")
 
 
-def _available_bytes() -> int:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return 1 << 62
-
-
 def _check_result_size(shape, pairs: bool):
-    need = 8 * int(np.prod(shape, dtype=np.float64))
-    limit = MAX_RESULT_BYTES if MAX_RESULT_BYTES is not None else int(0.8 * _available_bytes())
-    if need > limit:
-        kind = "interaction matrices" if pairs else "values"
-        raise MemoryError(
-            f"X: the {kind} for {shape[0]} rows would take {need / 2**30:.2f} GiB (limit {limit / 2**30:.2f} GiB); "
-            "pass out= a np.memmap (np.lib.format.open_memmap) to write them to disk, or explain X in chunks")
+    kind = "interaction matrices" if pairs else "values"
+    check_bytes(8 * float(np.prod(shape, dtype=np.float64)), f"X: the {kind} for {shape[0]} rows",
+                "pass out= a np.memmap (np.lib.format.open_memmap) to write them to disk, or explain X in chunks")
 
 
 def _describe_out(out):

@@ -1,0 +1,157 @@
+"""Feature-space detectors with one API: fit / partial_fit on in-distribution data, score in
+batches (higher = more in-distribution). Inputs are torch tensors or NumPy arrays; work happens
+on the input's device, in float64 on the CPU.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._memory import check_bytes
+
+
+def _tensor(a, name, dim=2):
+    import torch
+    if isinstance(a, np.ndarray):
+        a = torch.from_numpy(np.ascontiguousarray(a))
+    if not isinstance(a, torch.Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor or NumPy array, got {type(a).__name__}")
+    if a.ndim != dim:
+        raise ValueError(f"{name}: expected {dim} dimensions, got shape {tuple(a.shape)}")
+    if a.is_floating_point() and not bool(torch.isfinite(a).all()):
+        raise ValueError(f"{name}: contains NaN or inf")
+    return a
+
+
+class Mahalanobis:
+    """Class-conditional Gaussians with a shared covariance (Lee et al. 2018):
+    score(z) = -min_c (z - mu_c)^T P (z - mu_c), P the pooled within-class precision.
+    relative=True gives RMDS (Ren et al. 2021): each class distance minus the distance to one
+    class-agnostic Gaussian of all the data. Statistics accumulate exactly over partial_fit calls."""
+
+    def __init__(self, relative: bool = False, ridge: float = 1e-6):
+        self.relative = bool(relative)
+        self.ridge = float(ridge)
+        self._n = None
+
+    def partial_fit(self, feats, labels):
+        import torch
+        z = _tensor(feats, "feats").to(torch.float64)
+        y = _tensor(labels, "labels", dim=1)
+        if y.shape[0] != z.shape[0] or y.is_floating_point():
+            raise ValueError(f"labels: expected {z.shape[0]} integer labels, got {tuple(y.shape)} {y.dtype}")
+        if y.numel() and int(y.min()) < 0:
+            raise ValueError("labels: expected non-negative class indices")
+        C = int(y.max()) + 1 if y.numel() else 0
+        d = z.shape[1]
+        if self._n is None:
+            self._n = torch.zeros(0, dtype=torch.float64, device=z.device)
+            self._sum = torch.zeros(0, d, dtype=torch.float64, device=z.device)
+            self._outer = torch.zeros(d, d, dtype=torch.float64, device=z.device)
+        if z.shape[1] != self._sum.shape[1]:
+            raise ValueError(f"feats: expected {self._sum.shape[1]} features, got {z.shape[1]}")
+        if C > self._n.shape[0]:  # grow the per-class sums
+            grow = C - self._n.shape[0]
+            self._n = torch.cat([self._n, self._n.new_zeros(grow)])
+            self._sum = torch.cat([self._sum, self._sum.new_zeros(grow, d)])
+        onehot = torch.nn.functional.one_hot(y.long(), self._n.shape[0]).to(torch.float64)
+        self._n += onehot.sum(0)
+        self._sum += onehot.T @ z
+        self._outer += z.T @ z
+        self._fitted = False
+        return self
+
+    def fit(self, feats, labels):
+        self._n = None
+        return self.partial_fit(feats, labels)
+
+    def _finalise(self):
+        import torch
+        if self._n is None or float(self._n.sum()) < 2:
+            raise RuntimeError("Mahalanobis is not fitted: call fit(feats, labels) with at least 2 rows")
+        if getattr(self, "_fitted", False):
+            return
+        present = self._n > 0
+        n = self._n.sum()
+        self.means_ = self._sum[present] / self._n[present, None]
+        within = self._outer - (self.means_.T * self._n[present]) @ self.means_   # sum_c sum_i (z-mu_c)(z-mu_c)^T
+        cov = within / n
+        d = cov.shape[0]
+        eye = torch.eye(d, dtype=cov.dtype, device=cov.device)
+        scale = float(torch.trace(cov)) / d or 1.0
+        self.precision_ = torch.linalg.inv(cov + self.ridge * scale * eye)
+        mu0 = self._sum.sum(0) / n
+        cov0 = self._outer / n - torch.outer(mu0, mu0)
+        self.mean0_, self.precision0_ = mu0, torch.linalg.inv(cov0 + self.ridge * scale * eye)
+        self._fitted = True
+
+    def _distances(self, z):
+        P, M = self.precision_, self.means_
+        zP = z @ P
+        return (zP * z).sum(1, keepdim=True) - 2 * zP @ M.T + ((M @ P) * M).sum(1)[None, :]
+
+    def score(self, feats, batch: int = 4096):
+        import torch
+        self._finalise()
+        z_all = _tensor(feats, "feats")
+        if z_all.shape[1] != self.means_.shape[1]:
+            raise ValueError(f"feats: expected {self.means_.shape[1]} features, got {z_all.shape[1]}")
+        out = []
+        for i in range(0, z_all.shape[0], batch):
+            z = z_all[i:i + batch].to(torch.float64).to(self.means_.device)
+            d = self._distances(z)
+            if self.relative:
+                zc = z - self.mean0_
+                d = d - ((zc @ self.precision0_) * zc).sum(1, keepdim=True)
+            out.append(-d.min(dim=1).values)
+        return torch.cat(out).to(z_all.device)
+
+
+class KNN:
+    """Deep nearest neighbours (Sun et al. 2022): score(z) = -|| z/|z| - its k-th nearest
+    normalised training feature ||. The bank is searched in chunks with a running top-k, so memory
+    is O(batch x (k + chunk)), never batch x bank."""
+
+    def __init__(self, k: int = 50, chunk: int = 16384):
+        if not (isinstance(k, (int, np.integer)) and k >= 1):
+            raise ValueError(f"k: expected an int >= 1, got {k!r}")
+        if not (isinstance(chunk, (int, np.integer)) and chunk >= 1):
+            raise ValueError(f"chunk: expected an int >= 1, got {chunk!r}")
+        self.k, self.chunk = int(k), int(chunk)
+        self.bank_ = None
+
+    @staticmethod
+    def _normalise(z):
+        import torch
+        return z / torch.linalg.vector_norm(z, dim=1, keepdim=True).clamp_min(1e-12)
+
+    def partial_fit(self, feats):
+        import torch
+        z = self._normalise(_tensor(feats, "feats").to(torch.float32))
+        if self.bank_ is not None and z.shape[1] != self.bank_.shape[1]:
+            raise ValueError(f"feats: expected {self.bank_.shape[1]} features, got {z.shape[1]}")
+        self.bank_ = z if self.bank_ is None else torch.cat([self.bank_, z.to(self.bank_.device)])
+        return self
+
+    def fit(self, feats):
+        self.bank_ = None
+        return self.partial_fit(feats)
+
+    def score(self, feats, batch: int = 1024):
+        import torch
+        if self.bank_ is None:
+            raise RuntimeError("KNN is not fitted: call fit(feats) first")
+        z_all = _tensor(feats, "feats")
+        if z_all.shape[1] != self.bank_.shape[1]:
+            raise ValueError(f"feats: expected {self.bank_.shape[1]} features, got {z_all.shape[1]}")
+        k = min(self.k, self.bank_.shape[0])
+        check_bytes(4.0 * batch * (k + self.chunk), "KNN scoring scratch", "use a smaller batch or chunk")
+        out = []
+        for i in range(0, z_all.shape[0], batch):
+            z = self._normalise(z_all[i:i + batch].to(torch.float32).to(self.bank_.device))
+            best = torch.full((z.shape[0], k), -float("inf"), device=z.device)
+            for j in range(0, self.bank_.shape[0], self.chunk):
+                sims = z @ self.bank_[j:j + self.chunk].T
+                best = torch.topk(torch.cat([best, sims], dim=1), k, dim=1).values
+            kth = best[:, -1].clamp(-1.0, 1.0)
+            out.append(-torch.sqrt(torch.clamp(2 - 2 * kth, min=0.0)))
+        return torch.cat(out).to(z_all.device)

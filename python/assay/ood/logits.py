@@ -1,0 +1,83 @@
+"""Scores that are one pass over the logits, all six at once (higher = more in-distribution):
+
+    msp       = max softmax probability = exp(max l - lse l)
+    maxlogit  = max l
+    energy    = T * lse(l / T)                       (free energy, negated)
+    entropy   = sum_c p_c l_c - lse l                (the negated entropy of the softmax)
+    gen       = -sum_c p_c^g (1 - p_c)^g             (GEN, Liu et al. 2023; over all classes,
+                                                      or the top-M probabilities with M given)
+    margin    = top-1 logit - top-2 logit
+
+On CUDA tensors a fused Triton kernel reads each row once (one program per row, classes in one
+block, up to 16,384 classes); elsewhere, or beyond that, the plain-torch reference below runs.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+SCORES = ("msp", "maxlogit", "energy", "entropy", "gen", "margin")
+MAX_TRITON_CLASSES = 16384
+
+
+def _as_logits(logits):
+    import torch
+    if isinstance(logits, np.ndarray):
+        logits = torch.from_numpy(logits)
+    if not isinstance(logits, torch.Tensor):
+        raise TypeError(f"logits: expected a torch.Tensor or NumPy array, got {type(logits).__name__}")
+    if logits.ndim != 2 or logits.shape[0] == 0 or logits.shape[1] < 2:
+        raise ValueError(f"logits: expected (batch >= 1, classes >= 2), got shape {tuple(logits.shape)}")
+    if not logits.dtype.is_floating_point:
+        raise TypeError(f"logits: expected a floating dtype, got {logits.dtype}")
+    if not bool(torch.isfinite(logits).all()):
+        raise ValueError("logits: contains NaN or inf")
+    return logits
+
+
+def logit_scores_ref(logits, temperature: float = 1.0, gen_gamma: float = 0.1, gen_top=None) -> dict:
+    """The plain-torch reference (float64 inside for accuracy, results in the input dtype)."""
+    import torch
+    l = logits.to(torch.float64)
+    lse = torch.logsumexp(l, dim=1)
+    p = torch.softmax(l, dim=1)
+    top2 = torch.topk(l, 2, dim=1).values
+    # GEN in log space: log p = l - lse, and for the top class log(1 - p) = lse(others) - lse, which
+    # keeps its (1 - p)^g exact when p rounds to 1 (a plain 1 - p would give 0).
+    is_top = torch.zeros_like(l, dtype=torch.bool).scatter_(1, l.argmax(dim=1, keepdim=True), True)
+    lse_rest = torch.logsumexp(l.masked_fill(is_top, -float("inf")), dim=1)
+    log_p = l - lse[:, None]
+    log_1mp = torch.where(is_top, (lse_rest - lse)[:, None], torch.log1p(-p.clamp(max=0.5)))
+    terms = torch.exp(gen_gamma * (log_p + log_1mp))
+    if gen_top is not None:
+        terms = torch.gather(terms, 1, torch.topk(p, min(int(gen_top), l.shape[1]), dim=1).indices)
+    out = {
+        "msp": torch.exp(top2[:, 0] - lse),
+        "maxlogit": top2[:, 0],
+        "energy": temperature * torch.logsumexp(l / temperature, dim=1),
+        "entropy": (p * l).sum(dim=1) - lse,
+        "gen": -terms.sum(dim=1),
+        "margin": top2[:, 0] - top2[:, 1],
+    }
+    return {k: v.to(logits.dtype) for k, v in out.items()}
+
+
+def logit_scores(logits, temperature: float = 1.0, gen_gamma: float = 0.1, gen_top=None, backend: str = "auto") -> dict:
+    """All six scores in one pass. backend: "auto" (Triton on CUDA, else torch), "torch" or
+    "triton" (forces the kernel, e.g. under TRITON_INTERPRET=1 on the CPU)."""
+    if not (np.isfinite(temperature) and temperature > 0):
+        raise ValueError(f"temperature: expected a positive number, got {temperature!r}")
+    if not (np.isfinite(gen_gamma) and gen_gamma > 0):
+        raise ValueError(f"gen_gamma: expected a positive number, got {gen_gamma!r}")
+    if gen_top is not None and not (isinstance(gen_top, (int, np.integer)) and gen_top >= 1):
+        raise ValueError(f"gen_top: expected None or an int >= 1, got {gen_top!r}")
+    if backend not in ("auto", "torch", "triton"):
+        raise ValueError(f"backend: expected 'auto', 'torch' or 'triton', got {backend!r}")
+    logits = _as_logits(logits)
+    fits = logits.shape[1] <= MAX_TRITON_CLASSES and (gen_top is None or gen_top >= logits.shape[1])
+    use_triton = backend == "triton" or (backend == "auto" and logits.is_cuda and fits)
+    if use_triton:
+        if not fits:
+            raise ValueError(f"backend='triton': supports up to {MAX_TRITON_CLASSES} classes and GEN over all of them")
+        from ._logits_triton import logit_scores_triton
+        return logit_scores_triton(logits, float(temperature), float(gen_gamma))
+    return logit_scores_ref(logits, temperature, gen_gamma, gen_top)

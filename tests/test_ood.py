@@ -1,0 +1,132 @@
+"""OOD scores, detectors and metrics: Triton kernel vs torch reference (interpreter on the CPU),
+detectors vs straightforward NumPy, metrics vs scikit-learn and hand cases with ties."""
+import os
+
+os.environ.setdefault("TRITON_INTERPRET", "1")  # before triton is first imported: kernels run on the CPU
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from assay import ood  # noqa: E402
+from assay.ood import metrics  # noqa: E402
+
+
+def _numpy_scores(l, T=1.0, g=0.1):
+    l = l.astype(np.float64)
+    m = l.max(1, keepdims=True)
+    lse = (m + np.log(np.exp(l - m).sum(1, keepdims=True)))[:, 0]
+    p = np.exp(l - lse[:, None])
+    s = np.sort(l, axis=1)
+    # 1 - p of the top class from the other classes' mass (exact when p rounds to 1)
+    top = l.argmax(1)
+    rest = np.where(np.arange(l.shape[1])[None, :] == top[:, None], -np.inf, l)
+    one_minus = np.where(np.arange(l.shape[1])[None, :] == top[:, None],
+                         np.exp(np.logaddexp.reduce(rest, axis=1) - lse)[:, None], 1 - p)
+    return {"msp": p.max(1), "maxlogit": l.max(1), "energy": T * np.log(np.exp(l / T).sum(1)),
+            "entropy": (p * l).sum(1) - lse, "gen": -(p ** g * one_minus ** g).sum(1), "margin": s[:, -1] - s[:, -2]}
+
+
+@pytest.mark.parametrize("C", [2, 3, 10, 257, 1000])
+def test_fused_kernel_matches_reference_and_numpy(C):
+    pytest.importorskip("triton")
+    g = torch.Generator().manual_seed(C)
+    l = torch.randn(33, C, generator=g) * 4
+    l[0, :2] = l[0].max() + 1.0         # tie at the top: margin 0
+    l[1, 0] = 60.0                      # near one-hot: p ~ 1 for the top class
+    fused = ood.logit_scores(l, temperature=1.7, backend="triton")
+    ref = ood.logit_scores_ref(l, temperature=1.7)
+    want = _numpy_scores(l.numpy(), T=1.7)
+    for k in ood.SCORES:
+        scale = max(1.0, float(np.abs(want[k]).max()))
+        assert np.allclose(ref[k].numpy(), want[k], rtol=1e-6, atol=1e-6 * scale), k
+        assert np.allclose(fused[k].numpy(), want[k], rtol=2e-5, atol=2e-5 * scale), k
+    assert float(fused["margin"][0]) == 0.0
+
+
+def test_logit_scores_inputs_and_cpu_default():
+    l = np.random.default_rng(0).normal(size=(5, 4))
+    out = ood.logit_scores(l)           # NumPy in, torch reference on the CPU
+    assert set(out) == set(ood.SCORES) and out["msp"].shape == (5,)
+    top = ood.logit_scores(l, gen_top=2)
+    p = torch.softmax(torch.from_numpy(l), 1)
+    pg = torch.topk(p, 2, 1).values
+    assert torch.allclose(top["gen"], -(pg ** 0.1 * (1 - pg) ** 0.1).sum(1))   # no p near 1 here
+    for bad, exc in [(np.zeros(4), ValueError), (np.zeros((3, 1)), ValueError), ("x", TypeError),
+                     (np.full((2, 3), np.nan), ValueError), (np.zeros((2, 3), dtype=int), TypeError)]:
+        with pytest.raises(exc, match="logits"):
+            ood.logit_scores(bad)
+    with pytest.raises(ValueError, match="temperature"):
+        ood.logit_scores(l, temperature=0)
+
+
+def test_mahalanobis_and_rmds_match_numpy_and_stream():
+    rng = np.random.default_rng(1)
+    means = rng.normal(size=(3, 5)) * 3
+    y = rng.integers(0, 3, 600)
+    z = means[y] + rng.normal(size=(600, 5)) @ rng.normal(size=(5, 5))
+    q = rng.normal(size=(40, 5)) * 3
+    det = ood.Mahalanobis(ridge=0.0).fit(z, y)
+    mu = np.stack([z[y == c].mean(0) for c in range(3)])
+    cov = sum((z[y == c] - mu[c]).T @ (z[y == c] - mu[c]) for c in range(3)) / len(z)
+    P = np.linalg.inv(cov)
+    d = np.stack([np.einsum("nd,de,ne->n", q - mu[c], P, q - mu[c]) for c in range(3)], 1)
+    assert np.allclose(det.score(q).numpy(), -d.min(1))
+    P0 = np.linalg.inv(np.cov(z.T, bias=True))
+    d0 = np.einsum("nd,de,ne->n", q - z.mean(0), P0, q - z.mean(0))
+    rmds = ood.Mahalanobis(relative=True, ridge=0.0).fit(z, y)
+    assert np.allclose(rmds.score(q).numpy(), -(d - d0[:, None]).min(1))
+    streamed = ood.Mahalanobis(ridge=0.0)
+    for part in np.array_split(np.arange(600), 7):
+        streamed.partial_fit(z[part], y[part])
+    assert np.allclose(streamed.score(q).numpy(), det.score(q).numpy())
+    assert det.score(torch.from_numpy(q)).shape == (40,)
+
+
+def test_knn_matches_brute_force_with_small_chunks():
+    rng = np.random.default_rng(2)
+    bank, q = rng.normal(size=(500, 8)), rng.normal(size=(37, 8))
+    det = ood.KNN(k=7, chunk=64).fit(bank)
+    bn = bank / np.linalg.norm(bank, axis=1, keepdims=True)
+    qn = q / np.linalg.norm(q, axis=1, keepdims=True)
+    dist = np.sqrt(np.maximum(((qn[:, None, :] - bn[None]) ** 2).sum(-1), 0))
+    want = -np.sort(dist, axis=1)[:, 6]
+    assert np.allclose(det.score(q, batch=10).numpy(), want, atol=1e-5)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        ood.KNN().score(q)
+    with pytest.raises(ValueError, match="features"):
+        det.score(q[:, :3])
+
+
+def test_metrics_match_scikit_learn_on_random_scores_with_ties():
+    from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        a = np.round(rng.normal(1, 1, rng.integers(1, 60)), 1)
+        b = np.round(rng.normal(0, 1, rng.integers(1, 60)), 1)
+        y = np.r_[np.zeros(a.size), np.ones(b.size)]          # OOD positive
+        s = -np.r_[a, b]                                      # flagged when the ID score is low
+        r = metrics.evaluate(a, b)
+        assert r["auroc"] == pytest.approx(roc_auc_score(y, s))
+        assert r["aupr_out"] == pytest.approx(average_precision_score(y, s))
+        assert r["aupr_in"] == pytest.approx(average_precision_score(1 - y, -s))
+        fpr, tpr, _ = roc_curve(y, s)
+        assert r["fpr_at_95_tpr"] == pytest.approx(fpr[np.flatnonzero(tpr >= 0.95)[0]])
+
+
+def test_metric_conventions_on_hand_cases():
+    # perfect separation, higher = more ID
+    assert metrics.evaluate([3, 4, 5], [0, 1, 2]) == {"auroc": 1.0, "aupr_in": 1.0, "aupr_out": 1.0,
+                                                       "fpr_at_95_tpr": 0.0}
+    # all tied: AUROC 1/2; every threshold flags everyone, so FPR at 95% TPR is 1
+    r = metrics.evaluate([1, 1], [1, 1, 1])
+    assert r["auroc"] == 0.5 and r["fpr_at_95_tpr"] == 1.0
+    # ties grouped: the OOD rows at 1 can only be caught together with the ID row at 1
+    assert metrics.fpr_at_tpr([1, 2, 3, 4], [0, 1], 0.95) == 0.25
+    assert metrics.fpr_at_tpr([1, 2, 3, 4], [0, 1], 0.5) == 0.0
+    # ID as the positive class: flag ID when the score is high
+    assert metrics.fpr_at_tpr([2, 3], [1, 2.5], 0.95, positive="id") == 0.5
+    with pytest.raises(ValueError, match="scores_ood"):
+        metrics.evaluate([1.0], [])
+    with pytest.raises(ValueError, match="positive"):
+        metrics.roc_curve([1.0], [0.0], positive="both")

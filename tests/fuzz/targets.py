@@ -48,22 +48,22 @@ def ubjson_bytes(data: bytes):
         _exercise_or_allowed(lambda: from_model_dict(doc))
 
 
-def xgboost_json(data: bytes):
-    from assay.trees._xgboost import from_model_dict
+def _json_target(data: bytes, convert):
     try:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return
-    _exercise_or_allowed(lambda: from_model_dict(doc))
+    _exercise_or_allowed(lambda: convert(doc))
+
+
+def xgboost_json(data: bytes):
+    from assay.trees._xgboost import from_model_dict
+    _json_target(data, from_model_dict)
 
 
 def lightgbm_json(data: bytes):
     from assay.trees._lightgbm import from_dump
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return
-    _exercise_or_allowed(lambda: from_dump(doc))
+    _json_target(data, from_dump)
 
 
 def _exercise_or_allowed(convert):

@@ -130,3 +130,100 @@ def test_metric_conventions_on_hand_cases():
         metrics.evaluate([1.0], [])
     with pytest.raises(ValueError, match="positive"):
         metrics.roc_curve([1.0], [0.0], positive="both")
+
+
+def test_feature_transforms_match_their_definitions():
+    rng = np.random.default_rng(4)
+    z = torch.from_numpy(np.abs(rng.normal(size=(6, 20))))
+    W, b = torch.from_numpy(rng.normal(size=(3, 20))), torch.from_numpy(rng.normal(size=3))
+    clip = ood.transforms.react_threshold(z, 80)
+    assert float(ood.transforms.react(z, clip).max()) <= clip + 1e-12
+    zn = z.numpy()
+    for mode in "pbs":
+        out = ood.transforms.ash(z, 75, mode).numpy()
+        for r in range(6):
+            keep = zn[r] >= np.sort(zn[r])[-5]                        # top 25% of 20 = 5
+            assert np.all(out[r][~keep] == 0)
+            want = {"p": zn[r][keep], "b": np.full(keep.sum(), zn[r].sum() / keep.sum()),
+                    "s": zn[r][keep] * np.exp(zn[r].sum() / zn[r][keep].sum())}[mode]
+            assert np.allclose(out[r][keep], want)
+    sc = ood.transforms.scale(z, 75).numpy()
+    top = np.sort(zn, 1)[:, -5:].sum(1)
+    assert np.allclose(sc, zn * np.exp(zn.sum(1) / top)[:, None])
+    Wd = ood.transforms.dice_weights(W, z, sparsity=0.5).numpy()
+    contrib = W.numpy() * zn.mean(0)
+    assert np.array_equal(Wd != 0, contrib >= np.sort(contrib.ravel())[-30])
+    e = ood.transforms.energy(z, W, b).numpy()
+    assert np.allclose(e, np.log(np.exp(zn @ W.numpy().T + b.numpy()).sum(1)))
+
+
+def _clusters(rng, n=900, d=12, C=3, shift=5.0):
+    y = rng.integers(0, C, n)
+    z = rng.normal(size=(n, d))
+    z[np.arange(n), y] += shift
+    W = np.zeros((C, d))
+    W[np.arange(C), np.arange(C)] = 1.0
+    return z, y, W, np.zeros(C)
+
+
+def test_vim_matches_numpy_and_detects_shifted_data():
+    rng = np.random.default_rng(5)
+    z, y, W, b = _clusters(rng)
+    det = ood.ViM(dim=4).fit(z, head=(W, b))
+    u = -np.linalg.pinv(W) @ b
+    zc = z - u
+    vals, vecs = np.linalg.eigh(zc.T @ zc / len(z))
+    R = vecs[:, :8]
+    resid = np.linalg.norm(zc @ R, axis=1)
+    alpha = (z @ W.T + b).max(1).mean() / resid.mean()
+    q = rng.normal(size=(50, 12)) * 3
+    want = np.log(np.exp(q @ W.T + b).sum(1)) - alpha * np.linalg.norm((q - u) @ R, axis=1)
+    assert np.allclose(det.score(q).numpy(), want)
+    assert ood.metrics.auroc(det.score(z[:300]), det.score(q)) > 0.9
+
+
+def test_grood_gradients_and_nearest_neighbours():
+    rng = np.random.default_rng(6)
+    z, y, W, b = _clusters(rng)
+    det = ood.GROOD().fit(z, y, head=(W, b))
+    protos = np.stack([z[y == c].mean(0) for c in range(3)])
+    p_o = protos.mean(0)
+
+    def grads(a):
+        dist = np.linalg.norm(a[:, None, :] - np.vstack([protos, p_o])[None], axis=2)
+        soft = np.exp(-dist) / np.exp(-dist).sum(1, keepdims=True)
+        return soft[:, -1:] * (a - p_o) / np.linalg.norm(a - p_o, axis=1, keepdims=True)
+
+    correct = (z @ W.T + b).argmax(1) == y
+    bank = grads(z[correct])
+    q = rng.normal(size=(40, 12)) * 2
+    want = -np.min(np.linalg.norm(grads(q)[:, None, :] - bank[None], axis=2), axis=1)
+    assert np.allclose(det.score(q).numpy(), want, atol=1e-9)
+
+
+def test_combinations_beat_each_informative_score_alone():
+    rng = np.random.default_rng(7)
+    n = 3000
+    S_id = rng.normal(size=(n, 3))                     # three independent scores
+    S_ood = rng.normal(size=(n, 3)) - np.array([0.8, 0.8, 0.8])
+    calib, test_id = S_id[: n // 2], S_id[n // 2:]
+    single = max(ood.metrics.auroc(test_id[:, j], S_ood[:, j]) for j in range(3))
+    for method in ("fisher", "copula", "center_outward", "vote"):
+        comb = ood.Combine(method=method, n_reference=800).fit(calib)
+        a = ood.metrics.auroc(comb.score(test_id), comb.score(S_ood))
+        if method in ("fisher", "copula"):       # one-sided joins of independent evidence: better than any one
+            assert a > single + 0.03, (method, a, single)
+        else:  # vote is coarse; center-outward is two-sided (unusually high scores count as outlying too)
+            assert a > 0.6, (method, a)
+    with pytest.raises(ValueError, match="3 detector columns"):
+        ood.Combine().fit(calib).score(S_ood[:, :2])
+    with pytest.raises(RuntimeError, match="not fitted"):
+        ood.Combine().score(S_ood)
+
+
+def test_center_outward_ranks_the_centre_highest():
+    rng = np.random.default_rng(8)
+    calib = rng.normal(size=(600, 2))
+    comb = ood.Combine("center_outward", n_reference=600).fit(calib)
+    s = comb.score(np.array([[0.0, 0.0], [3.0, 0.0], [-3.0, -3.0]]))
+    assert s[0] > s[1] and s[0] > s[2]

@@ -1,7 +1,10 @@
 """Post-hoc out-of-distribution detection: scores from logits and features, and honest metrics.
 Higher scores mean more in-distribution. Needs torch (`pip install assay[ood]`)."""
-from . import metrics
+from . import metrics, transforms
+from .combine import Combine
 from .detectors import KNN, Mahalanobis
 from .logits import SCORES, logit_scores, logit_scores_ref
+from .vim_grood import GROOD, ViM
 
-__all__ = ["logit_scores", "logit_scores_ref", "SCORES", "Mahalanobis", "KNN", "metrics"]
+__all__ = ["logit_scores", "logit_scores_ref", "SCORES", "Mahalanobis", "KNN", "ViM", "GROOD", "Combine",
+           "metrics", "transforms"]

@@ -108,25 +108,32 @@ class Mahalanobis:
 
 class KNN:
     """Deep nearest neighbours (Sun et al. 2022): score(z) = -|| z/|z| - its k-th nearest
-    normalised training feature ||. The bank is searched in chunks with a running top-k, so memory
-    is O(batch x (k + chunk)), never batch x bank."""
+    normalised training feature || (normalise=False: plain Euclidean, float64). The bank is
+    searched in chunks with a running top-k, so memory is O(batch x (k + chunk)), never
+    batch x bank."""
 
-    def __init__(self, k: int = 50, chunk: int = 16384):
+    def __init__(self, k: int = 50, chunk: int = 16384, normalise: bool = True):
         if not (isinstance(k, (int, np.integer)) and k >= 1):
             raise ValueError(f"k: expected an int >= 1, got {k!r}")
         if not (isinstance(chunk, (int, np.integer)) and chunk >= 1):
             raise ValueError(f"chunk: expected an int >= 1, got {chunk!r}")
-        self.k, self.chunk = int(k), int(chunk)
+        self.k, self.chunk, self.normalise = int(k), int(chunk), bool(normalise)
         self.bank_ = None
 
-    @staticmethod
-    def _normalise(z):
+    @property
+    def _dtype(self):
         import torch
+        return torch.float32 if self.normalise else torch.float64
+
+    def _normalise(self, z):
+        import torch
+        if not self.normalise:
+            return z
         return z / torch.linalg.vector_norm(z, dim=1, keepdim=True).clamp_min(1e-12)
 
     def partial_fit(self, feats):
         import torch
-        z = self._normalise(_tensor(feats, "feats").to(torch.float32))
+        z = self._normalise(_tensor(feats, "feats").to(self._dtype))
         if self.bank_ is not None and z.shape[1] != self.bank_.shape[1]:
             raise ValueError(f"feats: expected {self.bank_.shape[1]} features, got {z.shape[1]}")
         self.bank_ = z if self.bank_ is None else torch.cat([self.bank_, z.to(self.bank_.device)])
@@ -147,11 +154,13 @@ class KNN:
         check_bytes(4.0 * batch * (k + self.chunk), "KNN scoring scratch", "use a smaller batch or chunk")
         out = []
         for i in range(0, z_all.shape[0], batch):
-            z = self._normalise(z_all[i:i + batch].to(torch.float32).to(self.bank_.device))
-            best = torch.full((z.shape[0], k), -float("inf"), device=z.device)
+            z = self._normalise(z_all[i:i + batch].to(self._dtype).to(self.bank_.device))
+            best = torch.full((z.shape[0], k), -float("inf"), device=z.device, dtype=z.dtype)
+            zz = (z * z).sum(1, keepdim=True)
             for j in range(0, self.bank_.shape[0], self.chunk):
-                sims = z @ self.bank_[j:j + self.chunk].T
+                part = self.bank_[j:j + self.chunk]
+                # -squared distance (= 2 a.b - 2 for unit vectors): larger is nearer
+                sims = 2 * z @ part.T - zz - (part * part).sum(1)[None, :]
                 best = torch.topk(torch.cat([best, sims], dim=1), k, dim=1).values
-            kth = best[:, -1].clamp(-1.0, 1.0)
-            out.append(-torch.sqrt(torch.clamp(2 - 2 * kth, min=0.0)))
+            out.append(-torch.sqrt(torch.clamp(-best[:, -1], min=0.0)))
         return torch.cat(out).to(z_all.device)

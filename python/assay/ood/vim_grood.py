@@ -1,0 +1,100 @@
+"""Detectors that use the classifier head (W, b) as well as the features: ViM and GROOD."""
+from __future__ import annotations
+
+import numpy as np
+
+from .detectors import KNN, _tensor
+
+
+def _head(head, d):
+    import torch
+    if not (isinstance(head, (tuple, list)) and len(head) == 2):
+        raise TypeError("head: expected a pair (W, b) with W (classes, features) and b (classes,)")
+    W = _tensor(head[0], "head W").to(torch.float64)
+    b = _tensor(head[1], "head b", dim=1).to(torch.float64)
+    if W.shape[1] != d or b.shape[0] != W.shape[0]:
+        raise ValueError(f"head: expected W ({W.shape[0]}, {d}) and b ({W.shape[0]},), got {tuple(W.shape)}, {tuple(b.shape)}")
+    return W, b
+
+
+class ViM:
+    """Virtual-logit matching (Wang et al. 2022): origin u = -pinv(W) b; principal subspace of the
+    centred ID features (dimension `dim`); score = logsumexp(logits) - alpha * ||(z - u) R||, R the
+    residual directions, alpha = mean max-logit / mean residual norm on the ID data."""
+
+    def __init__(self, dim: int = None):
+        self.dim = dim
+
+    def fit(self, feats_id, head):
+        import torch
+        z = _tensor(feats_id, "feats_id").to(torch.float64)
+        self.W_, self.b_ = _head(head, z.shape[1])
+        d = z.shape[1]
+        dim = self.dim if self.dim is not None else max(1, d // 2)
+        if not 1 <= dim < d:
+            raise ValueError(f"dim: expected 1 <= dim < {d}, got {dim}")
+        self.u_ = -(torch.linalg.pinv(self.W_) @ self.b_)
+        zc = z - self.u_
+        _, vecs = torch.linalg.eigh(zc.T @ zc / len(z))
+        self.R_ = vecs[:, : d - dim]                 # eigh is ascending: the smallest d - dim directions
+        resid = torch.linalg.vector_norm(zc @ self.R_, dim=1)
+        logits = z @ self.W_.T + self.b_
+        self.alpha_ = float(logits.max(1).values.mean() / resid.mean().clamp_min(1e-12))
+        return self
+
+    def score(self, feats):
+        import torch
+        if not hasattr(self, "R_"):
+            raise RuntimeError("ViM is not fitted: call fit(feats_id, head=(W, b)) first")
+        z = _tensor(feats, "feats").to(torch.float64)
+        logits = z @ self.W_.T + self.b_
+        resid = torch.linalg.vector_norm((z - self.u_) @ self.R_, dim=1)
+        return torch.logsumexp(logits, dim=1) - self.alpha_ * resid
+
+
+class GROOD:
+    """GROOD (ElAraby et al. 2023): class prototypes p_c (mean ID features) and an OOD prototype p_o
+    (the mean of the class prototypes, or given); logits s_j = -||z - p_j|| over classes and o; the
+    gradient of the cross-entropy at the predicted class with respect to p_o is
+    softmax(s)_o (z - p_o) / ||z - p_o||. Score: minus the distance from that gradient to its
+    nearest neighbour among the gradients of correctly classified ID rows."""
+
+    def __init__(self, ood_prototype=None):
+        self.ood_prototype = ood_prototype
+
+    def _gradients(self, z):
+        import torch
+        P = torch.cat([self.protos_, self.p_o_[None, :]])
+        dist = torch.cdist(z, P)
+        soft = torch.softmax(-dist, dim=1)[:, -1:]
+        diff = z - self.p_o_
+        return soft * diff / torch.linalg.vector_norm(diff, dim=1, keepdim=True).clamp_min(1e-12)
+
+    def _predict(self, z):
+        import torch
+        if self.W_ is not None:
+            return (z @ self.W_.T + self.b_).argmax(1)
+        return torch.cdist(z, self.protos_).argmin(1)
+
+    def fit(self, feats_id, labels, head=None):
+        import torch
+        z = _tensor(feats_id, "feats_id").to(torch.float64)
+        y = _tensor(labels, "labels", dim=1).long()
+        if y.shape[0] != z.shape[0]:
+            raise ValueError(f"labels: expected {z.shape[0]} labels, got {y.shape[0]}")
+        C = int(y.max()) + 1
+        self.protos_ = torch.stack([z[y == c].mean(0) if (y == c).any() else z.mean(0) for c in range(C)])
+        self.p_o_ = (self.protos_.mean(0) if self.ood_prototype is None
+                     else _tensor(np.asarray(self.ood_prototype)[None, :], "ood_prototype")[0].to(torch.float64))
+        self.W_, self.b_ = _head(head, z.shape[1]) if head is not None else (None, None)
+        correct = self._predict(z) == y
+        if not bool(correct.any()):
+            raise ValueError("labels: no in-distribution row is classified correctly; GROOD has no reference set")
+        self._bank = KNN(k=1, normalise=False).fit(self._gradients(z[correct]))
+        return self
+
+    def score(self, feats):
+        import torch
+        if not hasattr(self, "_bank"):
+            raise RuntimeError("GROOD is not fitted: call fit(feats_id, labels) first")
+        return self._bank.score(self._gradients(_tensor(feats, "feats").to(torch.float64)))

@@ -36,11 +36,16 @@ def test_fused_kernel_matches_reference_and_numpy(C):
     l[1, 0] = 60.0                      # near one-hot: p ~ 1 for the top class
     fused = ood.logit_scores(l, temperature=1.7, backend="triton")
     ref = ood.logit_scores_ref(l, temperature=1.7)
+    lean = ood.logit_scores(l, temperature=1.7)            # the CPU default
     want = _numpy_scores(l.numpy(), T=1.7)
     for k in ood.SCORES:
         scale = max(1.0, float(np.abs(want[k]).max()))
         assert np.allclose(ref[k].numpy(), want[k], rtol=1e-6, atol=1e-6 * scale), k
         assert np.allclose(fused[k].numpy(), want[k], rtol=2e-5, atol=2e-5 * scale), k
+        assert np.allclose(lean[k].numpy(), want[k], rtol=2e-5, atol=2e-5 * scale), k
+    l64 = l.double()
+    for k, v in ood.logit_scores(l64, temperature=1.7, gen_top=3).items():
+        assert torch.allclose(v, ood.logit_scores_ref(l64, temperature=1.7, gen_top=3)[k], rtol=1e-10, atol=1e-10), k
     assert float(fused["margin"][0]) == 0.0
 
 
@@ -58,6 +63,10 @@ def test_logit_scores_inputs_and_cpu_default():
             ood.logit_scores(bad)
     with pytest.raises(ValueError, match="temperature"):
         ood.logit_scores(l, temperature=0)
+    some = ood.logit_scores(l, which=("gen", "msp"))
+    assert list(some) == ["msp", "gen"] and torch.equal(some["gen"], out["gen"])
+    with pytest.raises(ValueError, match="which"):
+        ood.logit_scores(l, which=("msp", "odin"))
 
 
 def test_mahalanobis_and_rmds_match_numpy_and_stream():
@@ -227,3 +236,17 @@ def test_center_outward_ranks_the_centre_highest():
     comb = ood.Combine("center_outward", n_reference=600).fit(calib)
     s = comb.score(np.array([[0.0, 0.0], [3.0, 0.0], [-3.0, -3.0]]))
     assert s[0] > s[1] and s[0] > s[2]
+
+
+@pytest.mark.parametrize("relative", [False, True])
+def test_fused_mahalanobis_kernel_matches_torch(relative):
+    pytest.importorskip("triton")
+    rng = np.random.default_rng(9)
+    C, d = 21, 37                                     # not multiples of the 16-wide tiles
+    y = rng.integers(0, C, 800)
+    z = rng.normal(size=(800, d)) + rng.normal(size=(C, d))[y] * 2
+    q = rng.normal(size=(45, d)) * 2
+    det = ood.Mahalanobis(relative=relative).fit(z, y)
+    want = det.score(q, backend="torch").numpy()
+    got = det.score(q, backend="triton").numpy()
+    assert np.allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())

@@ -89,12 +89,18 @@ class Mahalanobis:
         zP = z @ P
         return (zP * z).sum(1, keepdim=True) - 2 * zP @ M.T + ((M @ P) * M).sum(1)[None, :]
 
-    def score(self, feats, batch: int = 4096):
+    def score(self, feats, batch: int = 4096, backend: str = "auto"):
+        """backend: "auto" (the fused Triton GEMM + row-min kernel for CUDA inputs, float32; torch
+        float64 elsewhere), "torch", or "triton" (forced, e.g. under TRITON_INTERPRET=1)."""
         import torch
         self._finalise()
         z_all = _tensor(feats, "feats")
         if z_all.shape[1] != self.means_.shape[1]:
             raise ValueError(f"feats: expected {self.means_.shape[1]} features, got {z_all.shape[1]}")
+        if backend not in ("auto", "torch", "triton"):
+            raise ValueError(f"backend: expected 'auto', 'torch' or 'triton', got {backend!r}")
+        if backend == "triton" or (backend == "auto" and z_all.is_cuda):
+            return self._score_triton(z_all)
         out = []
         for i in range(0, z_all.shape[0], batch):
             z = z_all[i:i + batch].to(torch.float64).to(self.means_.device)
@@ -104,6 +110,20 @@ class Mahalanobis:
                 d = d - ((zc @ self.precision0_) * zc).sum(1, keepdim=True)
             out.append(-d.min(dim=1).values)
         return torch.cat(out).to(z_all.device)
+
+
+    def _score_triton(self, z_all):
+        import torch
+        from ._mahalanobis_triton import min_class_distance
+        if not hasattr(self, "_chol"):
+            self._chol = torch.linalg.cholesky(0.5 * (self.precision_ + self.precision_.T))
+        L = self._chol.to(z_all.device)
+        z = z_all.to(torch.float64).to(L.device)
+        d = min_class_distance(z @ L, self.means_.to(L.device) @ L).to(torch.float64)
+        if self.relative:
+            zc = z - self.mean0_.to(L.device)
+            d = d - ((zc @ self.precision0_.to(L.device)) * zc).sum(1)
+        return (-d).to(z_all.device)
 
 
 class KNN:
@@ -159,8 +179,10 @@ class KNN:
             zz = (z * z).sum(1, keepdim=True)
             for j in range(0, self.bank_.shape[0], self.chunk):
                 part = self.bank_[j:j + self.chunk]
-                # -squared distance (= 2 a.b - 2 for unit vectors): larger is nearer
-                sims = 2 * z @ part.T - zz - (part * part).sum(1)[None, :]
-                best = torch.topk(torch.cat([best, sims], dim=1), k, dim=1).values
-            out.append(-torch.sqrt(torch.clamp(-best[:, -1], min=0.0)))
+                # unit vectors: cosine (larger is nearer); else minus the squared distance
+                sims = z @ part.T if self.normalise else 2 * z @ part.T - zz - (part * part).sum(1)[None, :]
+                chunk_best = torch.topk(sims, min(k, sims.shape[1]), dim=1).values
+                best = torch.topk(torch.cat([best, chunk_best], dim=1), k, dim=1).values
+            sq = 2 - 2 * best[:, -1].clamp(-1.0, 1.0) if self.normalise else -best[:, -1]
+            out.append(-torch.sqrt(torch.clamp(sq, min=0.0)))
         return torch.cat(out).to(z_all.device)

@@ -9,7 +9,8 @@
     margin    = top-1 logit - top-2 logit
 
 On CUDA tensors a fused Triton kernel reads each row once (one program per row, classes in one
-block, up to 16,384 classes); elsewhere, or beyond that, the plain-torch reference below runs.
+block, up to 16,384 classes); elsewhere a lean torch path runs (logit_scores_torch); the float64
+logit_scores_ref is the oracle both are tested against.
 """
 from __future__ import annotations
 
@@ -61,9 +62,57 @@ def logit_scores_ref(logits, temperature: float = 1.0, gen_gamma: float = 0.1, g
     return {k: v.to(logits.dtype) for k, v in out.items()}
 
 
-def logit_scores(logits, temperature: float = 1.0, gen_gamma: float = 0.1, gen_top=None, backend: str = "auto") -> dict:
-    """All six scores in one pass. backend: "auto" (Triton on CUDA, else torch), "torch" or
-    "triton" (forces the kernel, e.g. under TRITON_INTERPRET=1 on the CPU)."""
+def logit_scores_torch(logits, temperature: float = 1.0, gen_gamma: float = 0.1, gen_top=None,
+                       which=SCORES) -> dict:
+    """The default off-GPU path: the requested scores in the input dtype, with as few passes over
+    the logits as they need (one exp shared by MSP, entropy and GEN; log p = l - lse, so GEN
+    needs one log1p; the argmax's 1 - p comes from the other classes' mass, which keeps GEN exact
+    when p rounds to 1)."""
+    import torch
+    l = logits if logits.dtype in (torch.float32, torch.float64) else logits.float()
+    top1, arg = l.max(dim=1, keepdim=True)
+    out = {}
+    if "maxlogit" in which:
+        out["maxlogit"] = top1[:, 0]
+    if "margin" in which:
+        out["margin"] = top1[:, 0] - torch.topk(l, 2, dim=1).values[:, 1]
+    if "energy" in which and temperature != 1.0:
+        out["energy"] = temperature * torch.logsumexp(l / temperature, dim=1)
+    if any(k in which for k in ("msp", "entropy", "gen")) or ("energy" in which and "energy" not in out):
+        e = torch.exp(l - top1)
+        s = e.sum(dim=1, keepdim=True)
+        lse = top1 + torch.log(s)
+        if "energy" in which and "energy" not in out:
+            out["energy"] = lse[:, 0]
+        if "msp" in which:
+            out["msp"] = 1.0 / s[:, 0]
+        if "entropy" in which:
+            out["entropy"] = (e * l).sum(dim=1) / s[:, 0] - lse[:, 0]
+        if "gen" in which:
+            p = e / s
+            terms = torch.exp(gen_gamma * ((l - lse) + torch.log1p(-p.clamp(max=0.5))))
+            # the argmax column: p_top = 1 / s, 1 - p_top = (s - 1) / s = rest / s
+            rest = s - 1.0
+            inexact = rest[:, 0] < 1e-3                        # s - 1 loses digits when rest is tiny
+            if bool(inexact.any()):
+                rows = inexact.nonzero()[:, 0]
+                rest[rows] = e[rows].scatter(1, arg[rows], 0.0).sum(dim=1, keepdim=True)
+            top_term = torch.exp(gen_gamma * (torch.log(rest) - 2 * torch.log(s)))
+            terms.scatter_(1, arg, torch.where(rest > 0, top_term, torch.zeros_like(top_term)))
+            if gen_top is not None:
+                terms = torch.gather(terms, 1, torch.topk(p, min(int(gen_top), l.shape[1]), dim=1).indices)
+            out["gen"] = -terms.sum(dim=1)
+    return {k: out[k].to(logits.dtype) for k in SCORES if k in which}
+
+
+def logit_scores(logits, temperature: float = 1.0, gen_gamma: float = 0.1, gen_top=None, backend: str = "auto",
+                 which=SCORES) -> dict:
+    """The scores in `which` (default all six) in one pass. backend: "auto" (Triton on CUDA, else
+    torch), "torch" or "triton" (forces the kernel, e.g. under TRITON_INTERPRET=1 on the CPU)."""
+    which = tuple(which)
+    unknown = [k for k in which if k not in SCORES]
+    if unknown or not which:
+        raise ValueError(f"which: expected a non-empty subset of {SCORES}, got {which!r}")
     if not (np.isfinite(temperature) and temperature > 0):
         raise ValueError(f"temperature: expected a positive number, got {temperature!r}")
     if not (np.isfinite(gen_gamma) and gen_gamma > 0):
@@ -79,5 +128,6 @@ def logit_scores(logits, temperature: float = 1.0, gen_gamma: float = 0.1, gen_t
         if not fits:
             raise ValueError(f"backend='triton': supports up to {MAX_TRITON_CLASSES} classes and GEN over all of them")
         from ._logits_triton import logit_scores_triton
-        return logit_scores_triton(logits, float(temperature), float(gen_gamma))
-    return logit_scores_ref(logits, temperature, gen_gamma, gen_top)
+        scores = logit_scores_triton(logits, float(temperature), float(gen_gamma))
+        return {k: scores[k] for k in which}
+    return logit_scores_torch(logits, temperature, gen_gamma, gen_top, which)

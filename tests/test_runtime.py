@@ -99,3 +99,9 @@ def test_interaction_heatmap_and_hasse_plots(case, tmp_path):
     assay.plot.hasse(PartialOrder(rel), path=tmp_path / "h.png")
     with pytest.raises(ValueError, match="values: expected"):
         assay.plot.interaction_heatmap(st[:, 0], ex.player_names)
+    rng = np.random.default_rng(0)
+    assay.plot.roc({"a": rng.normal(1, 1, 50), "b": rng.normal(2, 1, 50)},
+                   {"a": rng.normal(0, 1, 40), "b": rng.normal(0, 1, 40)}, path=tmp_path / "roc.png")
+    assert (tmp_path / "roc.png").stat().st_size > 0
+    with pytest.raises(ValueError, match="same detectors"):
+        assay.plot.roc({"a": [1.0]}, {"b": [0.0]})

@@ -2,6 +2,7 @@
 
 - interaction_heatmap: one row's interaction / Shapley-Taylor matrix, or the mean |value| over rows.
 - hasse: a Rashomon-set partial order as a Hasse diagram (PartialOrder.plot).
+- roc: ROC curves of OOD detectors (assay.ood.metrics conventions: OOD positive, ties grouped).
 - SHAP summaries: `explainer(X)` is a shap.Explanation, so shap's beeswarm and waterfall plots work.
 """
 from __future__ import annotations
@@ -60,3 +61,26 @@ def interaction_heatmap(values, names: Optional[Sequence[str]] = None, row: Opti
 def hasse(order, path=None, ax=None, title: Optional[str] = None):
     """A PartialOrder (assay.rashomon) as its Hasse diagram."""
     return order.plot(path=path, ax=ax, title=title)
+
+
+def roc(scores_id, scores_ood, ax=None, path=None, title: Optional[str] = None):
+    """ROC curves of one or several detectors. scores_id / scores_ood: arrays (one detector) or dicts
+    name -> scores (several, same names in both). Legends carry AUROC and FPR@95TPR."""
+    from .ood import metrics
+    if not isinstance(scores_id, dict):
+        scores_id, scores_ood = {"detector": scores_id}, {"detector": scores_ood}
+    if set(scores_id) != set(scores_ood):
+        raise ValueError(f"scores_ood: expected the same detectors as scores_id {sorted(scores_id)}, got {sorted(scores_ood)}")
+    ax = _axes(ax, path, (5, 5))
+    for name in scores_id:
+        fpr, tpr, _ = metrics.roc_curve(scores_id[name], scores_ood[name])
+        r = metrics.evaluate(scores_id[name], scores_ood[name])
+        ax.plot(np.r_[0, fpr], np.r_[0, tpr], label=f"{name} (AUROC {r['auroc']:.3f}, FPR95 {r['fpr_at_95_tpr']:.3f})")
+    ax.plot([0, 1], [0, 1], color="0.7", linestyle=":")
+    ax.set_xlabel("false-positive rate (ID flagged as OOD)")
+    ax.set_ylabel("true-positive rate (OOD flagged)")
+    ax.legend(loc="lower right", fontsize="small")
+    ax.set_title(title or "ROC (OOD positive)")
+    if path is not None:
+        ax.figure.savefig(path, bbox_inches="tight")
+    return ax

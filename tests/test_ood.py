@@ -250,3 +250,14 @@ def test_fused_mahalanobis_kernel_matches_torch(relative):
     want = det.score(q, backend="torch").numpy()
     got = det.score(q, backend="triton").numpy()
     assert np.allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("k, bank_rows", [(1, 70), (7, 300), (16, 129)])
+def test_fused_knn_kernel_matches_torch(k, bank_rows):
+    pytest.importorskip("triton")
+    rng = np.random.default_rng(10 + k)
+    bank, q = rng.normal(size=(bank_rows, 20)), rng.normal(size=(37, 20))
+    det = ood.KNN(k=k).fit(bank)
+    assert np.allclose(det.score(q, backend="triton").numpy(), det.score(q, backend="torch").numpy(), atol=1e-5)
+    with pytest.raises(ValueError, match="cosine"):
+        ood.KNN(k=3, normalise=False).fit(bank).score(q, backend="triton")

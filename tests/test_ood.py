@@ -208,6 +208,7 @@ def test_grood_gradients_and_nearest_neighbours():
     q = rng.normal(size=(40, 12)) * 2
     want = -np.min(np.linalg.norm(grads(q)[:, None, :] - bank[None], axis=2), axis=1)
     assert np.allclose(det.score(q).numpy(), want, atol=1e-9)
+    assert np.allclose(det.score(q, backend="triton").numpy(), want, atol=1e-5)   # fused nearest-neighbour kernel
 
 
 def test_combinations_beat_each_informative_score_alone():
@@ -259,5 +260,7 @@ def test_fused_knn_kernel_matches_torch(k, bank_rows):
     bank, q = rng.normal(size=(bank_rows, 20)), rng.normal(size=(37, 20))
     det = ood.KNN(k=k).fit(bank)
     assert np.allclose(det.score(q, backend="triton").numpy(), det.score(q, backend="torch").numpy(), atol=1e-5)
-    with pytest.raises(ValueError, match="cosine"):
-        ood.KNN(k=3, normalise=False).fit(bank).score(q, backend="triton")
+    euclid = ood.KNN(k=k, normalise=False).fit(bank)
+    assert np.allclose(euclid.score(q, backend="triton").numpy(), euclid.score(q, backend="torch").numpy(), atol=1e-4)
+    with pytest.raises(ValueError, match="k <= 256"):
+        ood.KNN(k=300).fit(rng.normal(size=(400, 4))).score(q[:, :4], backend="triton")

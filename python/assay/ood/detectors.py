@@ -164,8 +164,8 @@ class KNN:
         return self.partial_fit(feats)
 
     def score(self, feats, batch: int = 1024, backend: str = "auto"):
-        """backend: "auto" (the fused Triton GEMM + streaming top-k kernel for CUDA inputs with
-        cosine similarity and k <= 256; torch elsewhere), "torch", or "triton" (forced)."""
+        """backend: "auto" (the fused Triton GEMM + streaming top-k kernel for CUDA inputs and
+        k <= 256, float32; torch elsewhere), "torch", or "triton" (forced)."""
         import torch
         if self.bank_ is None:
             raise RuntimeError("KNN is not fitted: call fit(feats) first")
@@ -175,14 +175,15 @@ class KNN:
         if backend not in ("auto", "torch", "triton"):
             raise ValueError(f"backend: expected 'auto', 'torch' or 'triton', got {backend!r}")
         k = min(self.k, self.bank_.shape[0])
-        fused_ok = self.normalise and k <= 256
-        if backend == "triton" and not fused_ok:
-            raise ValueError("backend='triton': needs cosine similarity (normalise=True) and k <= 256")
-        if backend == "triton" or (backend == "auto" and z_all.is_cuda and fused_ok):
-            from ._knn_triton import kth_similarity
-            z = self._normalise(z_all.to(torch.float32).to(self.bank_.device))
-            kth = kth_similarity(z, self.bank_, k).clamp(-1.0, 1.0)
-            return (-torch.sqrt(torch.clamp(2 - 2 * kth, min=0.0))).to(z_all.device)
+        if backend == "triton" and k > 256:
+            raise ValueError(f"backend='triton': supports k <= 256, got {k}")
+        if backend == "triton" or (backend == "auto" and z_all.is_cuda and k <= 256):
+            from ._knn_triton import kth_distance, kth_similarity
+            z = self._normalise(z_all.to(self.bank_.device))
+            if self.normalise:
+                kth = kth_similarity(z, self.bank_, k).clamp(-1.0, 1.0)
+                return (-torch.sqrt(torch.clamp(2 - 2 * kth, min=0.0))).to(z_all.device)
+            return (-kth_distance(z, self.bank_, k)).to(z_all.dtype).to(z_all.device)
         check_bytes(4.0 * batch * (k + self.chunk), "KNN scoring scratch", "use a smaller batch or chunk")
         out = []
         for i in range(0, z_all.shape[0], batch):

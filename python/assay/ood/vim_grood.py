@@ -93,8 +93,11 @@ class GROOD:
         self._bank = KNN(k=1, normalise=False).fit(self._gradients(z[correct]))
         return self
 
-    def score(self, feats):
+    def score(self, feats, backend: str = "auto"):
+        """backend as KNN.score: the nearest-neighbour search runs in the fused Triton kernel on CUDA."""
         import torch
         if not hasattr(self, "_bank"):
             raise RuntimeError("GROOD is not fitted: call fit(feats_id, labels) first")
-        return self._bank.score(self._gradients(_tensor(feats, "feats").to(torch.float64)))
+        z = _tensor(feats, "feats")
+        grads = self._gradients(z.to(torch.float64).to(self.protos_.device))
+        return self._bank.score(grads, backend=backend).to(z.device)

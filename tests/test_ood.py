@@ -188,6 +188,7 @@ def test_vim_matches_numpy_and_detects_shifted_data():
     q = rng.normal(size=(50, 12)) * 3
     want = np.log(np.exp(q @ W.T + b).sum(1)) - alpha * np.linalg.norm((q - u) @ R, axis=1)
     assert np.allclose(det.score(q).numpy(), want)
+    assert np.allclose(det.score(q, backend="triton").numpy(), want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
     assert ood.metrics.auroc(det.score(z[:300]), det.score(q)) > 0.9
 
 

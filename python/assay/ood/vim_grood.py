@@ -42,11 +42,21 @@ class ViM:
         self.alpha_ = float(logits.max(1).values.mean() / resid.mean().clamp_min(1e-12))
         return self
 
-    def score(self, feats):
+    def score(self, feats, backend: str = "auto"):
+        """backend: "auto" (one fused Triton kernel for CUDA inputs, float32; torch float64
+        elsewhere), "torch", or "triton" (forced, e.g. under TRITON_INTERPRET=1)."""
         import torch
         if not hasattr(self, "R_"):
             raise RuntimeError("ViM is not fitted: call fit(feats_id, head=(W, b)) first")
-        z = _tensor(feats, "feats").to(torch.float64)
+        if backend not in ("auto", "torch", "triton"):
+            raise ValueError(f"backend: expected 'auto', 'torch' or 'triton', got {backend!r}")
+        raw = _tensor(feats, "feats")
+        if backend == "triton" or (backend == "auto" and raw.is_cuda):
+            from ._vim_triton import vim_scores
+            dev = raw.device
+            out = vim_scores(raw.to(dev), self.W_.to(dev), self.b_.to(dev), self.u_.to(dev), self.R_.to(dev), self.alpha_)
+            return out.to(raw.dtype if raw.is_floating_point() else torch.float32)
+        z = raw.to(torch.float64)
         logits = z @ self.W_.T + self.b_
         resid = torch.linalg.vector_norm((z - self.u_) @ self.R_, dim=1)
         return torch.logsumexp(logits, dim=1) - self.alpha_ * resid

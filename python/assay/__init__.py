@@ -1,5 +1,6 @@
 """assay: fast, exact and trustworthy auditing of machine-learning models."""
+from ._device import cuda_available
 from .trees import TreeExplainer, convert_model
 
 __version__ = "0.1.0"
-__all__ = ["TreeExplainer", "convert_model", "__version__"]
+__all__ = ["TreeExplainer", "convert_model", "cuda_available", "__version__"]

@@ -6,6 +6,9 @@ from numpy.typing import NDArray
 
 class KernelMemoryError(MemoryError): ...
 
+built_with_cuda: bool
+def cuda_device_count() -> int: ...  # 0 without a CUDA build, driver or device
+
 class Forest:
     def __init__(self, n_features: int, n_outputs: int, tree_offsets: NDArray[np.int64], tree_output: NDArray[np.int32],
                  feature: NDArray[np.int32], threshold: NDArray[np.float64], left: NDArray[np.int32],

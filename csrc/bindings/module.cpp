@@ -5,6 +5,7 @@
 
 #include "bindings/arrays.hpp"
 #include "bindings/interruptible.hpp"
+#include "bindings/kernel_args.hpp"
 #include "core/forest.hpp"
 #include "core/pairwise_shap.hpp"
 #include "core/parallel.hpp"
@@ -14,8 +15,10 @@
 namespace py = pybind11;
 using namespace assay::core;
 using assay::bindings::CArray;
+using assay::bindings::make_players;
 using assay::bindings::new_array;
 using assay::bindings::output_array;
+using assay::bindings::output_shape;
 using assay::bindings::rows_of;
 using assay::bindings::run_interruptible;
 using assay::bindings::to_vector;
@@ -81,20 +84,6 @@ Forest forest_from_state(const py::tuple& t) {
                      t[12].cast<CArray<uint32_t>>(), t[13].cast<CArray<double>>(), t[14].cast<CArray<double>>());
 }
 
-Players make_players(const Forest& f, const py::object& player_of_feature, int32_t n_players) {
-  if (player_of_feature.is_none()) return Players::identity(f.n_features);
-  Players p;
-  p.n = n_players;
-  p.of_feature = to_vector(player_of_feature.cast<CArray<int32_t>>());
-  p.validate(f.n_features);
-  return p;
-}
-
-std::vector<py::ssize_t> output_shape(const OutputLayout& layout, int64_t n) {
-  if (layout.pairs) return {n, layout.players, layout.players, layout.outputs};
-  return {n, layout.players, layout.outputs};
-}
-
 py::array_t<double> values_pairwise(const Forest& f, const CArray<double>& X, const CArray<double>& bg,
                                     const py::object& player_of_feature, int32_t n_players, int32_t index,
                                     int n_jobs, const py::object& out, const py::object& progress) {
@@ -117,10 +106,12 @@ py::array_t<double> values_pairwise(const Forest& f, const CArray<double>& X, co
 
 // Defined in the other binding files (one per kernel family).
 void bind_cuda_info(py::module_& m);
+void bind_device_kernels(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "assay's compiled kernels (private: use the assay package)";
   bind_cuda_info(m);
+  bind_device_kernels(m);
   py::register_exception<std::bad_alloc>(m, "KernelMemoryError", PyExc_MemoryError);
 
   py::class_<Forest>(m, "Forest")

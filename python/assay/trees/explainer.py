@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+import warnings
+
 from .. import _core
+from .._device import resolve_device
 from .._memory import check_bytes
 from .._validation import as_matrix, check_n_jobs, is_dataframe
 from .._progress import progress_callback
@@ -37,6 +40,15 @@ class TreeExplainer:
     O(rows * trees * (nodes + table entries)), independent of the background size.
     algorithm="pairwise" is the slow reference that walks every (row, background row, tree).
 
+    device: "auto" (default) runs the pattern kernel on a CUDA device when assay was built with
+    CUDA (ASSAY_CUDA=ON) and one is present, else on the CPU; "cuda" insists (an error says how to
+    get a CUDA build); "cpu" never uses the GPU. On CUDA, `data` and `X` may also be device arrays
+    (torch / CuPy: anything with __cuda_array_interface__, C-contiguous float64, read in place);
+    results are NumPy arrays either way, in float64 and equal to the CPU kernel's up to summation
+    order (~1e-12 relative). Forests the device kernel does not take (a tree deeper than 64, a
+    leaf with more than dense_max_bits players on its path, tables over max_table_bytes) run on
+    the CPU under "auto" (with a warning) and raise under "cuda".
+
     progress: True draws a tqdm progress bar for the table builds and every call (a callable
     receives (done, total)); each method also takes progress= to override it. Long calls stop
     within a block of rows on Ctrl-C (KeyboardInterrupt). The explainer pickles as its model and
@@ -44,7 +56,8 @@ class TreeExplainer:
     """
 
     def __init__(self, model, data, feature_names=None, n_jobs: int = -1, algorithm: str = "pattern",
-                 dense_max_bits: int = 16, max_table_bytes: int = 2**31, groups=None, progress=False):
+                 dense_max_bits: int = 16, max_table_bytes: int = 2**31, groups=None, progress=False,
+                 device: str = "auto"):
         if algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm: expected one of {ALGORITHMS}, got {algorithm!r}")
         if not (isinstance(dense_max_bits, (int, np.integer)) and 0 <= dense_max_bits <= 24):
@@ -53,6 +66,12 @@ class TreeExplainer:
             raise ValueError(f"max_table_bytes: expected a non-negative int, got {max_table_bytes!r}")
         self.n_jobs = check_n_jobs(n_jobs)
         self.algorithm = algorithm
+        self._device_request = device
+        self.device = resolve_device(device)
+        if algorithm == "pairwise" and self.device == "cuda":
+            if device == "cuda":
+                raise ValueError("algorithm='pairwise' runs on the CPU only: use device='cpu' or algorithm='pattern'")
+            self.device = "cpu"
         self.progress = progress
         self.model = convert_model(model)
         self._input_names = list(map(str, data.columns)) if is_dataframe(data) else None
@@ -75,6 +94,18 @@ class TreeExplainer:
         return self._kernels.get(SHAPLEY)
 
     def _kernel(self, index, progress=None):
+        if index not in self._kernels and self.device == "cuda":
+            bits, budget = self._table_options
+            try:
+                self._kernels[index] = _core.CudaPatternShap(
+                    self.model.forest, self.data, player_of_feature=self._player_of, n_players=self.n_players,
+                    index=index, max_width=bits, budget_bytes=budget)
+                return self._kernels[index]
+            except ValueError as err:
+                if self._device_request == "cuda" or _is_device_array(self.data):
+                    raise
+                warnings.warn(f"assay: this forest runs on the CPU ({err})", RuntimeWarning, stacklevel=3)
+                self.device = "cpu"
         if index not in self._kernels:
             bits, budget = self._table_options
             trees = self.model.forest.n_trees
@@ -100,9 +131,26 @@ class TreeExplainer:
         self.__dict__.update(state)
 
     def _matrix(self, X, name):
+        if _is_device_array(X):
+            return self._device_matrix(X, name)
         if self.model.input_transform is not None:
             X = self.model.input_transform(X)
         return as_matrix(X, name, self.model.n_features)
+
+    def _device_matrix(self, X, name):
+        # Read in place by the CUDA kernel, which checks dtype, layout and inf on the device.
+        if self.device != "cuda":
+            raise ValueError(f"{name}: a CUDA array needs device='cuda' (this explainer runs on the CPU); "
+                             "pass a NumPy array instead")
+        if self.model.input_transform is not None:
+            raise ValueError(f"{name}: this model encodes its categorical columns on the host; pass a DataFrame "
+                             "or NumPy array")
+        shape = tuple(X.__cuda_array_interface__["shape"])
+        if len(shape) != 2 or shape[1] != self.model.n_features:
+            raise ValueError(f"{name}: expected a 2-D array with {self.model.n_features} columns, got shape {shape}")
+        if shape[0] == 0:
+            raise ValueError(f"{name}: expected at least one row, got an empty array")
+        return X
 
     def _resolve_names(self, feature_names):
         d = self.model.n_features
@@ -116,7 +164,8 @@ class TreeExplainer:
     def _values(self, X, index, out, progress=None):
         X = self._matrix(X, "X")
         P, K = self.n_players, self.n_outputs
-        shape = (X.shape[0],) + ((P, P) if index in _PAIRS else (P,)) + ((K,) if K > 1 else ())
+        n_rows = X.__cuda_array_interface__["shape"][0] if _is_device_array(X) else X.shape[0]
+        shape = (n_rows,) + ((P, P) if index in _PAIRS else (P,)) + ((K,) if K > 1 else ())
         core_out = None
         if out is None:
             _check_result_size(shape, index in _PAIRS)
@@ -128,11 +177,17 @@ class TreeExplainer:
             core_out = out.reshape(shape + (1,)) if K == 1 else out  # the kernel's (.., K) layout, a view
         progress = self.progress if progress is None else progress
         if self.algorithm == "pattern":
-            kernel = self._kernel(index, progress)
-            with progress_callback(progress, X.shape[0], "rows") as cb:
+            kernel = self._kernel(index, progress)  # on CUDA when self.device is (still) "cuda"
+        if self.algorithm == "pattern" and self.device == "cuda":
+            with progress_callback(progress, n_rows, "rows") as cb:
+                result = kernel.values(X, out=core_out)  # one device call: progress reports its end
+                if cb is not None:
+                    cb(n_rows)
+        elif self.algorithm == "pattern":
+            with progress_callback(progress, n_rows, "rows") as cb:
                 result = kernel.values(X, self.n_jobs, out=core_out, progress=cb)
         else:
-            with progress_callback(progress, X.shape[0], "rows") as cb:
+            with progress_callback(progress, n_rows, "rows") as cb:
                 result = _core.values_pairwise(self.model.forest, X, self.data, player_of_feature=self._player_of,
                                                n_players=P, index=index, n_jobs=self.n_jobs, out=core_out,
                                                progress=cb)
@@ -159,19 +214,25 @@ class TreeExplainer:
 
     def predict_raw(self, X) -> np.ndarray:
         """The raw output the explainer explains, from assay's own IR: (n,) or (n, K)."""
+        if _is_device_array(X):
+            raise ValueError("X: predict_raw runs on the CPU; pass a NumPy array")
         out = self.model.predict_raw(self._matrix(X, "X"), self.n_jobs)
         return out[:, 0] if self.n_outputs == 1 else out
 
     def __call__(self, X):
         values = self.shap_values(X)
-        data = self._matrix(X, "X") if self._player_of is None else None
+        data = self._matrix(X, "X") if self._player_of is None and not _is_device_array(X) else None
         return make_explanation(values, self.expected_value, data, self.player_names)
 
     def __repr__(self):
         f = self.model.forest
         return (f"TreeExplainer({self.model.source}, trees={f.n_trees}, features={self.model.n_features}, "
                 f"players={self.n_players}, outputs={self.n_outputs}, background={self.data.shape[0]}, "
-                f"algorithm={self.algorithm!r})")
+                f"algorithm={self.algorithm!r}, device={self.device!r})")
+
+
+def _is_device_array(a) -> bool:
+    return hasattr(a, "__cuda_array_interface__")
 
 
 def _check_result_size(shape, pairs: bool):

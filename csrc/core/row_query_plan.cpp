@@ -1,0 +1,143 @@
+#include "core/row_query_plan.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "core/leaf_paths.hpp"
+#include "core/leaf_tables.hpp"
+#include "core/parallel.hpp"
+
+namespace assay::core {
+
+RowQueryPlan::RowQueryPlan(const Forest& f, const Players& players, Index index, int max_width, int64_t budget_bytes)
+    : n_features_(f.n_features),
+      n_outputs_(f.n_outputs),
+      layout_(players, f.n_outputs, index),
+      w_(index, std::min({f.max_depth, players.n, kMaxPatternBits})),
+      cat_words_(f.cat_words),
+      values_(f.value),
+      base_score_(f.base_score) {
+  if (max_width < 0 || max_width > 24) throw std::invalid_argument("max_width must be in [0, 24]");
+  if (f.max_depth > kMaxRowWalkDepth)
+    throw std::invalid_argument("the CUDA kernel walks trees up to depth " + std::to_string(kMaxRowWalkDepth) +
+                                "; this forest has depth " + std::to_string(f.max_depth) + " (use device='cpu')");
+  const LeafPaths paths(f, players);
+  const int K = f.n_outputs;
+  int64_t table_doubles = 0;
+  for (int64_t s = 0; s < paths.n_leaves(); ++s) {
+    const int d = paths.leaf_width[s];
+    if (d > max_width)
+      throw std::invalid_argument("the CUDA kernel tabulates every leaf; a leaf has " + std::to_string(d) +
+                                  " distinct players on its path (limit " + std::to_string(max_width) +
+                                  "): use device='cpu'");
+    table_doubles += leaf_table_entries(d, layout_.pairs) << d;
+  }
+  if (table_doubles * static_cast<int64_t>(sizeof(double)) > budget_bytes)
+    throw std::invalid_argument("the CUDA kernel's tables would take " + std::to_string(table_doubles * 8) +
+                                " bytes, over the budget of " + std::to_string(budget_bytes) + ": use device='cpu'");
+  for (const PatternNode& p : paths.nodes) {
+    RowNode r{};
+    r.threshold = p.threshold;
+    r.cat_offset = p.feature >= 0 ? static_cast<int64_t>(p.cats - f.cat_words.data()) : 0;
+    r.feature = p.feature;
+    r.cat_nwords = p.cat_nwords;
+    r.left = p.feature >= 0 ? p.left : -1;
+    r.slot = p.feature >= 0 ? -1 : p.left;  // a leaf's `left` is its slot (leaf_paths.hpp)
+    r.depth = static_cast<uint8_t>(p.depth);
+    r.bit = p.bit;
+    r.policy = p.policy;
+    r.default_left = p.default_left;
+    nodes_.push_back(r);
+  }
+  tree_node_begin_ = paths.tree_node_begin;
+  tree_leaf_begin_ = paths.tree_leaf_begin;
+  int64_t table = 0;
+  for (int64_t t = 0; t < f.n_trees(); ++t) {
+    // Trees with one output per leaf fold the leaf value into the table (as PatternShap does).
+    const int only = K == 1 ? 0 : f.tree_output[t];
+    for (int64_t s = paths.tree_leaf_begin[t]; s < paths.tree_leaf_begin[t + 1]; ++s) {
+      const int d = paths.leaf_width[s];
+      LeafQuery q{};
+      q.table = table;
+      q.column = static_cast<int64_t>(columns_.size());
+      q.value_node = paths.leaf_value_node[s];
+      q.cells = n_cells_;
+      q.width = d;
+      q.entries = static_cast<int32_t>(leaf_table_entries(d, layout_.pairs));
+      q.only = only;
+      const int32_t* pl = &paths.leaf_players[paths.leaf_player_begin[s]];
+      for (int32_t e = 0; e < q.entries; ++e)
+        columns_.push_back(static_cast<int32_t>(layout_.pairs ? layout_.column(pl[e / d], pl[e % d]) : pl[e]));
+      leaves_.push_back(q);
+      leaf_scale_.push_back(only >= 0 ? f.value[q.value_node * K + only] : 1.0);
+      table += static_cast<int64_t>(q.entries) << d;
+      n_cells_ += int64_t{1} << d;
+    }
+  }
+}
+
+void RowQueryPlan::set_background(const uint32_t* counts, int64_t n_bg) {
+  if (n_bg < 1) throw std::invalid_argument("the background must have at least one row");
+  const int K = n_outputs_;
+  const double inv_n = 1.0 / static_cast<double>(n_bg);
+  int64_t table_doubles = 0;
+  for (const LeafQuery& q : leaves_) table_doubles += static_cast<int64_t>(q.entries) << q.width;
+  tables_.assign(table_doubles, 0.0);
+  tree_mean_.assign(static_cast<size_t>(n_trees()) * K, 0.0);
+  std::vector<double> hist, scratch;
+  for (int64_t t = 0; t < n_trees(); ++t) {
+    for (int64_t s = tree_leaf_begin_[t]; s < tree_leaf_begin_[t + 1]; ++s) {
+      const LeafQuery& q = leaves_[s];
+      const int64_t cells = int64_t{1} << q.width;
+      hist.assign(counts + q.cells, counts + q.cells + cells);
+      // Background rows with every bit set reach the leaf: the tree's mean output.
+      const double reach = hist[cells - 1] * inv_n;
+      for (int k = 0; k < K; ++k) tree_mean_[t * K + k] += reach * values_[q.value_node * K + k];
+      if (q.width > 0) fill_leaf_table(w_, q.width, hist.data(), inv_n, leaf_scale_[s], &tables_[q.table], scratch);
+    }
+  }
+  has_background_ = true;
+}
+
+std::vector<double> RowQueryPlan::expected_value() const {
+  if (!has_background_) throw std::logic_error("RowQueryPlan: no background yet");
+  std::vector<double> mean(base_score_);
+  for (int64_t t = 0; t < n_trees(); ++t)
+    for (int k = 0; k < n_outputs_; ++k) mean[k] += tree_mean_[t * n_outputs_ + k];
+  return mean;
+}
+
+void RowQueryPlan::histogram_host(const double* bg, int64_t n_bg, uint32_t* counts, int n_threads) const {
+  std::fill(counts, counts + n_cells_, 0u);
+  // Trees own disjoint cells: parallel over trees needs no atomics.
+  parallel_for(n_trees(), n_threads, 1, [&](int64_t t) {
+    const RowNode* nodes = nodes_.data() + tree_node_begin_[t];
+    const auto n_nodes = static_cast<int32_t>(tree_node_begin_[t + 1] - tree_node_begin_[t]);
+    for (int64_t r = 0; r < n_bg; ++r)
+      walk_row(nodes, n_nodes, cat_words_.data(), bg + r * n_features_, 1, [&](int32_t slot, uint64_t pattern) {
+        const LeafQuery& q = leaves_[slot];
+        ++counts[q.cells + static_cast<int64_t>(pattern & low_bits(q.width))];
+      });
+  });
+}
+
+void RowQueryPlan::values_host(const double* X, int64_t n, double* out, int n_threads) const {
+  if (!has_background_) throw std::logic_error("RowQueryPlan: no background yet");
+  const int64_t row_size = layout_.row_size();
+  parallel_for(n, n_threads, 64, [&](int64_t r) {
+    double* o = out + r * row_size;
+    std::fill(o, o + row_size, 0.0);
+    for (int64_t t = 0; t < n_trees(); ++t) {
+      const RowNode* nodes = nodes_.data() + tree_node_begin_[t];
+      const auto n_nodes = static_cast<int32_t>(tree_node_begin_[t + 1] - tree_node_begin_[t]);
+      walk_row(nodes, n_nodes, cat_words_.data(), X + r * n_features_, 1, [&](int32_t slot, uint64_t pattern) {
+        const LeafQuery& q = leaves_[slot];
+        if (q.width > 0)
+          add_leaf_contributions(q, pattern, tables_.data(), columns_.data(), values_.data(), n_outputs_, o, 1);
+      });
+    }
+  });
+}
+
+}  // namespace assay::core

@@ -1,0 +1,218 @@
+#include "cuda/pattern_shap_cuda.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "core/row_walk.hpp"
+#include "cuda/check.cuh"
+#include "cuda/device_array.cuh"
+
+namespace assay::cuda {
+
+using core::LeafQuery;
+using core::RowNode;
+
+namespace {
+
+constexpr int kThreads = 128;
+constexpr int kHistogramSharedCells = 12 * 1024;        // 48 KiB of uint32 per block
+constexpr int64_t kChunkBytes = int64_t{512} << 20;      // device scratch per chunk of rows
+
+// The tables, trees and leaves as the kernels read them.
+struct Tables {
+  const RowNode* nodes;
+  const int64_t* tree_node_begin;
+  const int64_t* tree_leaf_begin;
+  const LeafQuery* leaves;
+  const int32_t* columns;
+  const uint32_t* cat_words;
+  const double* tables;
+  const double* values;
+  int64_t n_trees;
+  int32_t n_features;
+  int32_t n_outputs;
+};
+
+// One block row per tree (blockIdx.y). A tree's cells are contiguous; when they fit, the
+// block counts into shared memory and adds its totals to the global histogram once.
+__global__ void histogram_kernel(Tables tb, const double* bg, int64_t n_bg, uint32_t* counts) {
+  extern __shared__ uint32_t local[];
+  const int64_t t = blockIdx.y;
+  const LeafQuery* first = tb.leaves + tb.tree_leaf_begin[t];
+  const LeafQuery* last = tb.leaves + tb.tree_leaf_begin[t + 1] - 1;
+  const int64_t first_cell = first->cells;
+  const int64_t n_cells = last->cells + (int64_t{1} << last->width) - first_cell;
+  const bool shared = n_cells <= kHistogramSharedCells;
+  if (shared)
+    for (int64_t i = threadIdx.x; i < n_cells; i += blockDim.x) local[i] = 0;
+  __syncthreads();
+  const RowNode* nodes = tb.nodes + tb.tree_node_begin[t];
+  const auto n_nodes = static_cast<int32_t>(tb.tree_node_begin[t + 1] - tb.tree_node_begin[t]);
+  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; r < n_bg; r += step) {
+    core::walk_row(nodes, n_nodes, tb.cat_words, bg + r * tb.n_features, 1, [&](int32_t slot, uint64_t pattern) {
+      const LeafQuery& q = tb.leaves[slot];
+      const int64_t cell = q.cells + static_cast<int64_t>(pattern & core::low_bits(q.width));
+      if (shared) atomicAdd(&local[cell - first_cell], 1u);
+      else atomicAdd(&counts[cell], 1u);
+    });
+  }
+  __syncthreads();
+  if (shared)
+    for (int64_t i = threadIdx.x; i < n_cells; i += blockDim.x)
+      if (local[i]) atomicAdd(&counts[first_cell + i], local[i]);
+}
+
+// One thread per row, every tree in order; out is column-major (entry-major) so that the
+// threads of a warp write neighbouring addresses.
+__global__ void values_kernel(Tables tb, const double* X, int64_t n, double* out) {
+  const int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (r >= n) return;
+  const double* x = X + r * tb.n_features;
+  double* o = out + r;
+  for (int64_t t = 0; t < tb.n_trees; ++t) {
+    const RowNode* nodes = tb.nodes + tb.tree_node_begin[t];
+    const auto n_nodes = static_cast<int32_t>(tb.tree_node_begin[t + 1] - tb.tree_node_begin[t]);
+    core::walk_row(nodes, n_nodes, tb.cat_words, x, 1, [&](int32_t slot, uint64_t pattern) {
+      const LeafQuery& q = tb.leaves[slot];
+      if (q.width > 0) core::add_leaf_contributions(q, pattern, tb.tables, tb.columns, tb.values, tb.n_outputs, o, n);
+    });
+  }
+}
+
+// (cols x n) column-major -> (n x cols) row-major, through 32 x 32 shared tiles.
+__global__ void transpose_kernel(const double* in, int64_t n, int64_t cols, double* out) {
+  __shared__ double tile[32][33];
+  const int64_t r0 = static_cast<int64_t>(blockIdx.x) * 32, c0 = static_cast<int64_t>(blockIdx.y) * 32;
+  for (int j = threadIdx.y; j < 32; j += blockDim.y) {
+    const int64_t c = c0 + j, r = r0 + threadIdx.x;
+    if (c < cols && r < n) tile[j][threadIdx.x] = in[c * n + r];
+  }
+  __syncthreads();
+  for (int j = threadIdx.y; j < 32; j += blockDim.y) {
+    const int64_t r = r0 + j, c = c0 + threadIdx.x;
+    if (c < cols && r < n) out[r * cols + c] = tile[threadIdx.x][j];
+  }
+}
+
+__global__ void count_infinite_kernel(const double* a, int64_t count, unsigned int* found) {
+  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += step)
+    if (isinf(a[i])) {
+      atomicOr(found, 1u);
+      return;
+    }
+}
+
+unsigned int blocks_for(int64_t items, int threads, int64_t cap = 65535) {
+  return static_cast<unsigned int>(std::max<int64_t>(1, std::min<int64_t>(cap, (items + threads - 1) / threads)));
+}
+
+void throw_if_infinite(const double* a, int64_t count, const char* name) {
+  DeviceArray<unsigned int> found(1);
+  found.zero();
+  count_infinite_kernel<<<blocks_for(count, 256, 4096), 256>>>(a, count, found.get());
+  ASSAY_CUDA_CHECK(cudaGetLastError());
+  unsigned int host = 0;
+  ASSAY_CUDA_CHECK(cudaMemcpy(&host, found.get(), sizeof(host), cudaMemcpyDeviceToHost));
+  if (host) throw std::invalid_argument(std::string(name) + ": contains inf (NaN means missing; inf is not a value)");
+}
+
+// Rows of a matrix on the device: the caller's own memory, or a chunk copied in.
+class RowChunks {
+ public:
+  RowChunks(Matrix m, int32_t n_features, int64_t chunk_rows) : m_(m), F_(n_features), chunk_(chunk_rows) {
+    if (!m.on_device) staging_.resize(static_cast<size_t>(std::min(chunk_rows, m.rows)) * F_);
+  }
+  int64_t chunk_rows() const { return chunk_; }
+  const double* rows(int64_t r0, int64_t count) {
+    if (m_.on_device) return m_.data + r0 * F_;
+    ASSAY_CUDA_CHECK(cudaMemcpy(staging_.get(), m_.data + r0 * F_, static_cast<size_t>(count) * F_ * sizeof(double),
+                                cudaMemcpyHostToDevice));
+    return staging_.get();
+  }
+
+ private:
+  Matrix m_;
+  int32_t F_;
+  int64_t chunk_;
+  DeviceArray<double> staging_;
+};
+
+}  // namespace
+
+struct CudaPatternShap::Device {
+  DeviceArray<RowNode> nodes;
+  DeviceArray<int64_t> tree_node_begin, tree_leaf_begin;
+  DeviceArray<LeafQuery> leaves;
+  DeviceArray<int32_t> columns;
+  DeviceArray<uint32_t> cat_words;
+  DeviceArray<double> tables, values;
+
+  Tables view(const core::RowQueryPlan& p) const {
+    return {nodes.get(),   tree_node_begin.get(), tree_leaf_begin.get(), leaves.get(),   columns.get(),
+            cat_words.get(), tables.get(),        values.get(),          p.n_trees(),    p.n_features(),
+            p.n_outputs()};
+  }
+};
+
+CudaPatternShap::CudaPatternShap(const core::Forest& f, const core::Players& players, core::Index index,
+                                 Matrix background, int max_width, int64_t budget_bytes)
+    : plan_(f, players, index, max_width, budget_bytes), dev_(std::make_unique<Device>()) {
+  if (background.rows < 1) throw std::invalid_argument("data: the background must have at least one row");
+  if (background.rows > int64_t{0xFFFFFFFF}) throw std::invalid_argument("data: the background must have fewer than 2^32 rows");
+  dev_->nodes.upload(plan_.nodes());
+  dev_->tree_node_begin.upload(plan_.tree_node_begin());
+  dev_->tree_leaf_begin.upload(plan_.tree_leaf_begin());
+  dev_->leaves.upload(plan_.leaves());
+  dev_->columns.upload(plan_.columns());
+  dev_->cat_words.upload(plan_.cat_words());
+  dev_->values.upload(plan_.values());
+  DeviceArray<uint32_t> counts(static_cast<size_t>(plan_.n_cells()));
+  counts.zero();
+  const int32_t F = plan_.n_features();
+  RowChunks chunks(background, F, std::max<int64_t>(1, kChunkBytes / (8 * std::max<int32_t>(F, 1))));
+  const Tables tb = dev_->view(plan_);
+  for (int64_t r0 = 0; r0 < background.rows; r0 += chunks.chunk_rows()) {
+    const int64_t rows = std::min(chunks.chunk_rows(), background.rows - r0);
+    const double* bg = chunks.rows(r0, rows);
+    if (background.on_device) throw_if_infinite(bg, rows * F, "data");
+    const dim3 grid(blocks_for(rows, kThreads, 1024), static_cast<unsigned int>(plan_.n_trees()));
+    histogram_kernel<<<grid, kThreads, kHistogramSharedCells * sizeof(uint32_t)>>>(tb, bg, rows, counts.get());
+    ASSAY_CUDA_CHECK(cudaGetLastError());
+  }
+  std::vector<uint32_t> host(static_cast<size_t>(plan_.n_cells()));
+  ASSAY_CUDA_CHECK(cudaMemcpy(host.data(), counts.get(), host.size() * sizeof(uint32_t), cudaMemcpyDeviceToHost));
+  plan_.set_background(host.data(), background.rows);
+  dev_->tables.upload(plan_.tables());
+}
+
+CudaPatternShap::~CudaPatternShap() = default;
+
+void CudaPatternShap::values(Matrix X, double* out) const {
+  if (X.rows <= 0) return;
+  const int32_t F = plan_.n_features();
+  const int64_t row_size = plan_.layout().row_size();
+  // Per chunk: the rows (if copied in) and two (rows x row_size) buffers.
+  const int64_t per_row = 8 * (2 * row_size + (X.on_device ? 0 : F));
+  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(X.rows, kChunkBytes / per_row));
+  RowChunks chunks(X, F, chunk);
+  DeviceArray<double> entry_major(static_cast<size_t>(chunk * row_size)), row_major(static_cast<size_t>(chunk * row_size));
+  const Tables tb = dev_->view(plan_);
+  for (int64_t r0 = 0; r0 < X.rows; r0 += chunk) {
+    const int64_t rows = std::min(chunk, X.rows - r0);
+    const double* x = chunks.rows(r0, rows);
+    throw_if_infinite(x, rows * F, "X");
+    ASSAY_CUDA_CHECK(cudaMemset(entry_major.get(), 0, static_cast<size_t>(rows * row_size) * sizeof(double)));
+    values_kernel<<<blocks_for(rows, kThreads, INT32_MAX), kThreads>>>(tb, x, rows, entry_major.get());
+    ASSAY_CUDA_CHECK(cudaGetLastError());
+    const dim3 tgrid(static_cast<unsigned int>((rows + 31) / 32), static_cast<unsigned int>((row_size + 31) / 32));
+    transpose_kernel<<<tgrid, dim3(32, 8)>>>(entry_major.get(), rows, row_size, row_major.get());
+    ASSAY_CUDA_CHECK(cudaGetLastError());
+    ASSAY_CUDA_CHECK(cudaMemcpy(out + r0 * row_size, row_major.get(), static_cast<size_t>(rows * row_size) * sizeof(double),
+                                cudaMemcpyDeviceToHost));
+  }
+}
+
+}  // namespace assay::cuda

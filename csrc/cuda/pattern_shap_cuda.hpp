@@ -1,0 +1,48 @@
+// The decision-pattern kernel on a CUDA device (no CUDA headers here: the bindings include it).
+// Background histograms and queries run on the device with one thread per row, through the
+// same per-row functions as the host emulation (core/row_walk.hpp); the tables are built on
+// the host from the device's histogram by the CPU kernel's own code (core/leaf_tables.hpp).
+// Everything is float64; each row's sums run in a fixed order, so results are deterministic.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/forest.hpp"
+#include "core/indices.hpp"
+#include "core/players.hpp"
+#include "core/row_query_plan.hpp"
+
+namespace assay::cuda {
+
+// A C-order float64 matrix on the host or on the device.
+struct Matrix {
+  const double* data;
+  int64_t rows;
+  bool on_device;
+};
+
+class CudaPatternShap {
+ public:
+  CudaPatternShap(const core::Forest& f, const core::Players& players, core::Index index, Matrix background,
+                  int max_width, int64_t budget_bytes);
+  ~CudaPatternShap();
+  CudaPatternShap(const CudaPatternShap&) = delete;
+  CudaPatternShap& operator=(const CudaPatternShap&) = delete;
+
+  // out: host (n, layout().row_size()) C order, overwritten. Throws std::invalid_argument if X
+  // holds an infinite value (checked on the device).
+  void values(Matrix X, double* out) const;
+  std::vector<double> expected_value() const { return plan_.expected_value(); }
+  const core::OutputLayout& layout() const { return plan_.layout(); }
+  int32_t n_features() const { return plan_.n_features(); }
+  int64_t n_trees() const { return plan_.n_trees(); }
+  int64_t table_bytes() const { return plan_.table_bytes(); }
+
+ private:
+  struct Device;
+  core::RowQueryPlan plan_;
+  std::unique_ptr<Device> dev_;
+};
+
+}  // namespace assay::cuda

@@ -1,0 +1,141 @@
+"""The CUDA backend (issue: CUDA kernels for the tree explainers).
+
+Without a GPU the device kernel cannot run, but its algorithm can: the CUDA kernels call the
+per-row functions of csrc/core/row_walk.hpp, and `_core.RowQueryShap` runs those very functions
+on the host. Those tests compare it with the CPU kernel and brute force on every converter's
+models, every index, groups, K outputs, NaN and on-threshold inputs. Tests marked `gpu` run the
+device kernel itself and are skipped without a CUDA build and device."""
+import numpy as np
+import pytest
+
+import assay
+from assay import _core
+from assay.trees.reference import brute_force_values
+from conftest import adversarial_rows, assert_close_scaled
+from models import all_models
+from random_forests import random_rows, random_tree_model
+
+INDEX_CODES = {"shapley": 0, "banzhaf": 1, "interaction": 2, "taylor": 3}
+METHOD = {"shapley": "shap_values", "banzhaf": "banzhaf_values", "interaction": "shap_interaction_values",
+          "taylor": "shapley_taylor_values"}
+
+
+def _emulated(ex, index, X):
+    k = _core.RowQueryShap(ex.model.forest, ex.data, player_of_feature=ex._player_of, n_players=ex.n_players,
+                           index=INDEX_CODES[index])
+    out = k.values(np.ascontiguousarray(X, dtype=np.float64))
+    return (out[..., 0] if ex.n_outputs == 1 else out), k.expected_value()
+
+
+@pytest.fixture(scope="module")
+def models():
+    return all_models(np.random.default_rng(7))
+
+
+@pytest.mark.parametrize("index", list(INDEX_CODES))
+def test_device_algorithm_matches_the_cpu_kernel_on_every_converter(models, index):
+    rng = np.random.default_rng(3)
+    for name, (model, X, _) in models.items():
+        ex = assay.TreeExplainer(model, data=X[:60], device="cpu")
+        A = adversarial_rows(ex.model, X, rng, n=40)
+        got, mean = _emulated(ex, index, A)
+        want = getattr(ex, METHOD[index])(A)
+        assert_close_scaled(got, want, 1e-12, f"{name} {index}")
+        assert_close_scaled(mean, np.atleast_1d(ex.expected_value), 1e-12, f"{name} expected value")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_device_algorithm_matches_brute_force_with_groups_and_outputs(seed):
+    rng = np.random.default_rng(100 + seed)
+    d = int(rng.integers(2, 6))
+    model = random_tree_model(rng, d, n_trees=int(rng.integers(1, 4)), max_depth=int(rng.integers(1, 6)),
+                              n_outputs=int(rng.choice([1, 3])), cat_features=(0,) if seed % 3 == 0 else (),
+                              leaf_prob=0.25)
+    cat = (0,) if seed % 3 == 0 else ()
+    X, bg = random_rows(rng, model, 6, cat), random_rows(rng, model, 5, cat)
+    groups = {"g": [0, d - 1]} if seed % 2 else None
+    ex = assay.TreeExplainer(model, data=bg, groups=groups, device="cpu")
+    index = list(INDEX_CODES)[seed % 4]
+    got, _ = _emulated(ex, index, X)
+    predict = lambda A: ex.model.predict_raw(np.ascontiguousarray(A))
+    want = np.stack([brute_force_values(predict, x, bg, index, ex._player_of) for x in X])
+    want = want[..., 0] if ex.n_outputs == 1 else want
+    assert_close_scaled(got, want, 1e-10, f"seed {seed} {index}")
+
+
+def test_forests_the_device_kernel_does_not_take_are_refused_clearly(models):
+    model, X, _ = models["xgb_reg"]
+    ex = assay.TreeExplainer(model, data=X[:20], device="cpu")
+    with pytest.raises(ValueError, match="distinct players on its path"):
+        _core.RowQueryShap(ex.model.forest, ex.data, max_width=1)
+    with pytest.raises(ValueError, match="over the budget"):
+        _core.RowQueryShap(ex.model.forest, ex.data, budget_bytes=8)
+    with pytest.raises(ValueError, match="data"):
+        _core.RowQueryShap(ex.model.forest, ex.data[:0])
+
+
+def test_device_choice_is_honest_on_a_cpu_build(models):
+    model, X, _ = next(iter(models.values()))
+    assert assay.cuda_available() == (_core.built_with_cuda and _core.cuda_device_count() > 0)
+    with pytest.raises(ValueError, match="device"):
+        assay.TreeExplainer(model, data=X[:20], device="gpu")
+    if assay.cuda_available():
+        pytest.skip("this machine has CUDA")
+    assert assay.TreeExplainer(model, data=X[:20]).device == "cpu"
+    with pytest.raises(RuntimeError, match="ASSAY_CUDA=ON"):
+        assay.TreeExplainer(model, data=X[:20], device="cuda")
+
+
+class _FakeDeviceArray:
+    """Has __cuda_array_interface__ but lives nowhere: a CPU explainer must refuse it by name."""
+    __cuda_array_interface__ = {"shape": (2, 3), "typestr": "<f8", "data": (0, False), "version": 3}
+
+
+def test_a_cpu_explainer_refuses_device_arrays(models):
+    model, X, _ = next(iter(models.values()))
+    ex = assay.TreeExplainer(model, data=X[:20], device="cpu")
+    with pytest.raises(ValueError, match="X: a CUDA array needs device='cuda'"):
+        ex.shap_values(_FakeDeviceArray())
+
+
+# ---- on a GPU (skipped without one) ---------------------------------------------------------
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("index", list(INDEX_CODES))
+def test_cuda_matches_cpu_on_every_converter(models, index):
+    rng = np.random.default_rng(5)
+    for name, (model, X, _) in models.items():
+        cpu = assay.TreeExplainer(model, data=X[:200], device="cpu")
+        gpu = assay.TreeExplainer(model, data=X[:200], device="cuda")
+        assert gpu.device == "cuda"
+        A = adversarial_rows(cpu.model, X, rng, n=300)
+        assert_close_scaled(getattr(gpu, METHOD[index])(A), getattr(cpu, METHOD[index])(A), 1e-9, name)
+        assert_close_scaled(np.atleast_1d(gpu.expected_value), np.atleast_1d(cpu.expected_value), 1e-12, name)
+
+
+@pytest.mark.gpu
+def test_cuda_reads_torch_device_tensors_in_place_and_checks_them(models):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("torch has no CUDA here")
+    model, X, _ = next(iter(models.values()))
+    Xd = torch.as_tensor(np.nan_to_num(X[:100]), dtype=torch.float64, device="cuda")
+    gpu = assay.TreeExplainer(model, data=Xd, device="cuda")
+    cpu = assay.TreeExplainer(model, data=Xd.cpu().numpy(), device="cpu")
+    assert_close_scaled(gpu.shap_values(Xd), cpu.shap_values(Xd.cpu().numpy()), 1e-9, "torch input")
+    bad = Xd.clone()
+    bad[3, 0] = float("inf")
+    with pytest.raises(ValueError, match="X: contains inf"):
+        gpu.shap_values(bad)
+    with pytest.raises(ValueError, match="float64"):
+        gpu.shap_values(Xd.float())
+
+
+@pytest.mark.gpu
+def test_cuda_auto_falls_back_for_forests_it_does_not_take(models):
+    model, X, _ = next(iter(models.values()))
+    with pytest.warns(RuntimeWarning, match="runs on the CPU"):
+        ex = assay.TreeExplainer(model, data=X[:50], dense_max_bits=1)
+    assert ex.device == "cpu"
+    with pytest.raises(ValueError, match="distinct players"):
+        assay.TreeExplainer(model, data=X[:50], dense_max_bits=1, device="cuda")

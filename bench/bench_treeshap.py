@@ -233,23 +233,29 @@ def machine_info():
 
 # --------------------------------------------------------------------------- libraries
 
-def run_assay(model, X, bg, algorithm, n_jobs):
+def run_assay(model, X, bg, algorithm, n_jobs, device="cpu"):
     import assay
     t0 = time.perf_counter()
-    ex = assay.TreeExplainer(model, data=bg, algorithm=algorithm, n_jobs=n_jobs)
+    ex = assay.TreeExplainer(model, data=bg, algorithm=algorithm, n_jobs=n_jobs, device=device)
     t1 = time.perf_counter()
     phi = ex.shap_values(X)
     t2 = time.perf_counter()
     return ex, np.asarray(phi), t1 - t0, t2 - t1
 
 
-from assay.cli.peers import run_shap, run_woodelf  # noqa: E402  (the same calls as `assay bench`)
+from assay.cli.peers import run_shap, run_woodelf, run_woodelf_gpu  # noqa: E402  (the calls of `assay bench`)
 
 
-PEERS = {"shap": run_shap, "woodelf": run_woodelf}
+def run_assay_cpu(model, X, bg, columns=None):
+    """assay's CPU kernel as a "peer" of its CUDA kernel (--device cuda --peers assay-cpu)."""
+    _, phi, build_s, call_s = run_assay(model, X, bg, "pattern", -1, device="cpu")
+    return phi, build_s, call_s
 
 
-def warm_up(model, X, columns, peers, algorithm, n_jobs):
+PEERS = {"shap": run_shap, "woodelf": run_woodelf, "woodelf-gpu": run_woodelf_gpu, "assay-cpu": run_assay_cpu}
+
+
+def warm_up(model, X, columns, peers, algorithm, n_jobs, device="cpu"):
     """Tiny calls so import / first-call / JIT costs are not counted in the timed runs."""
     small_x, small_bg = X[:8], X[8:24]
     out = {}
@@ -259,11 +265,11 @@ def warm_up(model, X, columns, peers, algorithm, n_jobs):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 if lib == "assay":
-                    run_assay(model, small_x, small_bg, algorithm, n_jobs)
+                    run_assay(model, small_x, small_bg, algorithm, n_jobs, device)
                 elif lib == "shap":
                     run_shap(model, small_x, small_bg)
                 else:
-                    run_woodelf(model, small_x, small_bg, columns)
+                    PEERS[lib](model, small_x, small_bg, columns)
             out[lib] = {"ok": True, "s": time.perf_counter() - t0}
         except Exception as e:  # noqa: BLE001
             out[lib] = {"ok": False, "s": time.perf_counter() - t0, "error": f"{type(e).__name__}: {e}"}
@@ -288,7 +294,8 @@ def main(argv=None):
                     help="comma list of sizes: 1k (1k fg x 1k bg), 10k (10k x 10k), 100k (100k fg x 10k bg) "
                          "or FGxBG such as 2000x500 (default 1k,10k,100k)")
     ap.add_argument("--models", default="xgb6,xgb8,lgbm,rf8", help=f"subset of {','.join(MODEL_SPECS)}")
-    ap.add_argument("--peers", default="shap,woodelf", help="comma list from: shap,woodelf (or 'none')")
+    ap.add_argument("--peers", default="shap,woodelf",
+                    help="comma list from: shap,woodelf,woodelf-gpu,assay-cpu (or 'none')")
     ap.add_argument("--shap-sizes", default=None,
                     help="sizes at which shap is run (default 1k; with --quick all quick sizes)")
     ap.add_argument("--shap-rows", type=int, default=None,
@@ -296,6 +303,8 @@ def main(argv=None):
                          "re-run on the same rows for that comparison when this is below the size's fg")
     ap.add_argument("--woodelf-sizes", default=None, help="sizes at which woodelf is run (default: all)")
     ap.add_argument("--algorithm", default="pattern", choices=["pattern", "pairwise"], help="assay algorithm")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
+                    help="assay device (cuda: compare with --peers assay-cpu,woodelf-gpu)")
     ap.add_argument("--n-jobs", type=int, default=-1, help="assay n_jobs")
     ap.add_argument("--peer-timeout", type=float, default=1800.0,
                     help="seconds before a peer call is abandoned (SIGALRM; 0 = never)")
@@ -327,7 +336,7 @@ def main(argv=None):
     import assay  # noqa: F401
     for p in peers:
         try:
-            __import__("shap" if p == "shap" else "woodelf")
+            __import__({"shap": "shap", "assay-cpu": "assay"}.get(p, "woodelf"))
         except Exception as e:  # noqa: BLE001
             print(f"[warn] cannot import {p}: {e}", flush=True)
 
@@ -345,7 +354,7 @@ def main(argv=None):
             "sizes": {n: {"fg": fg, "bg": bg} for n, (fg, bg) in sizes},
             "models": {m: MODEL_SPECS[m] for m in models},
             "peers": peers, "shap_sizes": sorted(shap_sizes), "shap_rows": shap_rows,
-            "woodelf_sizes": sorted(woodelf_sizes), "assay_algorithm": args.algorithm,
+            "woodelf_sizes": sorted(woodelf_sizes), "assay_algorithm": args.algorithm, "assay_device": args.device,
             "assay_n_jobs": args.n_jobs, "peer_timeout_s": args.peer_timeout, "seed": SEED,
             "n_train": N_TRAIN, "n_features": N_FEATURES, "quick": args.quick,
             "rss_per_phase_reset": rss.can_reset,
@@ -373,7 +382,7 @@ def main(argv=None):
         t0 = time.perf_counter()
         model = build_model(mname, X_train, y_train)
         fit_s = time.perf_counter() - t0
-        wu = warm_up(model, X_fg_pool, columns, peers, args.algorithm, args.n_jobs)
+        wu = warm_up(model, X_fg_pool, columns, peers, args.algorithm, args.n_jobs, args.device)
         result["models"][mname] = {"spec": MODEL_SPECS[mname], "fit_s": fit_s, "warmup": wu}
         print(f"\n## {mname}: {MODEL_SPECS[mname]} (fit {fit_s:.1f}s; warm-up "
               + ", ".join(f"{k} {'ok' if v['ok'] else 'FAILED'} {v['s']:.2f}s" for k, v in wu.items()) + ")",
@@ -388,7 +397,7 @@ def main(argv=None):
             # ---- assay on the full foreground
             rss_before = rss.begin()
             try:
-                ex, phi, build_s, shap_s = run_assay(model, X, bg, args.algorithm, args.n_jobs)
+                ex, phi, build_s, shap_s = run_assay(model, X, bg, args.algorithm, args.n_jobs, args.device)
                 assay_err = None
             except Exception as e:  # noqa: BLE001
                 ex = phi = None
@@ -423,7 +432,7 @@ def main(argv=None):
             for peer in peers:
                 if peer == "shap" and sname not in shap_sizes:
                     continue
-                if peer == "woodelf" and sname not in woodelf_sizes:
+                if peer.startswith("woodelf") and sname not in woodelf_sizes:
                     continue
                 case = {"model": mname, "size": sname, "peer": peer, "n_bg": n_bg, "scale": scale}
                 Xp, phi_a, a = X, phi, dict(assay_ref)
@@ -433,7 +442,7 @@ def main(argv=None):
                     case["scale"] = float(np.max(np.abs(pred[:shap_rows])))
                     rss_before = rss.begin()
                     try:
-                        _, phi_a, b_s, s_s = run_assay(model, Xp, bg, args.algorithm, args.n_jobs)
+                        _, phi_a, b_s, s_s = run_assay(model, Xp, bg, args.algorithm, args.n_jobs, args.device)
                         a = {"n_fg": len(Xp), "build_s": b_s, "shap_values_s": s_s, "total_s": b_s + s_s,
                              "rss_before_mb": rss_before, "rss_peak_mb": rss.end()}
                     except Exception as e:  # noqa: BLE001
@@ -444,7 +453,7 @@ def main(argv=None):
                 rss_before = rss.begin()
                 try:
                     phi_p, init_s, call_s = run_with_timeout(
-                        lambda: PEERS[peer](model, Xp, bg, columns) if peer == "woodelf"
+                        lambda: PEERS[peer](model, Xp, bg, columns) if peer != "shap"
                         else PEERS[peer](model, Xp, bg), args.peer_timeout)
                     case.update(status="ok", peer_init_s=init_s, peer_shap_values_s=call_s,
                                 peer_total_s=init_s + call_s, peer_out_shape=list(np.shape(phi_p)),

@@ -18,14 +18,14 @@ def run_shap(model, X, bg):
     return np.asarray(phi), t1 - t0, time.perf_counter() - t1
 
 
-def run_woodelf(model, X, bg, columns=None):
-    """woodelf-explainer; it does the background work inside shap_values."""
+def run_woodelf(model, X, bg, columns=None, gpu=False):
+    """woodelf-explainer (gpu=True: its CuPy path); it does the background work inside shap_values."""
     import pandas as pd
     from woodelf import WoodelfExplainer
     columns = columns or [f"f{j}" for j in range(X.shape[1])]
     bg_df, X_df = pd.DataFrame(bg, columns=columns), pd.DataFrame(X, columns=columns)
     t0 = time.perf_counter()
-    ex = WoodelfExplainer(model, bg_df)
+    ex = WoodelfExplainer(model, bg_df, GPU=True) if gpu else WoodelfExplainer(model, bg_df)
     t1 = time.perf_counter()
     phi = ex.shap_values(X_df, verbose=False)
     if isinstance(phi, pd.DataFrame):
@@ -33,4 +33,8 @@ def run_woodelf(model, X, bg, columns=None):
     return np.asarray(phi), t1 - t0, time.perf_counter() - t1
 
 
-PEERS = {"shap": run_shap, "woodelf": run_woodelf}
+def run_woodelf_gpu(model, X, bg, columns=None):
+    return run_woodelf(model, X, bg, columns, gpu=True)
+
+
+PEERS = {"shap": run_shap, "woodelf": run_woodelf, "woodelf-gpu": run_woodelf_gpu}

@@ -64,20 +64,35 @@ __global__ void histogram_kernel(Tables tb, const double* bg, int64_t n_bg, uint
       if (local[i]) atomicAdd(&counts[first_cell + i], local[i]);
 }
 
-// One thread per row, every tree in order; out is column-major (entry-major) so that the
-// threads of a warp write neighbouring addresses.
-__global__ void values_kernel(Tables tb, const double* X, int64_t n, double* out) {
-  const int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (r >= n) return;
-  const double* x = X + r * tb.n_features;
-  double* o = out + r;
+// One thread per row, every tree in order, through a per-row accumulator `o` (entry c, output k
+// at o[(c * K + k) * stride]).
+__device__ void accumulate_row(const Tables& tb, const double* x, double* o, int64_t stride) {
   for (int64_t t = 0; t < tb.n_trees; ++t) {
     const RowNode* nodes = tb.nodes + tb.tree_node_begin[t];
     const auto n_nodes = static_cast<int32_t>(tb.tree_node_begin[t + 1] - tb.tree_node_begin[t]);
     core::walk_row(nodes, n_nodes, tb.cat_words, x, 1, [&](int32_t slot, uint64_t pattern) {
       const LeafQuery& q = tb.leaves[slot];
-      if (q.width > 0) core::add_leaf_contributions(q, pattern, tb.tables, tb.columns, tb.values, tb.n_outputs, o, n);
+      if (q.width > 0) core::add_leaf_contributions(q, pattern, tb.tables, tb.columns, tb.values, tb.n_outputs, o, stride);
     });
+  }
+}
+
+// Short rows (first-order values of up to kLocalEntries players x outputs) accumulate in the
+// thread's own (L1-cached) array and are written once; longer rows accumulate in place in the
+// entry-major output (zeroed first), whose writes coalesce across a warp.
+constexpr int kLocalEntries = 64;
+
+__global__ void values_kernel(Tables tb, const double* X, int64_t n, int64_t row_size, double* out) {
+  const int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (r >= n) return;
+  const double* x = X + r * tb.n_features;
+  if (row_size <= kLocalEntries) {
+    double acc[kLocalEntries];
+    for (int64_t c = 0; c < row_size; ++c) acc[c] = 0.0;
+    accumulate_row(tb, x, acc, 1);
+    for (int64_t c = 0; c < row_size; ++c) out[c * n + r] = acc[c];
+  } else {
+    accumulate_row(tb, x, out + r, n);
   }
 }
 
@@ -204,8 +219,9 @@ void CudaPatternShap::values(Matrix X, double* out) const {
     const int64_t rows = std::min(chunk, X.rows - r0);
     const double* x = chunks.rows(r0, rows);
     throw_if_infinite(x, rows * F, "X");
-    ASSAY_CUDA_CHECK(cudaMemset(entry_major.get(), 0, static_cast<size_t>(rows * row_size) * sizeof(double)));
-    values_kernel<<<blocks_for(rows, kThreads, INT32_MAX), kThreads>>>(tb, x, rows, entry_major.get());
+    if (row_size > kLocalEntries)
+      ASSAY_CUDA_CHECK(cudaMemset(entry_major.get(), 0, static_cast<size_t>(rows * row_size) * sizeof(double)));
+    values_kernel<<<blocks_for(rows, kThreads, INT32_MAX), kThreads>>>(tb, x, rows, row_size, entry_major.get());
     ASSAY_CUDA_CHECK(cudaGetLastError());
     const dim3 tgrid(static_cast<unsigned int>((rows + 31) / 32), static_cast<unsigned int>((row_size + 31) / 32));
     transpose_kernel<<<tgrid, dim3(32, 8)>>>(entry_major.get(), rows, row_size, row_major.get());

@@ -34,11 +34,11 @@ struct Tables {
   int32_t n_outputs;
 };
 
-// One block row per tree (blockIdx.y). A tree's cells are contiguous; when they fit, the
-// block counts into shared memory and adds its totals to the global histogram once.
-__global__ void histogram_kernel(Tables tb, const double* bg, int64_t n_bg, uint32_t* counts) {
+// One block row per tree (tree first_tree + blockIdx.y). A tree's cells are contiguous; when
+// they fit, the block counts into shared memory and adds its totals to the global histogram once.
+__global__ void histogram_kernel(Tables tb, int64_t first_tree, const double* bg, int64_t n_bg, uint32_t* counts) {
   extern __shared__ uint32_t local[];
-  const int64_t t = blockIdx.y;
+  const int64_t t = first_tree + blockIdx.y;
   const LeafQuery* first = tb.leaves + tb.tree_leaf_begin[t];
   const LeafQuery* last = tb.leaves + tb.tree_leaf_begin[t + 1] - 1;
   const int64_t first_cell = first->cells;
@@ -177,6 +177,8 @@ CudaPatternShap::CudaPatternShap(const core::Forest& f, const core::Players& pla
     : plan_(f, players, index, max_width, budget_bytes), dev_(std::make_unique<Device>()) {
   if (background.rows < 1) throw std::invalid_argument("data: the background must have at least one row");
   if (background.rows > int64_t{0xFFFFFFFF}) throw std::invalid_argument("data: the background must have fewer than 2^32 rows");
+  // A caller's device array may still be being written on another stream (torch, CuPy).
+  if (background.on_device) ASSAY_CUDA_CHECK(cudaDeviceSynchronize());
   dev_->nodes.upload(plan_.nodes());
   dev_->tree_node_begin.upload(plan_.tree_node_begin());
   dev_->tree_leaf_begin.upload(plan_.tree_leaf_begin());
@@ -193,9 +195,12 @@ CudaPatternShap::CudaPatternShap(const core::Forest& f, const core::Players& pla
     const int64_t rows = std::min(chunks.chunk_rows(), background.rows - r0);
     const double* bg = chunks.rows(r0, rows);
     if (background.on_device) throw_if_infinite(bg, rows * F, "data");
-    const dim3 grid(blocks_for(rows, kThreads, 1024), static_cast<unsigned int>(plan_.n_trees()));
-    histogram_kernel<<<grid, kThreads, kHistogramSharedCells * sizeof(uint32_t)>>>(tb, bg, rows, counts.get());
-    ASSAY_CUDA_CHECK(cudaGetLastError());
+    // gridDim.y is at most 65535: trees in batches.
+    for (int64_t t0 = 0; t0 < plan_.n_trees(); t0 += 65535) {
+      const dim3 grid(blocks_for(rows, kThreads, 1024), static_cast<unsigned int>(std::min<int64_t>(65535, plan_.n_trees() - t0)));
+      histogram_kernel<<<grid, kThreads, kHistogramSharedCells * sizeof(uint32_t)>>>(tb, t0, bg, rows, counts.get());
+      ASSAY_CUDA_CHECK(cudaGetLastError());
+    }
   }
   std::vector<uint32_t> host(static_cast<size_t>(plan_.n_cells()));
   ASSAY_CUDA_CHECK(cudaMemcpy(host.data(), counts.get(), host.size() * sizeof(uint32_t), cudaMemcpyDeviceToHost));
@@ -207,6 +212,7 @@ CudaPatternShap::~CudaPatternShap() = default;
 
 void CudaPatternShap::values(Matrix X, double* out) const {
   if (X.rows <= 0) return;
+  if (X.on_device) ASSAY_CUDA_CHECK(cudaDeviceSynchronize());  // see the constructor
   const int32_t F = plan_.n_features();
   const int64_t row_size = plan_.layout().row_size();
   // Per chunk: the rows (if copied in) and two (rows x row_size) buffers.

@@ -66,7 +66,7 @@ RowQueryPlan::RowQueryPlan(const Forest& f, const Players& players, Index index,
       q.width = d;
       q.entries = static_cast<int32_t>(leaf_table_entries(d, layout_.pairs));
       q.only = only;
-      const int32_t* pl = &paths.leaf_players[paths.leaf_player_begin[s]];
+      const int32_t* pl = paths.leaf_players.data() + paths.leaf_player_begin[s];  // (may be one past the end: width 0)
       for (int32_t e = 0; e < q.entries; ++e)
         columns_.push_back(static_cast<int32_t>(layout_.pairs ? layout_.column(pl[e / d], pl[e % d]) : pl[e]));
       leaves_.push_back(q);

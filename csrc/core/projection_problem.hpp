@@ -24,7 +24,13 @@ namespace assay::core::projection {
 
 enum Norm : int { kLinf = 0, kL1 = 1, kL2 = 2 };
 
-ASSAY_HD double infinity() { return __builtin_huge_val(); }
+ASSAY_HD double infinity() {
+#if defined(__CUDA_ARCH__)
+  return __longlong_as_double(0x7ff0000000000000LL);
+#else
+  return __builtin_huge_val();
+#endif
+}
 
 // min / max in the form g++ maps to minsd / maxsd (fmin / fmax are libm calls: NaN rules).
 ASSAY_HD double min_of(double x, double y) { return x < y ? x : y; }

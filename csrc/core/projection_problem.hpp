@@ -111,6 +111,36 @@ ASSAY_HD void swap_knots(Knot& x, Knot& y) {
   y = tmp;
 }
 
+// --- Without a box every coordinate is free and the answer has a closed form (no knots):
+// l_inf lam = c / sum a_j, l_2 lam = c / sum a_j^2, l_1 everything on the first largest a_j.
+struct Free {
+  double sum;    // sum a_j (l_inf) or sum a_j^2 (l_2)
+  double best;   // l_1: the largest a_j so far
+  int64_t best_index;
+};
+
+ASSAY_HD void add_free(int norm, double ws, int64_t j, Free& f) {
+  const double a = fabs(ws);
+  if (norm == kL1) {
+    const bool better = a > f.best;  // strictly: the lowest index wins ties
+    f.best_index = better ? j : f.best_index;
+    f.best = max_of(a, f.best);
+  } else {
+    f.sum += norm == kL2 ? a * a : a;
+  }
+}
+
+// Merge two partial scans (GPU lanes); ties in the largest a_j go to the lower index.
+ASSAY_HD Free merge_free(const Free& x, const Free& y) {
+  const bool take_y = y.best > x.best || (y.best == x.best && y.best_index < x.best_index);
+  return Free{x.sum + y.sum, take_y ? y.best : x.best, take_y ? y.best_index : x.best_index};
+}
+
+ASSAY_HD Solution solve_free(int norm, const Free& f, double c) {
+  if (norm == kL1) return Solution{0.0, f.best, f.best_index, c / f.best};
+  return Solution{c / f.sum, 0.0, 0, 0.0};
+}
+
 // --- Phase 3a: bracketing. A few sample keys cut the search to a small candidate set in two
 // branch-free passes (the curves at all samples at once, then a compaction), so the quickselect
 // that follows touches ~d / kSamples knots instead of ~3 d with a mispredicted branch each.

@@ -24,12 +24,45 @@ double dot_of(const T* w, const double* t, int64_t d) {
   return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
+// The moves from a solution (phase 4); returns the norm.
+template <int norm, class T>
+double write_moves(const double* t, const T* w, int64_t d, const Setup& s, const Solution& sol, const double* lo,
+                   const double* hi, double* delta) {
+  double acc = 0;
+  for (int64_t j = 0; j < d; ++j) {
+    const double ws = s.flip * static_cast<double>(w[j]);
+    const double x = delta_of(norm, sol, ws, room(ws, t[j], lo, hi, j), j);
+    acc = accumulate_norm(norm, acc, x);
+    if (delta != nullptr) delta[j] = x;
+  }
+  return norm == kL2 ? std::sqrt(acc) : acc;
+}
+
+void write_empty(double c, int64_t d, double* distance, uint8_t* feasible, double* delta) {
+  *feasible = c == 0;
+  *distance = c == 0 ? 0.0 : infinity();
+  if (delta != nullptr)
+    for (int64_t j = 0; j < d; ++j) delta[j] = 0.0;
+}
+
+// No box: the closed form (one scan for the sums, one for the moves).
+template <int norm, class T>
+void solve_free_one(const double* t, const T* w, int64_t d, const Setup& s, double* distance, uint8_t* feasible,
+                    double* delta) {
+  Free f{0.0, 0.0, 0};
+  for (int64_t j = 0; j < d; ++j) add_free(norm, static_cast<double>(w[j]), j, f);
+  if (s.c == 0 || !((norm == kL1 ? f.best : f.sum) > 0)) return write_empty(s.c, d, distance, feasible, delta);
+  *feasible = 1;
+  *distance = write_moves<norm>(t, w, d, s, solve_free(norm, f, s.c), nullptr, nullptr, delta);
+}
+
 // One problem, all four phases on this thread (the GPU spreads phases 1, 2 and 4 over a warp).
 // The norm is a template argument so that the shared routines' norm branches fold away.
 template <int norm, class T>
 void solve_one(const double* t, const T* w, double b, int64_t d, const double* lo, const double* hi,
                std::vector<Knot>& knots, double* distance, uint8_t* feasible, double* delta) {
   const Setup s = make_setup(b, dot_of(w, t, d));
+  if (lo == nullptr) return solve_free_one<norm>(t, w, d, s, distance, feasible, delta);
   double capacity = 0;
   if (s.c > 0) {
     for (int64_t j = 0; j < d; ++j) {
@@ -39,23 +72,11 @@ void solve_one(const double* t, const T* w, double b, int64_t d, const double* l
       capacity += capacity_of(ws, r);
     }
   }
-  if (s.c == 0 || !(capacity >= s.c)) {  // nothing to move, or no move can reach the plane
-    *feasible = s.c == 0;
-    *distance = s.c == 0 ? 0.0 : infinity();
-    if (delta != nullptr)
-      for (int64_t j = 0; j < d; ++j) delta[j] = 0.0;
-    return;
-  }
+  if (s.c == 0 || !(capacity >= s.c))  // nothing to move, or no move can reach the plane
+    return write_empty(s.c, d, distance, feasible, delta);
   const Solution sol = bracket_and_select(norm, knots.data(), d, s.c, Known{0.0, 0.0, 0.0});
-  double acc = 0;
-  for (int64_t j = 0; j < d; ++j) {
-    const double ws = s.flip * static_cast<double>(w[j]);
-    const double x = delta_of(norm, sol, ws, room(ws, t[j], lo, hi, j), j);
-    acc = accumulate_norm(norm, acc, x);
-    if (delta != nullptr) delta[j] = x;
-  }
   *feasible = 1;
-  *distance = norm == kL2 ? std::sqrt(acc) : acc;
+  *distance = write_moves<norm>(t, w, d, s, sol, lo, hi, delta);
 }
 
 }  // namespace

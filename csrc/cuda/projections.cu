@@ -72,6 +72,31 @@ __device__ int64_t warp_bracket_round(int norm, Knot* knots, int64_t d, double c
   return m;
 }
 
+__device__ Free warp_free(Free f) {
+  for (int o = kWarp / 2; o > 0; o /= 2) {
+    const Free other{__shfl_down_sync(kAll, f.sum, o), __shfl_down_sync(kAll, f.best, o),
+                     static_cast<int64_t>(__shfl_down_sync(kAll, static_cast<long long>(f.best_index), o))};
+    f = merge_free(f, other);
+  }
+  return Free{__shfl_sync(kAll, f.sum, 0), __shfl_sync(kAll, f.best, 0),
+              static_cast<int64_t>(__shfl_sync(kAll, static_cast<long long>(f.best_index), 0))};
+}
+
+// Phase 4 over the lanes: the moves and their norm (every lane gets the norm).
+template <class T>
+__device__ double warp_moves(int norm, const double* tp, const T* wp, int64_t d, const Setup& s, const Solution& sol,
+                             const double* lo, const double* hi, double* dl, int lane) {
+  double acc = 0;
+  for (int64_t j = lane; j < d; j += kWarp) {
+    const double ws = s.flip * static_cast<double>(wp[j]);
+    const double x = delta_of(norm, sol, ws, room(ws, tp[j], lo, hi, j), j);
+    acc = accumulate_norm(norm, acc, x);
+    if (dl != nullptr) dl[j] = x;
+  }
+  acc = warp_norm(norm, acc);
+  return norm == kL2 ? sqrt(acc) : acc;
+}
+
 template <class T>
 __global__ void project_kernel(const double* t, const T* w, const double* b, int64_t P, int64_t H, int64_t d, int norm,
                                const double* lo, const double* hi, double* distance, uint8_t* feasible,
@@ -87,6 +112,19 @@ __global__ void project_kernel(const double* t, const T* w, const double* b, int
     double dot = 0;
     for (int64_t j = lane; j < d; j += kWarp) dot += static_cast<double>(wp[j]) * tp[j];
     const Setup s = make_setup(b[p], warp_sum(dot));
+    if (lo == nullptr && s.c > 0) {  // no box: the closed form
+      Free f{0.0, 0.0, 0};
+      for (int64_t j = lane; j < d; j += kWarp) add_free(norm, static_cast<double>(wp[j]), j, f);
+      f = warp_free(f);
+      if ((norm == kL1 ? f.best : f.sum) > 0) {
+        const double dist = warp_moves(norm, tp, wp, d, s, solve_free(norm, f, s.c), lo, hi, dl, lane);
+        if (lane == 0) {
+          feasible[p] = 1;
+          distance[p] = dist;
+        }
+        continue;
+      }
+    }
     double capacity = 0;
     if (s.c > 0) {
       for (int64_t j = lane; j < d; j += kWarp) {
@@ -114,17 +152,10 @@ __global__ void project_kernel(const double* t, const T* w, const double* b, int
     sol.critical_key = __shfl_sync(kAll, sol.critical_key, 0);
     sol.critical_index = __shfl_sync(kAll, static_cast<long long>(sol.critical_index), 0);
     sol.part = __shfl_sync(kAll, sol.part, 0);
-    double acc = 0;
-    for (int64_t j = lane; j < d; j += kWarp) {
-      const double ws = s.flip * static_cast<double>(wp[j]);
-      const double x = delta_of(norm, sol, ws, room(ws, tp[j], lo, hi, j), j);
-      acc = accumulate_norm(norm, acc, x);
-      if (dl != nullptr) dl[j] = x;
-    }
-    acc = warp_norm(norm, acc);
+    const double dist = warp_moves(norm, tp, wp, d, s, sol, lo, hi, dl, lane);
     if (lane == 0) {
       feasible[p] = 1;
-      distance[p] = norm == kL2 ? sqrt(acc) : acc;
+      distance[p] = dist;
     }
     __syncwarp();  // lane 0 is done with the knots before the next problem overwrites them
   }

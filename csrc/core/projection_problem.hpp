@@ -86,7 +86,9 @@ ASSAY_HD Knot make_knot(int norm, double ws, double r, int64_t j) {
   const double a = fabs(ws);
   if (a == 0) return Knot{0.0, 0.0, j};
   if (norm == kLinf) return Knot{r, a, j};
-  if (norm == kL2) return Knot{r / a, a * a, j};
+  // l_2: |w_j| below ~1e-154 squares to 0; such a coordinate can add at most a_j r_j, which is
+  // below rounding, so it is left out of the search (no 0 * inf breakpoints).
+  if (norm == kL2) return a * a == 0 ? Knot{0.0, 0.0, j} : Knot{r / a, a * a, j};
   return Knot{a, a * r, j};
 }
 
@@ -144,7 +146,7 @@ ASSAY_HD Solution solve_free(int norm, const Free& f, double c) {
 // --- Phase 3a: bracketing. A few sample keys cut the search to a small candidate set in two
 // branch-free passes (the curves at all samples at once, then a compaction), so the quickselect
 // that follows touches ~d / kSamples knots instead of ~3 d with a mispredicted branch each.
-constexpr int kSamples = 8;
+constexpr int kSamples = 4;
 constexpr int64_t kFewCandidates = 64;  // below this, quickselect directly
 
 // Keys of kSamples evenly spaced knots (padded with +inf when n is smaller), sorted.

@@ -52,8 +52,17 @@ void solve_free_one(const double* t, const T* w, int64_t d, const Setup& s, doub
   Free f{0.0, 0.0, 0};
   for (int64_t j = 0; j < d; ++j) add_free(norm, static_cast<double>(w[j]), j, f);
   if (s.c == 0 || !((norm == kL1 ? f.best : f.sum) > 0)) return write_empty(s.c, d, distance, feasible, delta);
+  const Solution sol = solve_free(norm, f, s.c);
   *feasible = 1;
-  *distance = write_moves<norm>(t, w, d, s, solve_free(norm, f, s.c), nullptr, nullptr, delta);
+  if (norm == kL1) {  // one coordinate moves: no need to evaluate the others
+    if (delta != nullptr) {
+      for (int64_t j = 0; j < d; ++j) delta[j] = 0.0;
+      delta[sol.critical_index] = std::copysign(sol.part, s.flip * static_cast<double>(w[sol.critical_index]));
+    }
+    *distance = sol.part;
+    return;
+  }
+  *distance = write_moves<norm>(t, w, d, s, sol, nullptr, nullptr, delta);
 }
 
 // One problem, all four phases on this thread (the GPU spreads phases 1, 2 and 4 over a warp).

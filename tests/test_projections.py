@@ -358,3 +358,21 @@ def test_cuda_matches_cpu(norm, rng):
     np.testing.assert_allclose(gpu.delta.cpu().numpy(), cpu.delta, rtol=0, atol=TOL)
     ref = project_hyperplanes(*dev, norm=norm, backend="torch", return_delta=False)
     np.testing.assert_allclose(ref.distance.cpu().numpy()[f], cpu.distance[f], rtol=TOL, atol=TOL)
+
+
+def test_memory_float32_not_copied_and_no_moves_without_delta(rng):
+    """float32 w is read in place (no float64 copy) and return_delta=False allocates no (B, H, d)."""
+    import tracemalloc
+
+    B, H, d = 16, 9, 2000
+    t = rng.random((B, d))
+    w = rng.normal(size=(B, H, d)).astype(np.float32)
+    b = np.einsum("bhd,bd->bh", w.astype(np.float64), t) + 1.0
+    project_hyperplanes(t, w, b, return_delta=False)  # warm-up (imports, thread pool)
+    tracemalloc.start()
+    try:
+        project_hyperplanes(t, w, b, norm=2, return_delta=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < w.nbytes, peak  # a float64 copy of w would be 2 * w.nbytes; the moves 4 * w.nbytes

@@ -1,0 +1,106 @@
+"""Region losses for the partition tree: callables on row indices (into the fitted X), lower is
+better. Each is a sum over the region's rows divided by the TOTAL number of rows N, so the loss
+of a partition is the sum of its leaves' losses (additive; a weighted average of per-row values).
+
+- "pure_vs_full" (interaction influence): L(R) = (1/N) sum_{x in R} mean_{u in U} (p_u(x) - q_u(x))^2
+  with p, q the pure and full effects on R's own data (anchored.py) and U the players (order 1)
+  or the players and their pairs (order 2). Zero exactly when f has no interactions on R.
+- "pdp_vs_mplot" (distribution influence): L(R) = (1/N) sum_{x in R} mean_i (PD_i(x) - M_i(x))^2,
+  PD_i(x) = mean_{z in R} f(x_i, z_-i) (p_i + mean f) and M_i(x) = mean of f over the rows of R
+  in x's quantile bin of feature i (n_bins bins, or the unique values if fewer). Zero when
+  conditioning on x_i and intervening on it agree, e.g. independent features and additive f.
+
+Values below a round-off floor (1e-20 * mean f^2 per row) count as exactly zero, so that an
+exactly interaction-free region is not split on noise.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+LOSSES = ("pure_vs_full", "pdp_vs_mplot")
+_FLOOR = 1e-20
+
+
+class RegionLoss:
+    """Base: __call__(rows) -> float; split(rows, feature, thresholds) -> (m, 2) child losses."""
+
+    def __init__(self, D):
+        self.D = D
+        self.N = D.X.shape[0]
+        f = D._predict(D.X)
+        self._floor = _FLOOR * max(float(np.mean(f * f)), np.finfo(float).tiny)
+
+    def _clamp(self, total, n):
+        return 0.0 if n == 0 or total / n <= self._floor else total / self.N
+
+    def __call__(self, rows) -> float:
+        rows = self.D._rows(rows)
+        return self._clamp(self._sum(rows), rows.size)
+
+    def split(self, rows, feature: int, thresholds) -> np.ndarray:
+        x = self.D.X[rows, feature]
+        out = np.empty((len(thresholds), 2))
+        for c, t in enumerate(thresholds):
+            left = x <= t
+            out[c] = [self(rows[left]), self(rows[~left])]
+        return out
+
+
+class PureVsFull(RegionLoss):
+    name = "pure_vs_full"
+
+    def _sum(self, rows):
+        return self.D.squared_gap(rows) / len(self.D.subsets)
+
+    def split(self, rows, feature, thresholds):
+        rows = self.D._rows(rows)
+        raw = self.D.split_squared_gaps(rows, feature, thresholds) / len(self.D.subsets)
+        x = self.D.X[rows, feature]
+        n_left = (x[None, :] <= np.asarray(thresholds)[:, None]).sum(axis=1)
+        out = np.empty_like(raw)
+        for c in range(raw.shape[0]):
+            out[c, 0] = self._clamp(raw[c, 0], n_left[c])
+            out[c, 1] = self._clamp(raw[c, 1], rows.size - n_left[c])
+        return out
+
+
+class PdpVsMplot(RegionLoss):
+    name = "pdp_vs_mplot"
+
+    def __init__(self, D, n_bins: int = 10):
+        super().__init__(D)
+        if D.order != 1:
+            raise ValueError("loss: 'pdp_vs_mplot' is defined per player; use order=1")
+        self.n_bins = n_bins
+
+    def _sum(self, rows):
+        p, _ = self.D.effects(rows)
+        f = self.D._predict(self.D.X[rows])
+        pd = p[:, : len(self.D._columns)] + f.mean()
+        total = 0.0
+        for i, cols in enumerate(self.D._columns):
+            bins = _bin_ids(self.D.X[rows][:, cols], self.n_bins)
+            sums = np.bincount(bins, weights=f)
+            counts = np.bincount(bins)
+            total += float(((pd[:, i] - (sums / counts)[bins]) ** 2).sum())
+        return total / len(self.D._columns)
+
+
+def _bin_ids(values, n_bins):
+    """Bin id per row: unique rows of the player's columns if few, else quantile bins of the first."""
+    uniq, inverse = np.unique(values, axis=0, return_inverse=True)
+    if uniq.shape[0] <= n_bins:
+        return inverse.reshape(-1)
+    v = values[:, 0]
+    edges = np.unique(np.quantile(v, np.linspace(0, 1, n_bins + 1)[1:-1], method="lower"))
+    return np.searchsorted(edges, v, side="left")
+
+
+def make_loss(loss, D, n_bins: int = 10):
+    if callable(loss) and not isinstance(loss, str):
+        return loss
+    if loss == "pure_vs_full":
+        return PureVsFull(D)
+    if loss == "pdp_vs_mplot":
+        return PdpVsMplot(D, n_bins)
+    raise ValueError(f"loss: expected one of {LOSSES} or a callable rows -> float, got {loss!r}")

@@ -90,6 +90,7 @@ class AnchoredDecomposition:
             self.subsets += list(itertools.combinations(range(P), 2))
         self._index = {u: k for k, u in enumerate(self.subsets)}
         self.tree = tree
+        self._kernel_output = output
         self.method = "tree" if tree is not None else "generic"
         if tree is not None:
             self._kernel = _core.AnchoredRegions(tree.forest, X, output, player_of_feature=self._player_of,
@@ -108,7 +109,7 @@ class AnchoredDecomposition:
         H = np.zeros((N, N))
         for v in _subsets_of(u):
             sign = (-1.0) ** (len(u) - len(v))
-            for lo, block in self._hybrid_blocks(self._rows(None), self._cols(v)):
+            for lo, block in hybrid_blocks(self._predict, self.X, self.X, self._cols(v)):
                 H[lo:lo + block.shape[0]] += sign * block
         if not u:
             H[:] = self._predict(self.X)[None, :]
@@ -183,17 +184,6 @@ class AnchoredDecomposition:
     def _cols(self, players):
         return np.concatenate([self._columns[i] for i in players]) if players else np.empty(0, dtype=np.int64)
 
-    def _hybrid_blocks(self, rows, cols):
-        """(first row, f(x_cols, z_rest) for a chunk of x rows (axis 0) and all z in rows (axis 1))."""
-        XR = self.X[rows]
-        n, d = XR.shape
-        chunk = max(1, _CHUNK_CELLS // max(1, n * d))
-        for lo in range(0, n, chunk):
-            xs = XR[lo:lo + chunk]
-            A = np.tile(XR, (xs.shape[0], 1))
-            A[:, cols] = np.repeat(xs[:, cols], n, axis=0)
-            yield lo, self._predict(A).reshape(xs.shape[0], n)
-
     def _g(self, rows, players, cache):
         key = frozenset(players)
         if key not in cache:
@@ -202,10 +192,8 @@ class AnchoredDecomposition:
             elif len(players) == len(self._columns):
                 cache[key] = self._predict(self.X[rows])
             else:
-                g = np.empty(rows.size)
-                for lo, block in self._hybrid_blocks(rows, self._cols(players)):
-                    g[lo:lo + block.shape[0]] = block.mean(axis=1)
-                cache[key] = g
+                XR = self.X[rows]
+                cache[key] = hybrid_means(self._predict, XR, XR, self._cols(players))
         return cache[key]
 
     def _generic_effects(self, rows):
@@ -219,6 +207,25 @@ class AnchoredDecomposition:
                 p[:, k] += (-1.0) ** (len(u) - len(v)) * self._g(rows, v, cache)
                 q[:, k] += (-1.0) ** len(v) * self._g(rows, rest, cache)
         return p, q
+
+
+def hybrid_blocks(predict, Xq, Z, cols):
+    """(first row, f(x_cols, z_rest)) for chunks of query rows x (axis 0) and every z of Z (axis 1)."""
+    n, d = Z.shape
+    chunk = max(1, _CHUNK_CELLS // max(1, n * d))
+    for lo in range(0, Xq.shape[0], chunk):
+        xs = Xq[lo:lo + chunk]
+        A = np.tile(Z, (xs.shape[0], 1))
+        A[:, cols] = np.repeat(xs[:, cols], n, axis=0)
+        yield lo, predict(A).reshape(xs.shape[0], n)
+
+
+def hybrid_means(predict, Xq, Z, cols) -> np.ndarray:
+    """g(x) = mean_{z in Z} f(x_cols, z_rest) for each query row x: |Xq| * |Z| model calls in chunks."""
+    g = np.empty(Xq.shape[0])
+    for lo, block in hybrid_blocks(predict, Xq, Z, cols):
+        g[lo:lo + block.shape[0]] = block.mean(axis=1)
+    return g
 
 
 def _subsets_of(u):

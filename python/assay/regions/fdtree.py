@@ -211,11 +211,11 @@ class Granite:
         self._check_fitted()
         return regional_explanation(self, X, kind, y=y, **kwargs)
 
-    def plot(self, ax=None):
+    def plot(self, ax=None, path=None):
         """The partition tree with its rules and per-leaf losses (matplotlib)."""
         from .plot import partition_tree
 
-        return partition_tree(self, ax=ax)
+        return partition_tree(self, ax=ax, path=path)
 
     def __repr__(self):
         fitted = f", regions={len(self.leaf_losses_)}" if hasattr(self, "leaf_losses_") else ""

@@ -60,10 +60,7 @@ def anchored_decomposition(model, X, groups=None, order: int = 1, output=None, f
         def predict(A, _t=tree, _k=out):
             return _t.predict_raw(np.ascontiguousarray(A, dtype=np.float64))[:, _k]
     else:
-        X = as_matrix(X, "X")
-        if np.isnan(X).any():
-            raise ValueError("X: contains NaN; the generic path passes X to the model as is, impute it first "
-                             "(tree models accept NaN as missing)")
+        X = as_matrix(X, "X")  # NaN passes: the callable decides what a missing value means
         predict = callable_predictor(model, output)
         names = list(feature_names) if feature_names is not None else names
     return AnchoredDecomposition(X, groups, order, names, predict=predict, n_jobs=n_jobs)

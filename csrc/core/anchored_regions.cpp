@@ -55,6 +55,7 @@ AnchoredRegions::AnchoredRegions(const Forest& forest, const Players& players, i
     advance(progress, 1);
   });
   throw_if_stopped(progress);
+  first_order_ = std::make_unique<FirstOrderGaps>(paths_, players_, leaf_value_, patterns_.data(), X, n, F);
 }
 
 int64_t AnchoredRegions::n_entries(bool pairs) const {
@@ -127,6 +128,7 @@ void AnchoredRegions::effects(const int64_t* rows, int64_t n, bool pairs, double
 
 double AnchoredRegions::loss_with(const int64_t* rows, int64_t n, bool pairs, Scratch& s) const {
   if (n < 1) return 0.0;
+  if (!pairs) return first_order_->loss(rows, n);
   const int64_t E = n_entries(pairs);
   s.delta.assign(static_cast<size_t>(n) * E, 0.0);
   std::vector<uint32_t> masks;

@@ -10,8 +10,10 @@
 // Entries (the u's): the P players, then (order 2) the pairs i < j in row-major order.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "core/anchored_first_order.hpp"
 #include "core/forest.hpp"
 #include "core/leaf_paths.hpp"
 #include "core/players.hpp"
@@ -27,6 +29,8 @@ class AnchoredRegions {
   // Decision patterns of every (leaf, row) of X (n x n_features, C order), for output `output`.
   AnchoredRegions(const Forest& forest, const Players& players, int32_t output, const double* X, int64_t n,
                   int n_threads, Progress* progress = nullptr);
+  AnchoredRegions(const AnchoredRegions&) = delete;  // first_order_ refers to members
+  AnchoredRegions& operator=(const AnchoredRegions&) = delete;
 
   int64_t n_rows() const { return n_; }
   int32_t n_players() const { return players_.n; }
@@ -58,6 +62,7 @@ class AnchoredRegions {
   int32_t max_width_ = 0;
   std::vector<double> leaf_value_;   // per leaf: c for the chosen output (0 if its tree has another)
   std::vector<uint16_t> patterns_;   // leaf-major: patterns_[slot * n + row]
+  std::unique_ptr<FirstOrderGaps> first_order_;  // the order-1 loss without per-leaf row work
 };
 
 // p and q parts of entry u (a local mask of 1 or 2 bits) of a leaf with full mask F, for a row

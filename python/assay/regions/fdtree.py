@@ -55,8 +55,8 @@ def candidate_thresholds(values: np.ndarray) -> np.ndarray:
 class Granite:
     """GRANITE regions: fit(model, X) grows the partition tree; see the module docstring.
 
-    loss: "pure_vs_full" (interaction influence), "pdp_vs_mplot" (distribution influence) or a
-    callable rows -> float. split_features: columns (indices or names) the tree may split on
+    loss: "pure_vs_full" (interaction influence), "pdp_vs_mplot" or "pfi_vs_cfi" (distribution
+    influence; the latter needs fit(..., y)) or a callable rows -> float (losses.py). split_features: columns (indices or names) the tree may split on
     (default: all). groups / order / output / method: as in anchored_decomposition.
     """
 
@@ -75,7 +75,8 @@ class Granite:
         self.lookahead, self.output, self.method, self.n_bins, self.n_jobs = bool(lookahead), output, method, n_bins, n_jobs
 
     # ---- fitting ------------------------------------------------------------------------------
-    def fit(self, model, X):
+    def fit(self, model, X, y=None):
+        """Grow the partition tree on X (y: labels, only for loss="pfi_vs_cfi")."""
         names = list(map(str, X.columns)) if is_dataframe(X) else None
         self.decomposition_ = anchored_decomposition(model, X, groups=self.groups, order=self.order,
                                                      output=self.output, n_jobs=self.n_jobs, method=self.method)
@@ -87,7 +88,7 @@ class Granite:
         bad = [self.feature_names_[j] for j in self.split_features_ if np.isnan(D.X[:, j]).any()]
         if bad:
             raise ValueError(f"X: split features {bad} contain NaN; impute them or leave them out of split_features")
-        self.loss_ = make_loss(self.loss, D, self.n_bins)
+        self.loss_ = make_loss(self.loss, D, self.n_bins, y=y)
         rows = np.arange(D.X.shape[0], dtype=np.int64)
         self.root_loss_ = float(self.loss_(rows))
         self._norm = self.root_loss_ if self.root_loss_ > 0 else 1.0
@@ -138,7 +139,8 @@ class Granite:
         return best
 
     def _grow(self, node, grace):
-        if node.depth >= self.max_depth or node.loss == 0.0 or node.rows.size < 2 * self.min_samples_leaf:
+        if (node.depth >= self.max_depth or node.loss == 0.0 or node.rows.size < 2 * self.min_samples_leaf
+                or self.alpha >= node.loss):  # the children's loss is >= 0: no split can pay for alpha
             return node
         best = self._best_split(node)
         if best is None:

@@ -9,6 +9,12 @@ of a partition is the sum of its leaves' losses (additive; a weighted average of
   PD_i(x) = mean_{z in R} f(x_i, z_-i) (p_i + mean f) and M_i(x) = mean of f over the rows of R
   in x's quantile bin of feature i (n_bins bins, or the unique values if fewer). Zero when
   conditioning on x_i and intervening on it agree, e.g. independent features and additive f.
+- "pfi_vs_cfi" (distribution influence, needs labels y): L(R) = (|R|/N) mean_i (PFI_i - CFI_i)^2
+  with PFI_i the mean increase of the squared error on R when player i's columns are permuted
+  among R's rows, and CFI_i the same with permutations only within the leaves of a small CART
+  (sklearn DecisionTreeRegressor, max_depth 2, min_samples_leaf 5) predicting the player's first
+  column from the other columns on R. n_repeats permutations from a generator seeded by
+  random_state, so a loss value is reproducible (it depends on the order of the rows).
 
 Values below a round-off floor (1e-20 * mean f^2 per row) count as exactly zero, so that an
 exactly interaction-free region is not split on noise.
@@ -17,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-LOSSES = ("pure_vs_full", "pdp_vs_mplot")
+LOSSES = ("pure_vs_full", "pdp_vs_mplot", "pfi_vs_cfi")
 _FLOOR = 1e-20
 
 
@@ -86,6 +92,55 @@ class PdpVsMplot(RegionLoss):
         return total / len(self.D._columns)
 
 
+class PfiVsCfi(RegionLoss):
+    name = "pfi_vs_cfi"
+
+    def __init__(self, D, y, n_repeats: int = 3, random_state: int = 0):
+        super().__init__(D)
+        if y is None:
+            raise ValueError("y: loss='pfi_vs_cfi' needs the labels; pass fit(model, X, y)")
+        y = np.asarray(y, dtype=np.float64).reshape(-1)
+        if y.shape[0] != self.N:
+            raise ValueError(f"y: expected {self.N} labels (one per row of X), got {y.shape[0]}")
+        self.y, self.n_repeats, self.random_state = y, n_repeats, random_state
+        self._floor = _FLOOR * max(float(np.mean(y * y)), np.finfo(float).tiny) ** 2
+
+    def _sum(self, rows):
+        from sklearn.tree import DecisionTreeRegressor
+
+        XR, yR = self.D.X[rows], self.y[rows]
+        base = np.mean((yR - self.D._predict(XR)) ** 2)
+        rng = np.random.default_rng(self.random_state)
+        total = 0.0
+        for cols in self.D._columns:
+            others = np.setdiff1d(np.arange(XR.shape[1]), cols)
+            if others.size and rows.size >= 10:
+                cart = DecisionTreeRegressor(max_depth=2, min_samples_leaf=5, random_state=0)
+                groups = cart.fit(XR[:, others], XR[:, cols[0]]).apply(XR[:, others])
+            else:
+                groups = np.zeros(rows.size, dtype=np.int64)
+            pfi = cfi = 0.0
+            for _ in range(self.n_repeats):
+                pfi += self._drop(XR, yR, cols, rng.permutation(rows.size), base)
+                cfi += self._drop(XR, yR, cols, _permute_within(groups, rng), base)
+            total += ((pfi - cfi) / self.n_repeats) ** 2
+        return rows.size * total / len(self.D._columns)
+
+    def _drop(self, XR, yR, cols, perm, base):
+        A = XR.copy()
+        A[:, cols] = XR[perm][:, cols]
+        return np.mean((yR - self.D._predict(A)) ** 2) - base
+
+
+def _permute_within(groups, rng):
+    """A permutation of the rows that only exchanges rows of the same group."""
+    perm = np.arange(groups.size)
+    for g in np.unique(groups):
+        idx = np.flatnonzero(groups == g)
+        perm[idx] = idx[rng.permutation(idx.size)]
+    return perm
+
+
 def _bin_ids(values, n_bins):
     """Bin id per row: unique rows of the player's columns if few, else quantile bins of the first."""
     uniq, inverse = np.unique(values, axis=0, return_inverse=True)
@@ -96,11 +151,13 @@ def _bin_ids(values, n_bins):
     return np.searchsorted(edges, v, side="left")
 
 
-def make_loss(loss, D, n_bins: int = 10):
+def make_loss(loss, D, n_bins: int = 10, y=None, random_state: int = 0):
     if callable(loss) and not isinstance(loss, str):
         return loss
     if loss == "pure_vs_full":
         return PureVsFull(D)
     if loss == "pdp_vs_mplot":
         return PdpVsMplot(D, n_bins)
+    if loss == "pfi_vs_cfi":
+        return PfiVsCfi(D, y, random_state=random_state)
     raise ValueError(f"loss: expected one of {LOSSES} or a callable rows -> float, got {loss!r}")

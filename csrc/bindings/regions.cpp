@@ -24,11 +24,9 @@ int64_t region_size(const CArray<int64_t>& rows) {
   return rows.shape(0);
 }
 
-Players region_players(const Forest& f, const py::object& player_of_feature, int32_t n_players) {
-  if (player_of_feature.is_none()) return Players::identity(f.n_features);
-  Players p;
-  p.n = n_players;
-  p.of_feature = to_vector(player_of_feature.cast<CArray<int32_t>>());
+// The players as given by Python: one id per feature (the identity when no groups).
+Players region_players(const Forest& f, const CArray<int32_t>& player_of_feature, int32_t n_players) {
+  Players p{n_players, to_vector(player_of_feature)};
   p.validate(f.n_features);
   return p;
 }
@@ -37,7 +35,7 @@ Players region_players(const Forest& f, const py::object& player_of_feature, int
 
 void bind_regions(py::module_& m) {
   py::class_<AnchoredRegions>(m, "AnchoredRegions")
-      .def(py::init([](const Forest& f, const CArray<double>& X, int32_t output, const py::object& player_of_feature,
+      .def(py::init([](const Forest& f, const CArray<double>& X, int32_t output, const CArray<int32_t>& player_of_feature,
                        int32_t n_players, int n_jobs, const py::object& progress) {
              const int64_t n = rows_of(X, f.n_features, "X");
              const Players players = region_players(f, player_of_feature, n_players);
@@ -48,8 +46,8 @@ void bind_regions(py::module_& m) {
              });
              return made;
            }),
-           py::arg("forest"), py::arg("X"), py::arg("output") = 0, py::arg("player_of_feature") = py::none(),
-           py::arg("n_players") = 0, py::arg("n_jobs") = -1, py::arg("progress") = py::none())
+           py::arg("forest"), py::arg("X"), py::arg("output"), py::arg("player_of_feature"), py::arg("n_players"),
+           py::arg("n_jobs") = -1, py::arg("progress") = py::none())
       .def_property_readonly("n_rows", &AnchoredRegions::n_rows)
       .def_property_readonly("n_players", &AnchoredRegions::n_players)
       .def_property_readonly("max_leaf_width", &AnchoredRegions::max_leaf_width)

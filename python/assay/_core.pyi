@@ -56,8 +56,8 @@ class PatternShap:
 
 class AnchoredRegions:
     """GRANITE's anchored decomposition of a forest on regions (row subsets) of a fixed X."""
-    def __init__(self, forest: Forest, X: NDArray[np.float64], output: int = 0,
-                 player_of_feature: Optional[NDArray[np.int32]] = None, n_players: int = 0,
+    def __init__(self, forest: Forest, X: NDArray[np.float64], output: int,
+                 player_of_feature: NDArray[np.int32], n_players: int,
                  n_jobs: int = -1, progress: Optional[object] = None) -> None: ...
     @property
     def n_rows(self) -> int: ...

@@ -90,8 +90,8 @@ class AnchoredDecomposition:
         self._kernel_output = output
         self.method = "tree" if tree is not None else "generic"
         if tree is not None:
-            self._kernel = _core.AnchoredRegions(tree.forest, X, output, player_of_feature=self._player_of,
-                                                 n_players=P, n_jobs=self.n_jobs)
+            self._kernel = _core.AnchoredRegions(tree.forest, X, output, np.ascontiguousarray(of, dtype=np.int32), P,
+                                                 n_jobs=self.n_jobs)
 
             def predict(A, _t=tree, _k=output):
                 return _t.predict_raw(np.ascontiguousarray(A, dtype=np.float64))[:, _k]

@@ -88,6 +88,21 @@ def test_tree_kernel_matches_materialised_H(seed, order):
     assert H.shape == (22, 22)
 
 
+def test_paths_wider_than_the_kernel_fall_back_to_the_generic_path():
+    rng = np.random.default_rng(11)
+    model = random_tree_model(rng, 16, 1, 15, leaf_prob=0.0)  # one path with > 12 distinct features
+    X = random_rows(rng, model, 12, nan_frac=0.0)
+    with pytest.raises(ValueError, match="distinct players"):
+        regions.anchored_decomposition(model, X, method="tree")
+    with pytest.warns(UserWarning, match="generic"):
+        D = regions.anchored_decomposition(model, X)
+    assert D.method == "generic"
+    want = brute_effects(lambda A: model.predict_raw(A)[:, 0], X, [((i,), D._columns) for i in range(4)])
+    p, q = D.effects()
+    assert_close_scaled(p[:, :4], want[0], 1e-12, "pure")
+    assert_close_scaled(q[:, :4], want[1], 1e-12, "full")
+
+
 def _converted_models():
     rng = np.random.default_rng(7)
     out = []

@@ -51,7 +51,8 @@ def anchored_decomposition(model, X, groups=None, order: int = 1, output=None, f
         names = list(feature_names) if feature_names is not None else (names or tree.feature_names)
         if method != "generic":
             try:
-                return AnchoredDecomposition(X, groups, order, names, tree=tree, output=out, n_jobs=n_jobs)
+                return AnchoredDecomposition(X, groups, order, names, tree=tree, output=out, n_jobs=n_jobs,
+                                             transform=tree.input_transform)
             except ValueError as exc:
                 if method == "tree" or "distinct players" not in str(exc):
                     raise
@@ -59,19 +60,22 @@ def anchored_decomposition(model, X, groups=None, order: int = 1, output=None, f
 
         def predict(A, _t=tree, _k=out):
             return _t.predict_raw(np.ascontiguousarray(A, dtype=np.float64))[:, _k]
+        transform = tree.input_transform
     else:
         X = as_matrix(X, "X")  # NaN passes: the callable decides what a missing value means
         predict = callable_predictor(model, output)
         names = list(feature_names) if feature_names is not None else names
-    return AnchoredDecomposition(X, groups, order, names, predict=predict, n_jobs=n_jobs)
+        transform = None
+    return AnchoredDecomposition(X, groups, order, names, predict=predict, n_jobs=n_jobs, transform=transform)
 
 
 class AnchoredDecomposition:
     """Lazy H_u, pure and full effects on the rows of X. Nothing N x N is stored: H(u) builds one
     matrix on demand; pure(u)/full(u) are (N,); pure_effects()/full_effects() are (N, |U|)."""
 
-    def __init__(self, X, groups, order, names, *, tree=None, output=0, predict=None, n_jobs=-1):
+    def __init__(self, X, groups, order, names, *, tree=None, output=0, predict=None, n_jobs=-1, transform=None):
         self.X = X
+        self.input_transform = transform  # user matrix -> the one X holds (HistGradientBoosting categories)
         self.order = order
         self.n_jobs = check_n_jobs(n_jobs)
         d = X.shape[1]
@@ -108,8 +112,6 @@ class AnchoredDecomposition:
             sign = (-1.0) ** (len(u) - len(v))
             for lo, block in hybrid_blocks(self._predict, self.X, self.X, self._cols(v)):
                 H[lo:lo + block.shape[0]] += sign * block
-        if not u:
-            H[:] = self._predict(self.X)[None, :]
         return H
 
     def pure(self, u) -> np.ndarray:

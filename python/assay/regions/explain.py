@@ -53,7 +53,8 @@ def _shap(g, D, Xq, Z):
         from ..trees.explainer import TreeExplainer
 
         model = dataclasses.replace(D.tree, input_transform=None)  # X is already transformed
-        values = TreeExplainer(model, data=Z, groups=g.groups, n_jobs=D.n_jobs).shap_values(Xq)
+        values = TreeExplainer(model, data=Z, groups=g.groups, feature_names=D.feature_names,
+                               n_jobs=D.n_jobs).shap_values(Xq)
         return values[..., D._kernel_output] if values.ndim == 3 else values
     P = len(D._columns)
     if P > _MAX_ENUM_PLAYERS:

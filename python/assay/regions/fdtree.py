@@ -184,9 +184,8 @@ class Granite:
         return ids
 
     def _matrix(self, X):
-        tree = getattr(self.decomposition_, "tree", None)
-        if tree is not None and tree.input_transform is not None:
-            X = tree.input_transform(X)
+        if self.decomposition_.input_transform is not None:
+            X = self.decomposition_.input_transform(X)
         X = as_matrix(X, "X", self.X_.shape[1])
         bad = [self.feature_names_[j] for j in self.split_features_ if np.isnan(X[:, j]).any()]
         if bad:

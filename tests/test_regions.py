@@ -218,6 +218,19 @@ def test_product_on_balanced_grid_has_closed_form_root_loss(kind, order):
     assert g.root_loss_ == pytest.approx(1.0 if order == 1 else 2.0 / 3.0, abs=1e-14)
 
 
+def test_sobol_loss_known_answers():
+    X = np.array(list(itertools.product([-1.0, 1.0], repeat=2)) * 5)
+    # x1 x2 on the grid: total index 1/2 E[x2^2 (x1 - z1)^2] = 1, closed index Var(x1 E[z2]) = 0
+    g = regions.Granite(loss="sobol", alpha=np.inf).fit(lambda A: A[:, 0] * A[:, 1], X)
+    assert g.root_loss_ == pytest.approx(1.0, abs=1e-14)
+    rng = np.random.default_rng(2)
+    Xa = rng.normal(size=(60, 3))
+    Xa[:, 1] += Xa[:, 0]
+    additive = regions.Granite(loss="sobol", alpha=0.0, min_samples_leaf=10, max_depth=1)
+    assert additive.fit(lambda A: A[:, 0] ** 2 + np.sin(A[:, 1]) - A[:, 2], Xa).root_loss_ == 0.0
+    assert len(additive.rules()) == 1
+
+
 def test_pdp_vs_mplot_zero_on_a_factorial_grid_and_not_under_dependence():
     X = np.array(list(itertools.product([-1.0, 0.0, 1.0], repeat=3)) * 3)
     f = lambda A: A[:, 0] + A[:, 1] ** 2 + 3 * A[:, 2]

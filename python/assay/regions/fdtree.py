@@ -55,7 +55,7 @@ def candidate_thresholds(values: np.ndarray) -> np.ndarray:
 class Granite:
     """GRANITE regions: fit(model, X) grows the partition tree; see the module docstring.
 
-    loss: "pure_vs_full" (interaction influence), "pdp_vs_mplot" or "pfi_vs_cfi" (distribution
+    loss: "pure_vs_full" or "sobol" (interaction influence), "pdp_vs_mplot" or "pfi_vs_cfi" (distribution
     influence; the latter needs fit(..., y)) or a callable rows -> float (losses.py). split_features: columns (indices or names) the tree may split on
     (default: all). groups / order / output / method: as in anchored_decomposition.
     """

@@ -9,6 +9,10 @@ of a partition is the sum of its leaves' losses (additive; a weighted average of
   PD_i(x) = mean_{z in R} f(x_i, z_-i) (p_i + mean f) and M_i(x) = mean of f over the rows of R
   in x's quantile bin of feature i (n_bins bins, or the unique values if fewer). Zero when
   conditioning on x_i and intervening on it agree, e.g. independent features and additive f.
+- "sobol" (interaction influence, variance version): L(R) = (|R|/N) mean_i |T_i - C_i| with
+  the interventional total index T_i = 1/2 mean_{x,z in R} (f(x) - f(z_i, x_-i))^2 and the closed
+  index C_i = Var_{x in R}(mean_z f(x_i, z_-i)). Zero when f has no interactions on R. Evaluated
+  directly for every model (|R|^2 model calls per player: small regions only).
 - "pfi_vs_cfi" (distribution influence, needs labels y): L(R) = (|R|/N) mean_i (PFI_i - CFI_i)^2
   with PFI_i the mean increase of the squared error on R when player i's columns are permuted
   among R's rows, and CFI_i the same with permutations only within the leaves of a small CART
@@ -16,25 +20,29 @@ of a partition is the sum of its leaves' losses (additive; a weighted average of
   column from the other columns on R. n_repeats permutations from a generator seeded by
   random_state, so a loss value is reproducible (it depends on the order of the rows).
 
-Values below a round-off floor (1e-20 * mean f^2 per row) count as exactly zero, so that an
+Values below a round-off floor (1e-20 * mean f^2 per row; 1e-10 for "sobol") count as exactly zero, so that an
 exactly interaction-free region is not split on noise.
 """
 from __future__ import annotations
 
 import numpy as np
 
-LOSSES = ("pure_vs_full", "pdp_vs_mplot", "pfi_vs_cfi")
+from .anchored import hybrid_blocks, hybrid_means
+
+LOSSES = ("pure_vs_full", "pdp_vs_mplot", "sobol", "pfi_vs_cfi")
 _FLOOR = 1e-20
 
 
 class RegionLoss:
     """Base: __call__(rows) -> float; split(rows, feature, thresholds) -> (m, 2) child losses."""
 
+    floor = _FLOOR  # relative to mean f^2: per-row values below it are round-off
+
     def __init__(self, D):
         self.D = D
         self.N = D.X.shape[0]
         f = D._predict(D.X)
-        self._floor = _FLOOR * max(float(np.mean(f * f)), np.finfo(float).tiny)
+        self._floor = self.floor * max(float(np.mean(f * f)), np.finfo(float).tiny)
 
     def _clamp(self, total, n):
         return 0.0 if n == 0 or total / n <= self._floor else total / self.N
@@ -90,6 +98,29 @@ class PdpVsMplot(RegionLoss):
             counts = np.bincount(bins)
             total += float(((pd[:, i] - (sums / counts)[bins]) ** 2).sum())
         return total / len(self.D._columns)
+
+
+class ClosedVsTotalSobol(RegionLoss):
+    name = "sobol"
+    floor = 1e-10  # a difference of two variances: round-off is relative to f^2 itself
+
+    def __init__(self, D):
+        super().__init__(D)
+        if D.order != 1:
+            raise ValueError("loss: 'sobol' is defined per player; use order=1")
+
+    def _sum(self, rows):
+        XR = self.D.X[rows]
+        f = self.D._predict(XR)
+        total = 0.0
+        for cols in self.D._columns:
+            g = hybrid_means(self.D._predict, XR, XR, cols)  # mean_z f(x_i, z_-i)
+            t = 0.0
+            for lo, block in hybrid_blocks(self.D._predict, XR, XR, np.setdiff1d(np.arange(XR.shape[1]), cols)):
+                # block[a, b] = f(x_a with row b's player-i columns): (f(x) - f(z_i, x_-i))^2 summed
+                t += float(((f[lo:lo + block.shape[0], None] - block) ** 2).sum())
+            total += abs(0.5 * t / rows.size ** 2 - float(np.var(g)))
+        return rows.size * total / len(self.D._columns)
 
 
 class PfiVsCfi(RegionLoss):
@@ -158,6 +189,8 @@ def make_loss(loss, D, n_bins: int = 10, y=None, random_state: int = 0):
         return PureVsFull(D)
     if loss == "pdp_vs_mplot":
         return PdpVsMplot(D, n_bins)
+    if loss == "sobol":
+        return ClosedVsTotalSobol(D)
     if loss == "pfi_vs_cfi":
         return PfiVsCfi(D, y, random_state=random_state)
     raise ValueError(f"loss: expected one of {LOSSES} or a callable rows -> float, got {loss!r}")

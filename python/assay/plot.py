@@ -84,3 +84,4 @@ def roc(scores_id, scores_ood, ax=None, path=None, title: Optional[str] = None):
     if path is not None:
         ax.figure.savefig(path, bbox_inches="tight")
     return ax
+from .regions.plot import partition_tree  # noqa: E402,F401  (GRANITE partition tree; Granite.plot)

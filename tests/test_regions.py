@@ -1,0 +1,401 @@
+"""GRANITE regions: the tree kernel against the generic path and against H_u from its definition,
+known answers (the toy, additive models, x1 x2 on a grid), partition-tree invariants, bad input."""
+import itertools
+
+import numpy as np
+import pytest
+
+from assay import regions
+from assay.trees.forest import ForestBuilder, SplitPolicy, TreeModel
+
+from conftest import adversarial_rows, assert_close_scaled
+from models import data, lgb_raw, sklearn_raw, xgb_raw
+from random_forests import random_rows, random_tree_model
+
+pd = pytest.importorskip("pandas")
+
+
+# ---- references -------------------------------------------------------------------------------
+def brute_effects(predict, X, subsets):
+    """p_u, q_u from the materialised H_u(x, z) = sum_{v <= u} (-1)^{|u|-|v|} f(x_v, z_-v)."""
+    n = X.shape[0]
+    p = np.zeros((n, len(subsets)))
+    q = np.zeros_like(p)
+    for k, (u, cols_of) in enumerate(subsets):
+        H = np.zeros((n, n))
+        for r in range(len(u) + 1):
+            for v in itertools.combinations(u, r):
+                cols = [c for i in v for c in cols_of[i]]
+                for a in range(n):
+                    A = X.copy()  # rows z, with x_a's columns of v
+                    A[:, cols] = X[a, cols]
+                    H[a] += (-1.0) ** (len(u) - len(v)) * predict(A)
+        p[:, k] = H.mean(axis=1)
+        q[:, k] = (-1.0) ** len(u) * H.mean(axis=0)
+    return p, q
+
+
+def toy(rng, n=300):
+    x1 = rng.uniform(-1, 1, n)
+    x2 = rng.choice([-1.0, 1.0], n)
+    x3 = rng.choice([-1.0, 1.0], n)
+    x4 = x3 + 0.5 * rng.normal(size=n)
+    X = pd.DataFrame({"x1": x1, "x2": x2, "x3": x3, "x4": x4})
+    return X, 3 * x1 * x2 + x3 + 2 * x4
+
+
+def toy_f(A):
+    A = np.asarray(A, dtype=np.float64)
+    return 3 * A[:, 0] * A[:, 1] + A[:, 2] + 2 * A[:, 3]
+
+
+def toy_tree_model(X, y):
+    xgb = pytest.importorskip("xgboost")
+    # Interaction constraints: trees use {x1, x2}, {x3} or {x4} only, so f is additive once x2 is fixed.
+    return xgb.XGBRegressor(n_estimators=60, max_depth=3, interaction_constraints="[[0, 1], [2], [3]]").fit(X, y)
+
+
+def product_ir():
+    """f = x0 * x1 on {-1, 1}^2 exactly, as a hand-built IR tree."""
+    b = ForestBuilder(2, 1)
+    b.add_tree(feature=[0, 1, -1, -1, 1, -1, -1], threshold=[0, 0, 0, 0, 0, 0, 0], left=[1, 2, -1, -1, 5, -1, -1],
+               right=[4, 3, -1, -1, 6, -1, -1], default_left=[0] * 7, policy=[SplitPolicy.HGB_NUMERIC] * 7,
+               value=np.array([0, 0, 1, -1, 0, -1, 1], dtype=float))
+    return TreeModel(forest=b.build([0.0]), source="hand-built", n_features=2, n_outputs=1)
+
+
+# ---- the tree kernel is exact -------------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("order", [1, 2])
+def test_tree_kernel_matches_materialised_H(seed, order):
+    rng = np.random.default_rng(seed)
+    cats = (2,) if seed % 2 else ()
+    K = 1 + seed % 2
+    model = random_tree_model(rng, 5, 6, 4, n_outputs=K, cat_features=cats)
+    X = random_rows(rng, model, 22, cat_features=cats)
+    groups = {"g": [0, 3]} if seed >= 2 else None
+    D = regions.anchored_decomposition(model, X, groups=groups, order=order, output=K - 1)
+    subsets = [(u, D._columns) for u in D.subsets]
+    rows = np.sort(rng.choice(22, 15, replace=False))  # a region: its own background
+    want_p, want_q = brute_effects(lambda A: model.predict_raw(A)[:, K - 1], X[rows], subsets)
+    p, q = D.effects(rows)
+    assert_close_scaled(p, want_p, 1e-12, "pure")
+    assert_close_scaled(q, want_q, 1e-12, "full")
+    assert np.abs(want_p - want_q).max() > 1e-3  # the model interacts: the check can fail
+    gap = ((want_p - want_q) ** 2).sum()
+    assert D.squared_gap(rows) == pytest.approx(gap, rel=1e-10)
+    H = D.H(D.subsets[-1])
+    assert H.shape == (22, 22)
+
+
+def test_paths_wider_than_the_kernel_fall_back_to_the_generic_path():
+    rng = np.random.default_rng(11)
+    model = random_tree_model(rng, 16, 1, 15, leaf_prob=0.0)  # one path with > 12 distinct features
+    X = random_rows(rng, model, 12, nan_frac=0.0)
+    with pytest.raises(ValueError, match="distinct players"):
+        regions.anchored_decomposition(model, X, method="tree")
+    with pytest.warns(UserWarning, match="generic"):
+        D = regions.anchored_decomposition(model, X)
+    assert D.method == "generic"
+    want = brute_effects(lambda A: model.predict_raw(A)[:, 0], X, [((i,), D._columns) for i in range(4)])
+    p, q = D.effects()
+    assert_close_scaled(p[:, :4], want[0], 1e-12, "pure")
+    assert_close_scaled(q[:, :4], want[1], 1e-12, "full")
+
+
+def _converted_models():
+    """One small model per converter and split flavour (NaN directions, categorical splits, multi-output)."""
+    import lightgbm as lgb
+    import xgboost as xgb
+    from sklearn import ensemble
+
+    rng = np.random.default_rng(7)
+    X, y = data(rng, n=300, nan_frac=0.05)
+    Xn, yn = data(rng, n=300)
+    Xm, ym = data(rng, n=300, classes=3)
+    Xk = X.copy()
+    Xk[:, 4] = rng.integers(0, 40, len(X))
+    Xk[rng.random(len(X)) < 0.05, 4] = np.nan
+    yk = y + (Xk[:, 4] % 3 == 0)
+    dm = xgb.DMatrix(Xk, yk, feature_types=["q", "q", "q", "q", "c", "q"], enable_categorical=True)
+    lgb_p = dict(n_estimators=8, num_leaves=15, verbose=-1, min_child_samples=5)
+    models = [
+        ("xgb_reg", xgb.XGBRegressor(n_estimators=8, max_depth=4).fit(X, y), X, xgb_raw),
+        ("xgb_multiclass", xgb.XGBClassifier(n_estimators=4, max_depth=3).fit(Xm, ym), Xm, xgb_raw),
+        ("xgb_categorical", xgb.train({"max_depth": 3, "max_cat_to_onehot": 1}, dm, 6), Xk, xgb_raw),
+        ("lgb_reg", lgb.LGBMRegressor(**lgb_p).fit(X, y), X, lgb_raw),
+        ("lgb_missing_zero", lgb.LGBMRegressor(zero_as_missing=True, **lgb_p).fit(np.nan_to_num(X), y), X, lgb_raw),
+        ("lgb_categorical", lgb.LGBMRegressor(max_cat_to_onehot=1, min_data_per_group=5, **lgb_p)
+         .fit(np.nan_to_num(Xk), yk, categorical_feature=[4]), Xk, lgb_raw),
+        ("sk_rf_reg", ensemble.RandomForestRegressor(n_estimators=4, max_depth=5, random_state=0).fit(Xn, yn), Xn,
+         sklearn_raw),
+        ("sk_gb_multiclass", ensemble.GradientBoostingClassifier(n_estimators=3, max_depth=3).fit(Xm, ym), Xm,
+         sklearn_raw),
+        ("sk_hgb_categorical", ensemble.HistGradientBoostingRegressor(max_iter=8, categorical_features=[4])
+         .fit(Xk, yk), Xk, sklearn_raw),
+    ]
+    return models
+
+
+@pytest.fixture(scope="module")
+def converted():
+    pytest.importorskip("xgboost")
+    pytest.importorskip("lightgbm")
+    return _converted_models()
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_tree_kernel_matches_generic_path_on_every_converter(converted, order):
+    rng = np.random.default_rng(order)
+    for name, model, X, raw in converted:
+        from assay.trees import convert_model
+
+        ir = convert_model(model)
+        nan = 0.0 if name in ("sk_rf_reg", "sk_gb_multiclass") else 0.1  # these refuse NaN
+        A = adversarial_rows(ir, X, rng, n=36 if order == 1 else 26, nan_frac=nan)  # NaN, values on thresholds and one ulp around them
+        K = ir.n_outputs
+        output = K - 1 if K > 1 else None
+        groups = {"pair": [1, 2]} if order == 1 else None
+
+        def margin(B, _m=model):  # the library's own raw output (float32 sums for XGBoost)
+            return np.asarray(raw(_m, B), dtype=np.float64)
+
+        def ir_margin(B, _ir=ir):  # the same model in double precision
+            out = _ir.predict_raw(np.ascontiguousarray(_ir.input_transform(B) if _ir.input_transform else B))
+            return out[:, 0] if K == 1 else out
+
+        Dt = regions.anchored_decomposition(model, A, groups=groups, order=order, output=output)
+        Dg = regions.anchored_decomposition(ir_margin, A, groups=groups, order=order, output=output)
+        assert Dt.method == "tree" and Dg.method == "generic"
+        rows = np.arange(3, A.shape[0] - 3)
+        pt, qt = Dt.effects(rows)
+        pg, qg = Dg.effects(rows)
+        assert_close_scaled(pt, pg, 1e-10, f"{name} pure")
+        assert_close_scaled(qt, qg, 1e-10, f"{name} full")
+        if order == 1:  # converter semantics (NaN, on-threshold) against the library itself
+            Dl = regions.anchored_decomposition(margin, A, groups=groups, order=order, output=output)
+            pl, ql = Dl.effects(rows)
+            assert_close_scaled(pt, pl, 1e-5, f"{name} pure vs library")
+            assert_close_scaled(qt, ql, 1e-5, f"{name} full vs library")
+        col = 0
+        t = np.nanquantile(A[rows, col], [0.3, 0.6])
+        got = Dt.split_squared_gaps(rows, col, t)
+        want = np.array([[Dg.squared_gap(rows[A[rows, col] <= tc]), Dg.squared_gap(rows[~(A[rows, col] <= tc)])]
+                         for tc in t])
+        assert_close_scaled(got, want, 1e-9, f"{name} split losses")
+
+
+# ---- known answers ------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["callable", "tree"])
+def test_toy_finds_one_split_on_x2(kind):
+    X, y = toy(np.random.default_rng(0))
+    model = toy_f if kind == "callable" else toy_tree_model(X.to_numpy(), y)
+    g = regions.Granite(loss="pure_vs_full", split_features=["x1", "x2", "x3"], max_depth=3, min_samples_leaf=20,
+                        alpha=0.05).fit(model, X)
+    assert g.rules() == ["x2 <= -1.0", "x2 > -1.0"]
+    assert g.tree_.loss == 1.0 and g.root_loss_ > 0.5
+    assert np.all(g.leaf_losses_ < 1e-10)
+    assert g.objective_ == pytest.approx(g.leaf_losses_.sum() + 0.05 * 2)
+    # unclamped: the children's interaction gaps are round-off, the root's is not
+    D = g.decomposition_
+    for rows in g.region_rows():
+        assert D.squared_gap(rows) / rows.size < 1e-20 * g.root_loss_ * 1e8
+
+
+@pytest.mark.parametrize("kind", ["callable", "tree"])
+def test_zero_loss_leaf_shap_equals_centred_pdp(kind):
+    X, y = toy(np.random.default_rng(1), n=200)
+    model = toy_f if kind == "callable" else toy_tree_model(X.to_numpy(), y)
+    g = regions.Granite(split_features=["x2", "x3"], min_samples_leaf=10).fit(model, X)
+    assert np.all(g.leaf_losses_ == 0.0)
+    shap = g.explain(X.iloc[:50], kind="shap")
+    pdp = g.explain(X.iloc[:50], kind="pdp")
+    assert_close_scaled(shap, pdp, 1e-10, "regional SHAP vs PDP")
+    assert np.abs(shap[:, 0]).max() > 0.1
+    # with the whole data as background (one region) they disagree: the check can fail
+    g1 = regions.Granite(split_features=["x2"], alpha=np.inf).fit(model, X)
+    assert np.abs(g1.explain(X.iloc[:50], "shap") - g1.explain(X.iloc[:50], "pdp")).max() > 0.1
+
+
+def test_additive_model_is_one_region():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(200, 4))
+    X[:, 1] = X[:, 0] + 0.3 * rng.normal(size=200)  # dependence does not create interactions
+    f = lambda A: A[:, 0] + 2 * A[:, 1] ** 2 + np.sin(A[:, 2]) - A[:, 3]
+    g = regions.Granite(split_features=[0, 1, 2], min_samples_leaf=10, alpha=0.0).fit(f, X)
+    assert len(g.rules()) == 1 and g.rules() == ["all"]
+    assert g.root_loss_ == 0.0
+    assert g.decomposition_.squared_gap(None) < 1e-20 * 200
+
+
+@pytest.mark.parametrize("kind", ["callable", "tree"])
+@pytest.mark.parametrize("order", [1, 2])
+def test_product_on_balanced_grid_has_closed_form_root_loss(kind, order):
+    X = np.array(list(itertools.product([-1.0, 1.0], repeat=2)) * 5)
+    model = (lambda A: A[:, 0] * A[:, 1]) if kind == "callable" else product_ir()
+    D = regions.anchored_decomposition(model, X, order=order)
+    # p_i = E_z[x_i z_j] = 0, q_i = x1 x2 - E[x'_i] x_j = x1 x2; the pair: p = q = x1 x2.
+    assert_close_scaled(D.pure(0), np.zeros(20), 1e-15)
+    assert_close_scaled(D.full(1), X[:, 0] * X[:, 1], 1e-15)
+    g = regions.Granite(alpha=np.inf, order=order, min_samples_leaf=1).fit(model, X)
+    # (1/N) sum_x mean_u (p_u - q_u)^2 = mean over u of [1, 1] (order 1) or [1, 1, 0] (order 2)
+    assert g.root_loss_ == pytest.approx(1.0 if order == 1 else 2.0 / 3.0, abs=1e-14)
+
+
+def test_sobol_loss_known_answers():
+    X = np.array(list(itertools.product([-1.0, 1.0], repeat=2)) * 5)
+    # x1 x2 on the grid: total index 1/2 E[x2^2 (x1 - z1)^2] = 1, closed index Var(x1 E[z2]) = 0
+    g = regions.Granite(loss="sobol", alpha=np.inf).fit(lambda A: A[:, 0] * A[:, 1], X)
+    assert g.root_loss_ == pytest.approx(1.0, abs=1e-14)
+    rng = np.random.default_rng(2)
+    Xa = rng.normal(size=(60, 3))
+    Xa[:, 1] += Xa[:, 0]
+    additive = regions.Granite(loss="sobol", alpha=0.0, min_samples_leaf=10, max_depth=1)
+    assert additive.fit(lambda A: A[:, 0] ** 2 + np.sin(A[:, 1]) - A[:, 2], Xa).root_loss_ == 0.0
+    assert len(additive.rules()) == 1
+
+
+def test_pdp_vs_mplot_zero_on_a_factorial_grid_and_not_under_dependence():
+    X = np.array(list(itertools.product([-1.0, 0.0, 1.0], repeat=3)) * 3)
+    f = lambda A: A[:, 0] + A[:, 1] ** 2 + 3 * A[:, 2]
+    g = regions.Granite(loss="pdp_vs_mplot", alpha=0.0, min_samples_leaf=5).fit(f, X)
+    assert g.root_loss_ == 0.0 and len(g.rules()) == 1
+    Xd = X.copy()
+    Xd[:27, 2] = Xd[:27, 0]  # dependence between x0 and x2 on a third of the rows
+    assert regions.Granite(loss="pdp_vs_mplot", alpha=np.inf).fit(f, Xd).root_loss_ > 1e-3
+
+
+def test_pfi_vs_cfi_sees_dependence_and_is_reproducible():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(200, 3))
+    Xd = X.copy()
+    Xd[:, 1] = Xd[:, 0] + 0.05 * rng.normal(size=200)  # x1 ~ x0: permuting x0 alone leaves the data
+    f = lambda A: A[:, 0] + A[:, 1]
+    kw = dict(loss="pfi_vs_cfi", alpha=np.inf)
+    independent = regions.Granite(**kw).fit(f, X, f(X)).root_loss_
+    dependent = regions.Granite(**kw).fit(f, Xd, f(Xd)).root_loss_
+    assert dependent > 10 * independent
+    assert regions.Granite(**kw).fit(f, Xd, f(Xd)).root_loss_ == dependent
+    with pytest.raises(ValueError, match="y"):
+        regions.Granite(loss="pfi_vs_cfi").fit(f, X)
+
+
+# ---- partition-tree invariants -----------------------------------------------------------------
+def interacting(rng, n=240):
+    X = rng.normal(size=(n, 4))
+    X[:, 3] = np.round(X[:, 3])  # ordinal ties
+    return X, lambda A: A[:, 0] * (A[:, 1] > 0) + A[:, 2] * A[:, 3] + 0.5 * A[:, 1]
+
+
+def test_invariants_row_permutation_depth_min_leaf_and_predict():
+    rng = np.random.default_rng(5)
+    X, f = interacting(rng)
+    kw = dict(max_depth=2, min_samples_leaf=25, alpha=0.01)
+    g = regions.Granite(**kw).fit(f, X)
+    assert len(g.rules()) >= 3
+    perm = rng.permutation(X.shape[0])
+    gp = regions.Granite(**kw).fit(f, X[perm])
+    assert gp.rules() == g.rules()
+    np.testing.assert_allclose(gp.leaf_losses_, g.leaf_losses_, rtol=1e-9, atol=1e-12)
+    sizes = [rows.size for rows in g.region_rows()]
+    assert min(sizes) >= 25 and sum(sizes) == X.shape[0]
+    assert max(len(leaf.conditions) for leaf in g.tree_.leaves()) <= 2
+    ids = g.predict(X)
+    for k, rows in enumerate(g.region_rows()):
+        assert np.all(ids[rows] == k)
+    env = {f"x{j}": X[:, j] for j in range(4)}
+    for k, rule in enumerate(g.rules()):  # each rule, evaluated as written, selects its region
+        mask = np.logical_and.reduce([eval(part, {}, env) for part in rule.split(" and ")])
+        np.testing.assert_array_equal(np.flatnonzero(mask), np.flatnonzero(ids == k))
+    assert len(regions.Granite(max_depth=2, min_samples_leaf=25, alpha=np.inf).fit(f, X).rules()) == 1
+    assert len(regions.Granite(max_depth=0).fit(f, X).rules()) == 1
+
+
+def test_lookahead_never_worsens_the_objective():
+    rng = np.random.default_rng(6)
+    X = rng.choice([-1.0, 1.0], size=(160, 3))
+    f = lambda A: A[:, 0] * A[:, 1] * A[:, 2]  # XOR-like: one split alone may not pay
+    for alpha in (0.05, 0.3, 0.6):
+        greedy = regions.Granite(alpha=alpha, min_samples_leaf=5).fit(f, X)
+        ahead = regions.Granite(alpha=alpha, min_samples_leaf=5, lookahead=True).fit(f, X)
+        assert ahead.objective_ <= greedy.objective_ + 1e-12
+
+
+def test_tree_and_generic_paths_grow_the_same_tree():
+    rng = np.random.default_rng(8)
+    xgb = pytest.importorskip("xgboost")
+    X, f = interacting(rng, n=80)
+    model = xgb.XGBRegressor(n_estimators=20, max_depth=3).fit(X, f(X))
+    kw = dict(max_depth=2, min_samples_leaf=15, alpha=0.01, split_features=[0, 1, 3])
+    gt = regions.Granite(**kw).fit(model, X)
+    gg = regions.Granite(method="generic", **kw).fit(model, X)
+    assert gt.rules() == gg.rules() and len(gt.rules()) > 1
+    np.testing.assert_allclose(gt.leaf_losses_, gg.leaf_losses_, rtol=1e-8, atol=1e-12)
+
+
+def test_pfi_and_plot():
+    rng = np.random.default_rng(9)
+    X, y = toy(rng, n=120)
+    g = regions.Granite(split_features=["x2"], min_samples_leaf=10).fit(toy_f, X)
+    Xz = X.copy()
+    Xz["x1"] = 0.0  # a column the model then ignores in every region
+    imp = g.explain(X, kind="pfi", y=y)
+    assert imp.shape == (2, 4) and np.all(imp[:, 0] > 0.1)
+    imp0 = g.explain(Xz, kind="pfi", y=y)
+    assert np.all(imp0[:, 0] == 0.0)
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from assay.plot import partition_tree
+
+    ax = partition_tree(g)
+    assert len(ax.texts) == 3
+
+
+# ---- bad input ---------------------------------------------------------------------------------
+def test_bad_inputs_raise_clear_errors():
+    rng = np.random.default_rng(10)
+    X, f = interacting(rng, n=60)
+    with pytest.raises(ValueError, match="loss"):
+        regions.Granite(loss="nope").fit(f, X)
+    with pytest.raises(ValueError, match="split_features"):
+        regions.Granite(split_features=[7]).fit(f, X)
+    with pytest.raises(ValueError, match="split_features"):
+        regions.Granite(split_features=["zz"]).fit(f, X)
+    with pytest.raises(ValueError, match="min_samples_leaf"):
+        regions.Granite(min_samples_leaf=0)
+    with pytest.raises(ValueError, match="max_depth"):
+        regions.Granite(max_depth=-1)
+    with pytest.raises(ValueError, match="alpha"):
+        regions.Granite(alpha=-0.1)
+    with pytest.raises(ValueError, match="order"):
+        regions.anchored_decomposition(f, X, order=3)
+    g = regions.Granite(min_samples_leaf=10).fit(f, X)
+    with pytest.raises(ValueError, match="columns"):
+        g.predict(X[:, :3])
+    Xn = X.copy()
+    Xn[0, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        regions.Granite(split_features=[1]).fit(f, Xn)
+    with pytest.raises(ValueError, match="NaN"):
+        g.predict(Xn)
+    with pytest.raises(ValueError, match="inf"):
+        regions.Granite().fit(f, np.where(Xn == Xn, Xn, np.inf))
+    with pytest.raises(ValueError, match="kind"):
+        g.explain(X, kind="lime")
+    with pytest.raises(ValueError, match="y"):
+        g.explain(X, kind="pfi")
+    with pytest.raises(RuntimeError, match="fit"):
+        regions.Granite().rules()
+    two = lambda A: np.column_stack([A[:, 0], A[:, 1]])
+    with pytest.raises(ValueError, match="output"):
+        regions.anchored_decomposition(two, X).pure_effects()
+    D = regions.anchored_decomposition(f, X)
+    with pytest.raises(ValueError, match="rows"):
+        D.effects([0, 60])
+    with pytest.raises(ValueError, match="u"):
+        D.pure((0, 1))
+    model = random_tree_model(rng, 4, 3, 3, n_outputs=2)
+    with pytest.raises(ValueError, match="output"):
+        regions.anchored_decomposition(model, X)
+    with pytest.raises(TypeError, match="model"):
+        regions.anchored_decomposition(object(), X)

@@ -16,7 +16,6 @@ definition, vectorised NumPy + assay's IR predict) is the comparison.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -120,10 +119,7 @@ def main(argv=None):
     result = {"machine": common.machine_info(), "versions": common.versions(), "agreement": agreement,
               "by_n": by_n, "by_d": by_d,
               "extra": extra, "exponents": exps}
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2, default=common._json_default)
-    print(f"\nwrote {args.out}")
+    common.write_results(args.out, result)
 
 
 if __name__ == "__main__":

@@ -109,10 +109,7 @@ def main(argv=None):
             print(_line(case), flush=True)
     result = {"machine": common.machine_info(), "versions": common.versions(), "cases": cases,
               "process_peak_rss_mb": rss.process_peak_mb}
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2, default=common._json_default)
-    print(f"\nwrote {args.out}")
+    common.write_results(args.out, result)
 
 
 def _line(c):

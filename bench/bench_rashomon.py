@@ -12,7 +12,6 @@ ambiguous features per order, and a check that the best model's own ranking agre
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -83,10 +82,7 @@ def main(argv=None):
     cases.append(case("forest (100)", fit_forest, lambda F: F.local_orders(Xq, holder["eps"]),
                       lambda F: np.abs(F.per_tree_attributions(Xq).mean(axis=-1)), n))
     result = {"machine": common.machine_info(), "versions": common.versions(), "cases": cases}
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2, default=common._json_default)
-    print(f"\nwrote {args.out}")
+    common.write_results(args.out, result)
 
 
 if __name__ == "__main__":

@@ -520,6 +520,14 @@ def _json_default(o):
     return str(o)
 
 
+def write_results(path, result):
+    """The benchmark's JSON (numpy scalars and arrays as plain numbers), and where it went."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)) or ".", exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(result, f, indent=2, default=_json_default)
+    print(f"\nwrote {path}")
+
+
 def _f(x, nd=3):
     return "-" if x is None else f"{x:.{nd}f}"
 

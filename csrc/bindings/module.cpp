@@ -117,10 +117,12 @@ py::array_t<double> values_pairwise(const Forest& f, const CArray<double>& X, co
 
 // Defined in the other binding files (one per kernel family).
 void bind_cuda_info(py::module_& m);
+void bind_projections(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "assay's compiled kernels (private: use the assay package)";
   bind_cuda_info(m);
+  bind_projections(m);
   py::register_exception<std::bad_alloc>(m, "KernelMemoryError", PyExc_MemoryError);
 
   py::class_<Forest>(m, "Forest")

@@ -316,3 +316,60 @@ def test_mlp_bad_input():
         exact_margins_mlp(net, x, time_limit="1")
     with pytest.raises(ValueError, match="x"):
         exact_margins_mlp(net, x + 1, box=(0, 1))
+
+
+# ---------------------------------------------------------------- decision trees
+
+def grid_cell_margin(tree, x, p, box):
+    """Oracle from tree.predict only: the thresholds cut space into cells of constant class; the
+    margin is the distance to the nearest cell of another class (classified at its centre)."""
+    d = x.size
+    cuts = [np.unique(tree.tree_.threshold[tree.tree_.feature == f]) for f in range(d)]
+    edges = [np.r_[box[0], c[(c > box[0]) & (c < box[1])], box[1]] for c in cuts]
+    grids = np.meshgrid(*[np.arange(len(e) - 1) for e in edges], indexing="ij")
+    idx = np.stack([g.reshape(-1) for g in grids], axis=1)
+    lo = np.stack([edges[f][idx[:, f]] for f in range(d)], axis=1)
+    hi = np.stack([edges[f][idx[:, f] + 1] for f in range(d)], axis=1)
+    cls = tree.predict(((lo + hi) / 2).astype(np.float32))
+    y = tree.predict(x[None].astype(np.float32))[0]
+    gap = np.maximum(lo - x, 0) + np.maximum(x - hi, 0)
+    dist = np.linalg.norm(gap, ord={"inf": np.inf, 2: 2, 1: 1}[p], axis=1)
+    return np.min(np.where(cls != y, dist, np.inf))
+
+
+@pytest.mark.parametrize("p", ["inf", 2, 1])
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_tree_matches_grid_oracle(p, d):
+    from sklearn.tree import DecisionTreeClassifier
+    from assay.robustness.exact import exact_margins_tree
+    rng = np.random.default_rng(d)
+    X = rng.uniform(size=(300, d))
+    yl = (X.sum(1) + 0.3 * np.sin(8 * X[:, 0]) > 0.5 * d).astype(int) + (X[:, -1] > 0.8)
+    tree = DecisionTreeClassifier(max_depth=4, random_state=0).fit(X, yl)
+    x = np.r_[X[:15], [np.full(d, 0.0), np.full(d, 1.0)]]  # box corners too
+    r = exact_margins_tree(tree, x, norm=p, box=(0.0, 1.0))
+    ref = np.array([grid_cell_margin(tree, xi, p, (0.0, 1.0)) for xi in x])
+    np.testing.assert_allclose(r.margin, ref, rtol=1e-12, atol=1e-12)
+    fin = np.isfinite(r.margin)
+    assert np.all(r.flipped[fin]) and np.all((r.adversarial >= 0) & (r.adversarial <= 1))
+    assert np.array_equal(tree.classes_[r.target[fin]], tree.predict(r.adversarial[fin].astype(np.float32)))
+    ordp = {"inf": np.inf, 2: 2, 1: 1}[p]
+    np.testing.assert_allclose(np.linalg.norm(r.adversarial[fin] - x[fin], ord=ordp, axis=1), r.margin[fin], atol=1e-6)
+
+
+def test_tree_on_threshold_and_bad_input():
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+    from assay.robustness.exact import exact_margins_tree
+    tree = DecisionTreeClassifier().fit(np.array([[0.0], [1.0]]), np.array([0, 1]))
+    t = tree.tree_.threshold[0]
+    r = exact_margins_tree(tree, np.array([[t], [0.0]]), norm=2)  # x_f = threshold goes left: a tie
+    assert r.margin[0] == 0.0 and r.flipped[0] and r.adversarial[0, 0] > t
+    np.testing.assert_allclose(r.margin[1], t)
+    with pytest.raises(TypeError, match="tree"):
+        exact_margins_tree(DecisionTreeRegressor().fit(np.ones((2, 1)), [0, 1]), np.ones((1, 1)))
+    with pytest.raises(TypeError, match="tree"):
+        exact_margins_tree(DecisionTreeClassifier(), np.ones((1, 1)))
+    with pytest.raises(ValueError, match="x"):
+        exact_margins_tree(tree, np.ones((1, 2)))
+    with pytest.raises(ValueError, match="norm"):
+        exact_margins_tree(tree, np.ones((1, 1)), norm=0)

@@ -298,3 +298,59 @@ def _nudge(layers, x, y, j, point, bx):
             if _milp_forward(layers, cand).argmax() != y:
                 return cand, True
     return point, False
+
+
+def exact_margins_tree(tree, x, norm="inf", box=None) -> ExactMargins:
+    """Exact input margins of a fitted scikit-learn DecisionTreeClassifier.
+
+    Each leaf is a box (lo, hi] (scikit-learn sends x_f <= threshold left), so the margin is the
+    minimum over leaves of other classes of the l_p distance from x to that box (intersected with
+    `box`): per feature gap_f = max(lo_f - x_f, x_f - hi_f, 0). It is an infimum when the nearest
+    face is a strict lower bound (x_f > threshold); `adversarial` is then the float32 value just
+    above the threshold (scikit-learn compares float32 inputs), so its distance exceeds the margin
+    by a rounding step. `target` is an index into tree.classes_; distances are in float64 on the
+    thresholds, while the class of x is tree.predict on x (float32)."""
+    from ._tree_boxes import leaf_boxes
+    p = _checks.norm(norm)
+    lo_leaf, hi_leaf, leaf_class = leaf_boxes(tree)
+    d = lo_leaf.shape[1]
+    x = _checks.matrix(x, "x", d)
+    bx = _checks.box(box, d, x)
+    if bx is not None:  # clip the leaves to the box; empty ones drop out
+        closed = lo_leaf < bx[0]  # the box's own lower face is closed, a leaf's is open
+        lo_leaf, hi_leaf = np.maximum(lo_leaf, bx[0]), np.minimum(hi_leaf, bx[1])
+        keep = np.all((lo_leaf < hi_leaf) | (closed & (lo_leaf == hi_leaf)), axis=1)
+        lo_leaf, hi_leaf, leaf_class = lo_leaf[keep], hi_leaf[keep], leaf_class[keep]
+    y = np.searchsorted(tree.classes_, tree.predict(x.astype(np.float32))) if np.ndim(tree.classes_) == 1 else None
+    if y is None:
+        raise TypeError("tree: multi-output trees are not supported")
+    step = max(1, (1 << 22) // max(1, lo_leaf.shape[0] * d))
+    margin, target, adv = np.full(x.shape[0], np.inf), np.full(x.shape[0], -1), x.copy()
+    for s in range(0, x.shape[0], step):
+        xs = x[s:s + step]
+        gap = np.maximum(lo_leaf[None] - xs[:, None], 0) + np.maximum(xs[:, None] - hi_leaf[None], 0)
+        dist = np.where(leaf_class[None] != y[s:s + step, None], _checks.p_norm(gap, p), np.inf)
+        if dist.shape[1] == 0:
+            continue
+        best = dist.argmin(axis=1)
+        rows = np.arange(xs.shape[0])
+        margin[s:s + step] = dist[rows, best]
+        ok = np.isfinite(margin[s:s + step])
+        target[s:s + step][ok] = leaf_class[best[ok]]
+        adv[s:s + step][ok] = _into_leaf(xs[ok], lo_leaf[best[ok]], hi_leaf[best[ok]])
+    flipped = np.where(np.isfinite(margin), tree.predict(adv.astype(np.float32)) != tree.classes_[y], False)
+    return ExactMargins(margin, adv, target, y, flipped=flipped)
+
+
+def _into_leaf(x, lo, hi):
+    """The closest point of (lo, hi] as scikit-learn sees it (float32 inputs, x <= threshold goes
+    left): clip, then move the coordinates whose float32 rounding leaves the leaf one float32 step
+    inwards (a strict lower face, or a threshold between two float32 values)."""
+    z = np.clip(x, lo, hi)
+    z32 = z.astype(np.float32)
+    above, below = z32.astype(np.float64) > hi, z32.astype(np.float64) <= lo
+    z32[above] = np.nextafter(z32[above], np.float32(-np.inf))
+    z32[below] = np.nextafter(z32[below], np.float32(np.inf))
+    fix = above | below
+    z[fix] = z32[fix]
+    return z

@@ -373,3 +373,12 @@ def test_tree_on_threshold_and_bad_input():
         exact_margins_tree(tree, np.ones((1, 2)))
     with pytest.raises(ValueError, match="norm"):
         exact_margins_tree(tree, np.ones((1, 1)), norm=0)
+
+
+def test_mlp_time_limit_reports_status():
+    net = tiny_net(2, sizes=(8, 48, 48, 4))
+    x = np.random.default_rng(1).uniform(0, 1, size=(1, 8))
+    r = exact_margins_mlp(net, x, norm=1, box=(0.0, 1.0), time_limit=1e-3)
+    assert r.status[0] == "time_limit"
+    if np.isfinite(r.margin[0]):  # whatever was found is a real adversarial (an upper bound)
+        assert r.flipped[0] and np.abs(r.adversarial[0] - x[0]).sum() == pytest.approx(r.margin[0], rel=1e-6)

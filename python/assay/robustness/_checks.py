@@ -77,15 +77,9 @@ def nonneg_scalar(v, name: str) -> float:
 
 
 def norm(p):
-    """'inf' / inf / 2 / 1 -> 'inf', 2 or 1."""
-    if isinstance(p, str) and p.lower() == "inf":
-        return "inf"
-    if isinstance(p, (int, float, np.integer, np.floating)) and not isinstance(p, bool):
-        if p == math.inf:
-            return "inf"
-        if p in (1, 2):
-            return int(p)
-    raise ValueError(f"norm: expected 'inf', 2 or 1, got {p!r}")
+    """'inf' / inf / 2 / 1 -> 'inf', 2 or 1 (the projection's own check, so both accept the same)."""
+    from .projection import _check_norm
+    return _check_norm(p)
 
 
 def dual_norm(v: np.ndarray, p) -> np.ndarray:

@@ -252,7 +252,7 @@ def _mlp_point(layers, x, y, p, bx, time_limit):
 def _local_linear_margin(layers, x, y, p) -> float:
     """min_j (z_y - z_j) / ||grad (z_y - z_j)||_q of the network's linear piece at x (> 0)."""
     J = _local_jacobian(layers, x)
-    z = _milp_forward(layers, x)
+    z = _forward_one(layers, x)
     g = J - J[y]
     gap = z[y] - z
     q = _checks.dual_norm(g, p)
@@ -264,7 +264,7 @@ def _local_linear_margin(layers, x, y, p) -> float:
     return float(np.clip(est.min(), 1e-6 * scale, 1e6 * scale)) if est.size else scale
 
 
-def _milp_forward(layers, x):
+def _forward_one(layers, x):
     from . import _milp
     return _milp.forward(layers, x[None, :])[0]
 
@@ -285,7 +285,7 @@ def _local_jacobian(layers, x) -> np.ndarray:
 
 def _nudge(layers, x, y, j, point, bx):
     """A point just past the boundary: the optimum sits on logit_j = logit_y (a tie)."""
-    if _milp_forward(layers, point).argmax() != y:
+    if _forward_one(layers, point).argmax() != y:
         return point, True
     grad = _local_jacobian(layers, point)
     step = grad[j] - grad[y]
@@ -295,7 +295,7 @@ def _nudge(layers, x, y, j, point, bx):
         for cand in (x + delta * (1 + s), point + s * scale * np.sign(step)):
             if bx is not None:
                 cand = np.clip(cand, *bx)
-            if _milp_forward(layers, cand).argmax() != y:
+            if _forward_one(layers, cand).argmax() != y:
                 return cand, True
     return point, False
 

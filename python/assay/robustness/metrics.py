@@ -22,21 +22,13 @@ from . import _checks
 def logit_margins(logits):
     """Top-1 minus top-2 logit per row, (B,), >= 0; a torch tensor in gives a tensor out (same
     dtype and device), anything else float64 NumPy. Needs at least 2 classes."""
-    if type(logits).__module__.startswith("torch"):
-        import torch
-        if logits.ndim != 2 or logits.shape[0] == 0 or logits.shape[1] < 2:
-            raise ValueError(f"logits: expected (batch >= 1, classes >= 2), got shape {tuple(logits.shape)}")
-        if not logits.dtype.is_floating_point:
-            raise TypeError(f"logits: expected a floating dtype, got {logits.dtype}")
-        if not bool(torch.isfinite(logits).all()):
-            raise ValueError("logits: contains NaN or inf")
-        top2 = torch.topk(logits, 2, dim=1).values
-        return top2[:, 0] - top2[:, 1]
-    arr = _checks.matrix(logits, "logits")
-    if arr.shape[1] < 2:
-        raise ValueError(f"logits: expected (batch >= 1, classes >= 2), got shape {arr.shape}")
-    top2 = -np.partition(-arr, 1, axis=1)[:, :2]
-    return top2[:, 0] - top2[:, 1]
+    import torch
+    from ..ood.logits import _as_logits  # the same checks as the OOD logit scores
+    is_torch = isinstance(logits, torch.Tensor)
+    t = _as_logits(logits if is_torch else torch.from_numpy(_checks.matrix(logits, "logits")))
+    top2 = torch.topk(t, 2, dim=1).values
+    out = top2[:, 0] - top2[:, 1]
+    return out if is_torch else out.numpy()
 
 
 def _correct(correct, n: int) -> np.ndarray:

@@ -53,3 +53,15 @@ class PatternShap:
     def n_leaf_groups(self) -> int: ...
     @property
     def table_bytes(self) -> int: ...
+
+# Exact box-constrained projections onto hyperplanes (csrc/bindings/projections.cpp).
+# norm: 0 l_inf, 1 l_1, 2 l_2; lo / hi: (d,) float64 or both None (no box); w float32 or float64.
+# Returns (distance (B, H) float64, feasible (B, H) bool, delta (B, H, d) float64 or None).
+def project_hyperplanes(t: NDArray[np.float64], w: NDArray[np.floating], b: NDArray[np.float64], norm: int,
+                        lo: Optional[NDArray[np.float64]], hi: Optional[NDArray[np.float64]],
+                        return_delta: bool = True, n_jobs: int = -1
+                        ) -> tuple[NDArray[np.float64], NDArray[np.bool_], Optional[NDArray[np.float64]]]: ...
+# CUDA builds only: the same on CUDA arrays (__cuda_array_interface__), writing into distance /
+# feasible / delta (delta may be None) on the given stream (a cudaStream_t as an int).
+def project_hyperplanes_cuda(t: object, w: object, b: object, norm: int, lo: object, hi: object,
+                             distance: object, feasible: object, delta: object, stream: int) -> None: ...

@@ -39,7 +39,7 @@ def project_cuda_tensors(t, w, b, norm, box, return_delta: bool, backend: str) -
         lo, hi = torch.from_numpy(lo).to(device), torch.from_numpy(hi).to(device)
         if not bool(((t >= lo) & (t <= hi)).all()):
             raise ValueError("t: expected every point inside the box, got a point outside it")
-    if backend == "torch":
+    if backend == "torch" and B * H > 0:
         from ._projection_torch import project_hyperplanes_torch
 
         return ProjectionResult(*project_hyperplanes_torch(t, w, b, norm, lo, hi, return_delta))

@@ -21,6 +21,7 @@ from .._validation import _describe, check_n_jobs
 
 _NORMS = ("inf", 2, 1)
 _BACKENDS = ("auto", "cpu", "torch", "cuda")
+_NORM_CODE = {"inf": 0, 2: 2, 1: 1}  # the kernels' codes (csrc/core/projection_problem.hpp)
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,7 @@ def project_hyperplanes(t, w, b, norm="inf", box=(0.0, 1.0), return_delta: bool 
     if B * H == 0:
         dist, feas = np.zeros((B, H)), np.ones((B, H), dtype=bool)
         delta = np.zeros((B, H, d)) if return_delta else None
-    elif backend == "torch" or not hasattr(_core, "project_hyperplanes"):
+    elif backend == "torch":
         dist, feas, delta = _run_torch(tn, wn, bn, norm, lo, hi, bool(return_delta))
     else:
         dist, feas, delta = _core.project_hyperplanes(tn, wn, bn, _NORM_CODE[norm], lo, hi, bool(return_delta), n_jobs)
@@ -224,9 +225,6 @@ def project_hyperplanes(t, w, b, norm="inf", box=(0.0, 1.0), return_delta: bool 
         dist, feas = torch.as_tensor(dist), torch.as_tensor(feas)
         delta = None if delta is None else torch.as_tensor(delta)
     return ProjectionResult(dist, feas, delta)
-
-
-_NORM_CODE = {"inf": 0, 2: 2, 1: 1}
 
 
 def _run_torch(tn, wn, bn, norm, lo, hi, return_delta):

@@ -183,6 +183,8 @@ def exact_margins_mlp(model, x, norm="inf", box=None, time_limit=None) -> ExactM
 
     margin is ||adversarial_on_boundary - x||_p; `adversarial` is that point nudged just across the
     boundary (by at most ~1e-6 relative) so a forward pass predicts another class (`flipped`).
+    The network is encoded and checked in float64 (a float32 model may round a point that close to
+    the boundary either way).
     """
     from . import _milp
     p = _checks.norm(norm)

@@ -1,1 +1,1 @@
-"""assay.robustness: input margins."""
+"""assay.robustness: input margins, margin consistency and robust accuracy."""

@@ -242,6 +242,49 @@ def test_product_on_balanced_grid_has_closed_form_root_loss(kind, order):
     assert g.root_loss_ == pytest.approx(1.0 if order == 1 else 2.0 / 3.0, abs=1e-14)
 
 
+def _risk_loss_brute_force(f, X, y, risk):
+    """(1/N) sum_x mean_i (p_i(x) - q_i(x))^2 of g_x(w) = risk(f(w), y_x), from the definition."""
+    N, d = X.shape
+
+    def g_mean(x, yx, keep):  # mean_z risk(f(x_keep, z_rest), y_x)
+        A = X.copy()
+        A[:, keep] = x[keep]
+        return np.mean(risk(f(A), yx))
+
+    total = 0.0
+    for x, yx in zip(X, y):
+        gaps = []
+        for i in range(d):
+            everything = np.arange(d)
+            p = g_mean(x, yx, [i]) - g_mean(x, yx, [])
+            q = risk(f(x[None, :]), yx)[0] - g_mean(x, yx, np.setdiff1d(everything, [i]))
+            gaps.append((p - q) ** 2)
+        total += np.mean(gaps)
+    return total / N
+
+
+def test_risk_loss_matches_its_definition_and_the_closed_form():
+    rng = np.random.default_rng(4)
+    X, y = rng.normal(size=(14, 3)), rng.normal(size=14)
+    f = lambda A: np.sin(A[:, 0]) * A[:, 1] + A[:, 2] ** 2
+    for risk, fn in (("squared", lambda p, t: (p - t) ** 2), ("absolute", lambda p, t: np.abs(p - t))):
+        g = regions.Granite(loss="pure_vs_full_risk", risk=risk, alpha=np.inf, min_samples_leaf=1).fit(f, X, y)
+        assert g.root_loss_ == pytest.approx(_risk_loss_brute_force(f, X, y, fn), rel=1e-12)
+    # f = x1 + x2 on the balanced grid, y = 0: g = (w1 + w2)^2 has the interaction 2 w1 w2; p_i = 0 and
+    # q_i(x) = (x1 + x2)^2 - E[(x'_i + x_j)^2] = 2 x1 x2, so every row's gap is 4.
+    G = np.array(list(itertools.product([-1.0, 1.0], repeat=2)) * 5)
+    g = regions.Granite(loss="pure_vs_full_risk", alpha=np.inf).fit(lambda A: A[:, 0] + A[:, 1], G, np.zeros(20))
+    assert g.root_loss_ == pytest.approx(4.0, abs=1e-12)
+    # A model of one feature has no interactions, whatever the risk: no split pays.
+    one = regions.Granite(loss="pure_vs_full_risk", risk=lambda p, t: np.exp(p - t), alpha=0.01,
+                          min_samples_leaf=5).fit(lambda A: np.tanh(A[:, 1]), X[:, :2].repeat(3, 0), y.repeat(3))
+    assert one.rules() == ["all"] and one.root_loss_ == 0.0
+    with pytest.raises(ValueError, match="y: loss='pure_vs_full_risk' needs the labels"):
+        regions.Granite(loss="pure_vs_full_risk").fit(f, X)
+    with pytest.raises(ValueError, match="risk"):
+        regions.Granite(loss="pure_vs_full_risk", risk="hinge").fit(f, X, y)
+
+
 def test_sobol_loss_known_answers():
     X = np.array(list(itertools.product([-1.0, 1.0], repeat=2)) * 5)
     # x1 x2 on the grid: total index 1/2 E[x2^2 (x1 - z1)^2] = 1, closed index Var(x1 E[z2]) = 0

@@ -195,7 +195,10 @@ class AnchoredDecomposition:
                 cache[key] = hybrid_means(self._predict, XR, XR, self._cols(players))
         return cache[key]
 
-    def _generic_effects(self, rows):
+    def _generic_effects(self, rows, g=None):
+        """(p, q) from the definition; g(rows, players, cache) -> (|rows|,) is the interventional
+        mean g_S (default self._g; the risk loss passes its own)."""
+        g = self._g if g is None else g
         P = len(self._columns)
         p = np.zeros((rows.size, len(self.subsets)))
         q = np.zeros_like(p)
@@ -203,8 +206,8 @@ class AnchoredDecomposition:
         for k, u in enumerate(self.subsets):
             for v in _subsets_of(u):
                 rest = tuple(i for i in range(P) if i not in v)
-                p[:, k] += (-1.0) ** (len(u) - len(v)) * self._g(rows, v, cache)
-                q[:, k] += (-1.0) ** len(v) * self._g(rows, rest, cache)
+                p[:, k] += (-1.0) ** (len(u) - len(v)) * g(rows, v, cache)
+                q[:, k] += (-1.0) ** len(v) * g(rows, rest, cache)
         return p, q
 
 

@@ -55,14 +55,15 @@ def candidate_thresholds(values: np.ndarray) -> np.ndarray:
 class Granite:
     """GRANITE regions: fit(model, X) grows the partition tree; see the module docstring.
 
-    loss: "pure_vs_full" or "sobol" (interaction influence), "pdp_vs_mplot" or "pfi_vs_cfi" (distribution
+    loss: "pure_vs_full", "pure_vs_full_risk" (needs fit(..., y); risk: "squared", "absolute" or a
+    callable) or "sobol" (interaction influence), "pdp_vs_mplot" or "pfi_vs_cfi" (distribution
     influence; the latter needs fit(..., y)) or a callable rows -> float (losses.py). split_features: columns (indices or names) the tree may split on
     (default: all). groups / order / output / method: as in anchored_decomposition.
     """
 
     def __init__(self, loss="pure_vs_full", split_features=None, max_depth: int = 3, min_samples_leaf: int = 20,
                  alpha: float = 0.05, order: int = 1, groups=None, lookahead: bool = False, output=None,
-                 method: str = "auto", n_bins: int = 10, n_jobs: int = -1):
+                 method: str = "auto", n_bins: int = 10, n_jobs: int = -1, risk="squared"):
         _check_int(max_depth, "max_depth", 0)
         _check_int(min_samples_leaf, "min_samples_leaf", 1)
         _check_int(n_bins, "n_bins", 2)
@@ -73,6 +74,7 @@ class Granite:
         self.loss, self.split_features, self.max_depth = loss, split_features, int(max_depth)
         self.min_samples_leaf, self.alpha, self.order, self.groups = int(min_samples_leaf), float(alpha), order, groups
         self.lookahead, self.output, self.method, self.n_bins, self.n_jobs = bool(lookahead), output, method, n_bins, n_jobs
+        self.risk = risk
 
     # ---- fitting ------------------------------------------------------------------------------
     def fit(self, model, X, y=None):
@@ -88,7 +90,7 @@ class Granite:
         bad = [self.feature_names_[j] for j in self.split_features_ if np.isnan(D.X[:, j]).any()]
         if bad:
             raise ValueError(f"X: split features {bad} contain NaN; impute them or leave them out of split_features")
-        self.loss_ = make_loss(self.loss, D, self.n_bins, y=y)
+        self.loss_ = make_loss(self.loss, D, self.n_bins, y=y, risk=self.risk)
         rows = np.arange(D.X.shape[0], dtype=np.int64)
         self.root_loss_ = float(self.loss_(rows))
         self._norm = self.root_loss_ if self.root_loss_ > 0 else 1.0

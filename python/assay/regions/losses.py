@@ -5,6 +5,14 @@ of a partition is the sum of its leaves' losses (additive; a weighted average of
 - "pure_vs_full" (interaction influence): L(R) = (1/N) sum_{x in R} mean_{u in U} (p_u(x) - q_u(x))^2
   with p, q the pure and full effects on R's own data (anchored.py) and U the players (order 1)
   or the players and their pairs (order 2). Zero exactly when f has no interactions on R.
+- "pure_vs_full_risk" (interaction influence of the loss, needs labels y): the same gap for the
+  pointwise risk instead of the prediction. The label travels with the explained point (as in
+  SAGE and permutation importance): the effects at x are those of g_x(w) = risk(f(w), y_x), so
+  g_S(x) = mean_{z in R} risk(f(x_S, z_-S), y_x). risk: "squared" (default), "absolute" or a
+  callable risk(pred, y) -> elementwise loss (arrays broadcast as (m, n) and (m, 1)). Evaluated
+  directly for every model (|R|^2 model calls per subset). Zero where risk(f(.), y) has no
+  interactions on R (e.g. f depends on a single player there); a squared error of an additive f
+  is not interaction-free: (a(x1) + b(x2) - y)^2 has the cross term 2 a b.
 - "pdp_vs_mplot" (distribution influence): L(R) = (1/N) sum_{x in R} mean_i (PD_i(x) - M_i(x))^2,
   PD_i(x) = mean_{z in R} f(x_i, z_-i) (p_i + mean f) and M_i(x) = mean of f over the rows of R
   in x's quantile bin of feature i (n_bins bins, or the unique values if fewer). Zero when
@@ -29,7 +37,8 @@ import numpy as np
 
 from .anchored import hybrid_blocks, hybrid_means
 
-LOSSES = ("pure_vs_full", "pdp_vs_mplot", "sobol", "pfi_vs_cfi")
+LOSSES = ("pure_vs_full", "pure_vs_full_risk", "pdp_vs_mplot", "sobol", "pfi_vs_cfi")
+RISKS = {"squared": lambda pred, y: (pred - y) ** 2, "absolute": lambda pred, y: np.abs(pred - y)}
 _FLOOR = 1e-20
 
 
@@ -76,6 +85,41 @@ class PureVsFull(RegionLoss):
             out[c, 0] = self._clamp(raw[c, 0], n_left[c])
             out[c, 1] = self._clamp(raw[c, 1], rows.size - n_left[c])
         return out
+
+
+class PureVsFullRisk(RegionLoss):
+    name = "pure_vs_full_risk"
+
+    def __init__(self, D, y, risk="squared"):
+        super().__init__(D)
+        self.y = _labels(y, self.N, "pure_vs_full_risk")
+        if isinstance(risk, str):
+            if risk not in RISKS:
+                raise ValueError(f"risk: expected one of {tuple(RISKS)} or a callable(pred, y), got {risk!r}")
+            risk = RISKS[risk]
+        elif not callable(risk):
+            raise ValueError(f"risk: expected one of {tuple(RISKS)} or a callable(pred, y), got {risk!r}")
+        self.risk = risk
+        r = self.risk(D._predict(D.X)[:, None], self.y[:, None])
+        self._floor = self.floor * max(float(np.mean(r * r)), np.finfo(float).tiny)
+
+    def _g(self, rows, players, cache):
+        # g_S(x) = mean_{z in R} risk(f(x_S, z_-S), y_x): the label is the explained row's.
+        key = frozenset(players)
+        if key not in cache:
+            XR, yR = self.D.X[rows], self.y[rows]
+            if len(players) == len(self.D._columns):
+                cache[key] = self.risk(self.D._predict(XR)[:, None], yR[:, None])[:, 0]
+            else:
+                g = np.empty(rows.size)
+                for lo, block in hybrid_blocks(self.D._predict, XR, XR, self.D._cols(players)):
+                    g[lo:lo + block.shape[0]] = self.risk(block, yR[lo:lo + block.shape[0], None]).mean(axis=1)
+                cache[key] = g
+        return cache[key]
+
+    def _sum(self, rows):
+        p, q = self.D._generic_effects(rows, g=self._g)
+        return float(((p - q) ** 2).sum()) / len(self.D.subsets)
 
 
 class PdpVsMplot(RegionLoss):
@@ -128,12 +172,8 @@ class PfiVsCfi(RegionLoss):
 
     def __init__(self, D, y, n_repeats: int = 3, random_state: int = 0):
         super().__init__(D)
-        if y is None:
-            raise ValueError("y: loss='pfi_vs_cfi' needs the labels; pass fit(model, X, y)")
-        y = np.asarray(y, dtype=np.float64).reshape(-1)
-        if y.shape[0] != self.N:
-            raise ValueError(f"y: expected {self.N} labels (one per row of X), got {y.shape[0]}")
-        self.y, self.n_repeats, self.random_state = y, n_repeats, random_state
+        self.y, self.n_repeats, self.random_state = _labels(y, self.N, "pfi_vs_cfi"), n_repeats, random_state
+        y = self.y
         self._floor = _FLOOR * max(float(np.mean(y * y)), np.finfo(float).tiny) ** 2
 
     def _sum(self, rows):
@@ -163,6 +203,17 @@ class PfiVsCfi(RegionLoss):
         return np.mean((yR - self.D._predict(A)) ** 2) - base
 
 
+def _labels(y, n, loss):
+    if y is None:
+        raise ValueError(f"y: loss={loss!r} needs the labels; pass fit(model, X, y)")
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    if y.shape[0] != n:
+        raise ValueError(f"y: expected {n} labels (one per row of X), got {y.shape[0]}")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("y: contains NaN or inf")
+    return y
+
+
 def _permute_within(groups, rng):
     """A permutation of the rows that only exchanges rows of the same group."""
     perm = np.arange(groups.size)
@@ -182,11 +233,13 @@ def _bin_ids(values, n_bins):
     return np.searchsorted(edges, v, side="left")
 
 
-def make_loss(loss, D, n_bins: int = 10, y=None, random_state: int = 0):
+def make_loss(loss, D, n_bins: int = 10, y=None, random_state: int = 0, risk="squared"):
     if callable(loss) and not isinstance(loss, str):
         return loss
     if loss == "pure_vs_full":
         return PureVsFull(D)
+    if loss == "pure_vs_full_risk":
+        return PureVsFullRisk(D, y, risk)
     if loss == "pdp_vs_mplot":
         return PdpVsMplot(D, n_bins)
     if loss == "sobol":

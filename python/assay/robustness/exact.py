@@ -171,12 +171,13 @@ def exact_margins_mlp(model, x, norm="inf", box=None, time_limit=None) -> ExactM
 
     l_2 is a mixed-integer QP that HiGHS cannot solve: norm=2 raises ValueError.
 
-    Big-M bounds come from interval arithmetic over the box ∩ an l_inf ball of radius R around x.
-    With a box, R covers the whole box (the answer is exact; +inf: no class change in the box).
-    Without one, R starts at twice the local linear estimate of the margin and grows x4 until some
-    class is reachable; a found optimum m is exact once m <= R (the optimal perturbation then lies
-    in the ball, as ||.||_inf <= ||.||_p), else R = m and it is solved again. After 25 growths
-    without a class change the margin is reported +inf with status 'no_flip_found'.
+    Big-M bounds come from interval arithmetic over the box ∩ an l_inf ball of radius R around x
+    (a small R keeps most ReLUs stable, which is what makes the MILPs fast). R starts at twice the
+    local linear estimate of the margin and grows x4 until some class is reachable; a found optimum
+    m is exact once m <= R (the optimal perturbation then lies in the ball, as ||.||_inf <=
+    ||.||_p), else R = m and it is solved again. With a box, R stops growing once the ball covers
+    the box: the answer is then exact, and +inf means no class change in the box. Without one,
+    after 25 growths without a class change the margin is reported +inf ('no_flip_found').
 
     `time_limit`: seconds per point (None: no limit); a point that runs out reports the best
     perturbation found (an upper bound, or +inf) with status 'time_limit'.
@@ -217,12 +218,13 @@ def _mlp_point(layers, x, y, p, bx, time_limit):
     from . import _milp
     K = layers[-1].W.shape[0]
     deadline = None if time_limit is None else time.monotonic() + time_limit
-    if bx is not None:
-        R, covers_box = float(np.max(np.maximum(x - bx[0], bx[1] - x))), True
-    else:
-        R, covers_box = 2.0 * _local_linear_margin(layers, x, y, p), False
-    timed_out = False
+    # Big-M bounds over the box alone are loose (every ReLU unstable): search an l_inf ball of
+    # radius R around x first and grow it; the whole box is covered once R reaches its far face.
+    box_radius = float(np.max(np.maximum(x - bx[0], bx[1] - x))) if bx is not None else np.inf
+    R = min(2.0 * _local_linear_margin(layers, x, y, p), box_radius)
+    timed_out = covers_box = False
     for _growth in range(26):
+        covers_box = R >= box_radius
         best, best_pt, best_j = np.inf, None, -1
         for j in range(K):
             if j == y:
@@ -243,7 +245,7 @@ def _mlp_point(layers, x, y, p, bx, time_limit):
                     best, best_pt, best_j = m, sol.point, j
         if timed_out or covers_box or (best_pt is not None and best <= R):
             break
-        R = best if best_pt is not None else 4.0 * R
+        R = min(best if best_pt is not None else 4.0 * R, box_radius)
     status = "time_limit" if timed_out else ("optimal" if best_pt is not None or covers_box else "no_flip_found")
     if best_pt is None:
         return np.inf, x.copy(), -1, status, False

@@ -1,0 +1,190 @@
+"""Input margins of any torch classifier by a batched min-norm attack.
+
+    res = input_margins(model, x, norm="inf", box=(0.0, 1.0))
+
+Every returned margin is a certified UPPER bound on the true input margin: `adversarial` is
+checked by a final forward pass to be classified differently from the label, and `margin` is
+its exact l_p distance to x (float64). Rows where no adversarial point was found get +inf.
+
+The search (see _fab.py and _polish.py): FAB-style steps that choose the target class by the exact
+box-constrained projection onto each candidate's linearised boundary (C++/CUDA kernels of
+assay.robustness.projection), top-k classes per step, keep-best restarts, per-row early stopping
+with batch compaction; then bisection along x -> x_adv and a boundary refinement that
+re-linearises at the boundary point and projects x onto it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from . import _checks
+from ._fab import FabSettings, fab_search
+from ._geometry import Geometry
+from ._linearize import decision_tolerance, flat_forward, is_adversarial, predict
+from ._polish import bisect, refine
+from .projection import _check_norm
+
+
+@dataclass
+class InputMargins:
+    """margin (B,) float64: ||adversarial - x||_p, an upper bound on the input margin (+inf where
+    no class change was found; 0 where the model already misclassifies a given label).
+    adversarial: like x; another class than `label` (x itself where margin is inf).
+    label (B,): the class the margin is measured from (the prediction, unless labels were given).
+    target (B,): the class predicted at `adversarial` (-1 where margin is inf).
+    found (B,) bool: margin is finite. All tensors on x's device."""
+    margin: torch.Tensor
+    adversarial: torch.Tensor
+    label: torch.Tensor
+    target: torch.Tensor
+    found: torch.Tensor
+
+
+def input_margins(model, x, norm="inf", box=None, *, labels=None, top_k: int = 4, screen: int = 10, n_iter: int = 100,
+                  restarts: int = 1, targeted: bool = True, patience: int = 10, refine_rounds: int = 10, batch_size: int = 512,
+                  seed: int = 0) -> InputMargins:
+    """Upper bounds on the l_p input margins of a torch classifier at the rows of x.
+
+    Parameters
+    ----------
+    model : a torch module (or callable) mapping (B, ...) inputs to (B, K) logits, K >= 2. It is
+        put in eval mode for the call (and restored after); rows must be processed independently.
+    x : (B, ...) float tensor (or NumPy array) of inputs, inside `box`.
+    norm : "inf", 2 or 1.
+    box : None (unconstrained) or (lo, hi): scalars, or arrays with one value per input feature
+        (shape x.shape[1:] or flat); adversarial points stay inside it.
+    labels : (B,) classes to measure from; default the model's prediction. A row already
+        misclassified has margin 0.
+    top_k, screen : at x, the `screen` classes with the largest logits are linearised once and the
+        `top_k` whose linearised boundaries are closest inside the box become each row's
+        candidates; every step linearises them and the class most competitive at the iterate
+        (top_k + 1 backward passes per step, never the K x B x d Jacobian).
+    n_iter, restarts, patience : steps per restart, number of keep-best restarts (the first starts
+        at x, the others at random points at half the best distance), and steps without a 1e-4
+        relative gain before a row stops.
+    refine_rounds : boundary-refinement rounds after the search (0: bisection only).
+    batch_size : rows per chunk (memory is O(batch_size * top_k * d)).
+    seed : seed of the restarts' random starts (results are reproducible).
+    """
+    p = _check_norm(norm)
+    x = _as_input(x)
+    B, shape = x.shape[0], tuple(x.shape[1:])
+    d = int(np.prod(shape))
+    flat = x.reshape(B, d)
+    bx = _flat_box(box, shape, d, flat)
+    ints = dict(top_k=top_k, screen=screen, n_iter=n_iter, restarts=restarts, batch_size=batch_size)
+    for name, v in ints.items():
+        _positive_int(v, name)
+    for name, v in dict(patience=patience, refine_rounds=refine_rounds, seed=seed).items():
+        _positive_int(v, name, allow_zero=True)
+    if not callable(model):
+        raise TypeError(f"model: expected a torch module or callable returning logits, got {type(model).__name__}")
+    was_training = getattr(model, "training", None)
+    if was_training:
+        model.eval()
+    try:
+        logits = _checked_logits(model, flat[: min(B, batch_size)], shape)
+        K = logits.shape[1]
+        y = _labels(labels, B, K, x.device)
+        settings = FabSettings(k=min(top_k, K - 1), screen=min(max(screen, top_k), K - 1), n_iter=n_iter,
+                               restarts=restarts, targeted=bool(targeted), patience=patience)
+        geo = Geometry(p, bx, x.device, x.dtype)
+        generator = torch.Generator().manual_seed(seed)
+        parts = [_chunk(model, shape, flat[s:s + batch_size], None if y is None else y[s:s + batch_size], geo,
+                        settings, refine_rounds, generator) for s in range(0, B, batch_size)]
+    finally:
+        if was_training:
+            model.train()
+    margin, adv, y, target = (torch.cat(v) for v in zip(*parts))
+    return InputMargins(margin, adv.reshape(x.shape), y, target, torch.isfinite(margin))
+
+
+def _chunk(model, shape, x0, y, geo, settings, refine_rounds, generator):
+    with torch.no_grad():
+        logits = flat_forward(model, x0, shape)
+    pred, tau = logits.argmax(dim=1), decision_tolerance(logits)
+    y = pred if y is None else y
+    todo = (pred == y).nonzero()[:, 0]
+    margin = torch.zeros(x0.shape[0], dtype=torch.float64, device=x0.device)
+    adv, target = x0.clone(), pred.clone()
+    if todo.numel():
+        xs, ys, ts = x0[todo], y[todo], tau[todo]
+        ts_search = 2 * ts  # the search demands twice the lead certified below, so rounding that
+        # differs between batches cannot undo a point it found
+        best, best_norm = xs.clone(), torch.full((xs.shape[0],), torch.inf, dtype=torch.float64, device=xs.device)
+        # every run's best, bisected and refined: the runs end near different boundary pieces
+        for pts, norms in fab_search(model, shape, xs, ys, ts_search, geo, settings, generator):
+            ok = torch.isfinite(norms).nonzero()[:, 0]
+            if ok.numel() == 0:
+                continue
+            pts = bisect(model, shape, xs[ok], pts[ok], ys[ok], ts_search[ok])
+            if refine_rounds:
+                pts = refine(model, shape, xs[ok], pts, ys[ok], ts_search[ok], geo, refine_rounds)
+            dist = geo.norm_of(pts - xs[ok])
+            better = dist < best_norm[ok]
+            best[ok[better]], best_norm[ok[better]] = pts[better], dist[better]
+        # certify: only points where another class clearly leads count
+        reached = predict(model, best, shape)
+        hit = torch.isfinite(best_norm) & is_adversarial(model, best, shape, ys, ts)
+        margin[todo] = torch.where(hit, geo.norm_of(best - xs), torch.full_like(best_norm, torch.inf))
+        adv[todo] = torch.where(hit[:, None], best, xs)
+        target[todo] = torch.where(hit, reached, torch.full_like(reached, -1))
+    return margin, adv, y, target
+
+
+def _as_input(x) -> torch.Tensor:
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind not in "fiu":
+            raise TypeError(f"x: expected a real numeric array, got dtype {x.dtype}")
+        x = torch.from_numpy(np.ascontiguousarray(x if x.dtype.kind == "f" else x.astype(np.float32)))
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x: expected a torch.Tensor or NumPy array of inputs (B, ...), got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"x: expected a floating-point tensor, got dtype {x.dtype}")
+    if x.ndim < 2 or x.shape[0] == 0 or x[0].numel() == 0:
+        raise ValueError(f"x: expected a batch (B, ...) with B >= 1 and at least one feature, got shape {tuple(x.shape)}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("x: contains NaN or inf")
+    return x.detach()
+
+
+def _flat_box(box, shape, d, flat):
+    if box is None:
+        return None
+    if not isinstance(box, (tuple, list)) or len(box) != 2:
+        raise TypeError(f"box: expected None or a pair (lo, hi), got {type(box).__name__}")
+    sides = []
+    for v, name in zip(box, ("box[0]", "box[1]")):
+        a = _checks.to_numpy(v, name)
+        if a.shape == shape:
+            a = a.reshape(-1)
+        sides.append(a)
+    return _checks.box(tuple(sides), d, flat.detach().cpu().double().numpy())
+
+
+def _positive_int(v, name, allow_zero=False):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < (0 if allow_zero else 1):
+        raise ValueError(f"{name}: expected an integer >= {0 if allow_zero else 1}, got {v!r}")
+
+
+def _checked_logits(model, x, shape):
+    with torch.no_grad():
+        try:
+            out = flat_forward(model, x, shape)
+        except ValueError:
+            raise
+        except Exception as exc:
+            raise TypeError(f"model: calling it on inputs of shape {(x.shape[0],) + shape} failed: {exc}") from exc
+    if out.shape[1] < 2:
+        raise ValueError(f"model: expected at least 2 outputs (classes), got {out.shape[1]}")
+    if not bool(torch.isfinite(out).all()):
+        raise ValueError("model: returned NaN or inf logits at x")
+    return out
+
+
+def _labels(labels, B, K, device):
+    if labels is None:
+        return None
+    return torch.as_tensor(_checks.labels(labels, B, K), device=device)

@@ -43,12 +43,14 @@ class _Search:
         """FAB steps from x (B, d) with candidate classes (B, h) (plus the most competitive class
         at the iterate when with_top). Returns this run's best adversarial point per row and its
         norm (+inf: none). A row stops after `patience` steps without improving on this run's
-        best, once some run has found it an adversarial point."""
+        best once some run has found it an adversarial point, or after `patience` steps in a row
+        whose linearisations reach no other class inside the box (+inf stays an upper bound)."""
         s, x0 = self.s, self.x0
         B = x0.shape[0]
         run_best = x0.clone()
         run_norm = torch.full((B,), torch.inf, dtype=torch.float64, device=x0.device)
         stall = torch.zeros(B, dtype=torch.long, device=x0.device)
+        blocked = torch.zeros(B, dtype=torch.long, device=x0.device)  # steps in a row with no boundary in the box
         active = torch.arange(B, device=x0.device)
         for _ in range(s.n_iter):
             if active.numel() == 0:
@@ -64,10 +66,14 @@ class _Search:
             run_best[active[better]], run_norm[active[better]] = x_new[better], dist[better]
             stall[active] = torch.where(dist < old * (1 - s.rel_gain), 0, stall[active] + 1)
             self.found[active[is_adv]] = True
+            blocked[active] = torch.where(torch.isinf(lin_dist), blocked[active] + 1, 0)
             # FAB's backward step: from an adversarial point, go most of the way back towards x0
             x_new[is_adv] = (1 - s.beta) * x0[active][is_adv] + s.beta * x_new[is_adv]
             x[active] = x_new
-            active = active[~self.found[active] | (stall[active] < s.patience)]
+            # rows stop after `patience` steps without progress, or (never found) after `patience`
+            # steps in a row whose linearisations reach no other class inside the box
+            waiting = ~self.found[active] & (blocked[active] < s.patience)
+            active = active[waiting | (self.found[active] & (stall[active] < s.patience))]
         self.best_norm = torch.minimum(self.best_norm, run_norm)
         return run_best, run_norm
 

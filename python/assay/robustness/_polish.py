@@ -69,7 +69,7 @@ def refine(model, shape, x0, adv, y, tau, geo, rounds: int, rel_tol: float = 1e-
     return best
 
 
-def _line_search(model, shape, start, target, y, tau, fractions=(1.0, 0.5, 0.25, 0.125)):
+def _line_search(model, shape, start, target, y, tau, fractions=tuple(0.5 ** i for i in range(9))):
     """The first of start + s (target - start), s in fractions, that is adversarial, per row."""
     cand = start.clone()
     found = torch.zeros(start.shape[0], dtype=torch.bool, device=start.device)

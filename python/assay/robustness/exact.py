@@ -161,7 +161,7 @@ def exact_margins_prototypes(prototypes, x, norm="inf", box=None) -> ExactMargin
     return exact_margins_linear(P, -0.5 * (P * P).sum(axis=1), x, norm=norm, box=box)
 
 
-def exact_margins_mlp(model, x, norm="inf", box=None, time_limit=None) -> ExactMargins:
+def exact_margins_mlp(model, x, norm="inf", box=None, time_limit=None, radius_hint=None) -> ExactMargins:
     """Exact l_inf / l_1 input margins of a small ReLU network by mixed-integer programming.
 
     `model`: an nn.Sequential of Linear and ReLU layers (optionally a leading Flatten; x is then
@@ -178,6 +178,10 @@ def exact_margins_mlp(model, x, norm="inf", box=None, time_limit=None) -> ExactM
     ||.||_p), else R = m and it is solved again. With a box, R stops growing once the ball covers
     the box: the answer is then exact, and +inf means no class change in the box. Without one,
     after 25 growths without a class change the margin is reported +inf ('no_flip_found').
+
+    `radius_hint`: (B,) optional starting radii R, e.g. an attack's margins (input_margins): a
+    hint for speed only. A radius at or above the margin makes the first solve the last; a wrong
+    one costs more solves, never a wrong answer.
 
     `time_limit`: seconds per point (None: no limit); a point that runs out reports the best
     perturbation found (an upper bound, or +inf) with status 'time_limit'.
@@ -207,13 +211,17 @@ def exact_margins_mlp(model, x, norm="inf", box=None, time_limit=None) -> ExactM
     if logits.shape[1] < 2:
         raise ValueError(f"model: expected at least 2 outputs (classes), got {logits.shape[1]}")
     y = logits.argmax(axis=1)
-    out = [_mlp_point(layers, x[i], int(y[i]), p, bx, time_limit) for i in range(x.shape[0])]
+    hint = (np.full(x.shape[0], np.nan) if radius_hint is None
+            else _checks.vector(radius_hint, "radius_hint", x.shape[0], allow_inf=True))
+    if (hint < 0).any():
+        raise ValueError("radius_hint: expected values >= 0")
+    out = [_mlp_point(layers, x[i], int(y[i]), p, bx, time_limit, hint[i]) for i in range(x.shape[0])]
     margin, adv, target, status, flipped = (np.array(v) for v in zip(*out))
     return ExactMargins(margin.astype(float), np.stack(adv), target.astype(np.int64), y,
                         status.astype(object), flipped.astype(bool))
 
 
-def _mlp_point(layers, x, y, p, bx, time_limit):
+def _mlp_point(layers, x, y, p, bx, time_limit, hint=np.nan):
     import time
     from . import _milp
     K = layers[-1].W.shape[0]
@@ -221,7 +229,8 @@ def _mlp_point(layers, x, y, p, bx, time_limit):
     # Big-M bounds over the box alone are loose (every ReLU unstable): search an l_inf ball of
     # radius R around x first and grow it; the whole box is covered once R reaches its far face.
     box_radius = float(np.max(np.maximum(x - bx[0], bx[1] - x))) if bx is not None else np.inf
-    R = min(2.0 * _local_linear_margin(layers, x, y, p), box_radius)
+    R = hint * (1 + 1e-6) if np.isfinite(hint) and hint > 0 else 2.0 * _local_linear_margin(layers, x, y, p)
+    R = min(R, box_radius)
     timed_out = covers_box = False
     for _growth in range(26):
         covers_box = R >= box_radius

@@ -18,8 +18,8 @@ from ._linearize import class_gaps, is_adversarial, nearest_classes
 
 @dataclass
 class FabSettings:
-    k: int                 # candidate classes per row (screened at x0)
-    screen: int            # classes screened at x0 (by logit) to pick the k nearest boundaries
+    k: int                 # candidate classes per untargeted step: the k nearest screened ones
+    screen: int            # classes screened at x0 (largest logits); each gets a targeted run
     n_iter: int            # steps per run
     restarts: int          # untargeted runs: the first from x0, the others from random points
     targeted: bool         # plus one run per candidate class, aiming at that class only
@@ -82,14 +82,15 @@ def fab_search(model, shape, x0, y, tau, geo, s: FabSettings, generator):
     """Each run's best adversarial point per row: a list of ((B, d) points, (B,) norms, +inf where
     that run found none); another class leads y by more than tau at every finite one.
 
-    Runs: untargeted from x0; one targeted run per candidate class from x0 (FAB's untargeted
+    Runs: untargeted from x0; one targeted run per screened class from x0 (FAB's untargeted
     choice of class by the linearisation at the iterate often settles on the wrong class of a
     ReLU network); untargeted runs from random starts."""
     search = _Search(model, shape, x0, y, tau, geo, s)
-    classes = nearest_classes(model, x0, shape, y, geo, s.k, s.screen)
+    screened = nearest_classes(model, x0, shape, y, geo, s.screen)
+    classes = screened[:, :s.k]
     runs = [search.run(x0.clone(), classes, with_top=True)]
     if s.targeted:
-        runs += [search.run(x0.clone(), classes[:, c:c + 1], with_top=False) for c in range(classes.shape[1])]
+        runs += [search.run(x0.clone(), screened[:, c:c + 1], with_top=False) for c in range(screened.shape[1])]
     for _ in range(s.restarts - 1):
         start = _random_start(x0, search.best_norm, search.first_guess, geo, generator)
         runs.append(search.run(start, classes, with_top=True))

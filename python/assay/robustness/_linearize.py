@@ -28,11 +28,16 @@ def decision_tolerance(logits: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def is_adversarial(model, x: torch.Tensor, shape, y: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
-    """Some class other than y leads f_y by more than tau at x (B,) bool."""
+def lead(model, x: torch.Tensor, shape, y: torch.Tensor) -> torch.Tensor:
+    """max_{j != y} f_j - f_y at x (B,), in float64: > 0 where another class wins."""
     logits = flat_forward(model, x, shape)
     other = logits.scatter(1, y[:, None], -torch.inf).amax(dim=1)
-    return other - logits.gather(1, y[:, None])[:, 0] > tau
+    return (other - logits.gather(1, y[:, None])[:, 0]).to(torch.float64)
+
+
+def is_adversarial(model, x: torch.Tensor, shape, y: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
+    """Some class other than y leads f_y by more than tau at x (B,) bool."""
+    return lead(model, x, shape, y) > tau
 
 
 def top_other_classes(logits: torch.Tensor, y: torch.Tensor, k: int) -> torch.Tensor:
@@ -60,10 +65,10 @@ def class_gaps(model, x: torch.Tensor, shape, y: torch.Tensor, classes: torch.Te
     return classes, gap.detach(), torch.stack(grads, dim=1)
 
 
-def nearest_classes(model, x: torch.Tensor, shape, y: torch.Tensor, geo, k: int, screen: int) -> torch.Tensor:
-    """The k classes (B, k) whose boundaries, linearised at x, are closest to x inside the box,
-    among the `screen` classes with the largest logits; one backward pass and one projection per
-    screened class, one at a time (memory O(B d))."""
+def nearest_classes(model, x: torch.Tensor, shape, y: torch.Tensor, geo, screen: int) -> torch.Tensor:
+    """The `screen` classes with the largest logits (B, screen), ordered by the distance from x to
+    their boundaries linearised at x, inside the box (closest first); one backward pass and one
+    projection per class, one at a time (memory O(B d))."""
     x = x.detach().requires_grad_(True)
     with torch.enable_grad():
         logits = flat_forward(model, x, shape)
@@ -74,5 +79,5 @@ def nearest_classes(model, x: torch.Tensor, shape, y: torch.Tensor, geo, k: int,
             (g,) = torch.autograd.grad(gap[:, r].sum(), x, retain_graph=r + 1 < screen)
             offset = (g * x.detach()).sum(-1) - gap[:, r].detach()
             dist.append(geo.project(x.detach(), g[:, None], offset[:, None])[0][:, 0])
-    order = torch.stack(dist, dim=1).argsort(dim=1, stable=True)[:, :k]
+    order = torch.stack(dist, dim=1).argsort(dim=1, stable=True)
     return screened.gather(1, order)

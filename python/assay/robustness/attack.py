@@ -57,10 +57,11 @@ def input_margins(model, x, norm="inf", box=None, *, labels=None, top_k: int = 4
         (shape x.shape[1:] or flat); adversarial points stay inside it.
     labels : (B,) classes to measure from; default the model's prediction. A row already
         misclassified has margin 0.
-    top_k, screen : at x, the `screen` classes with the largest logits are linearised once and the
-        `top_k` whose linearised boundaries are closest inside the box become each row's
-        candidates; every step linearises them and the class most competitive at the iterate
-        (top_k + 1 backward passes per step, never the K x B x d Jacobian).
+    top_k, screen : at x, the `screen` classes with the largest logits are linearised once and
+        ordered by the distance to their linearised boundaries inside the box. The untargeted run
+        steps towards the `top_k` closest and the class leading at the iterate (top_k + 1 backward
+        passes per step, never the K x B x d Jacobian); with `targeted`, each screened class also
+        gets a run of its own (one backward pass per step).
     n_iter, restarts, patience : steps per restart, number of keep-best restarts (the first starts
         at x, the others at random points at half the best distance), and steps without a 1e-4
         relative gain before a row stops.

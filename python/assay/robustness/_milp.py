@@ -135,8 +135,22 @@ def solve_target(layers, x, y, j, p, lo, hi, time_limit=None) -> Solution:
         return Solution(None, res.status == 1)
     fixed = [np.round(res.x[s_idx]) for s_idx in res.binaries]
     polished = _build_and_solve(layers, bounds, x, y, j, p, lo, hi, fixed, time_limit)
-    point = polished.x if polished.x is not None else res.x
-    return Solution(point[res.input_idx].copy(), res.status == 1)
+    points = [r.x[res.input_idx].copy() for r in (res, polished) if r.x is not None]
+    return Solution(_closest_reaching(layers, x, y, j, p, points), res.status == 1)
+
+
+def _closest_reaching(layers, x, y, j, p, points):
+    """The LP re-solve's point (the last), unless the MILP's own point is closer and a float64
+    forward pass puts logit_j strictly above logit_y there: the LP is meant to clean up the
+    MILP's tolerances, but on the edge of a small search ball it can land on a worse vertex."""
+    if len(points) == 1:
+        return points[0]
+    logits = forward(layers, np.stack(points))
+    ordp = np.inf if p == "inf" else 1
+    milp_pt, lp_pt = points
+    if logits[0, j] > logits[0, y] and np.linalg.norm(milp_pt - x, ordp) < np.linalg.norm(lp_pt - x, ordp):
+        return milp_pt
+    return lp_pt
 
 
 class _Result:

@@ -382,3 +382,18 @@ def test_mlp_time_limit_reports_status():
     assert r.status[0] == "time_limit"
     if np.isfinite(r.margin[0]):  # whatever was found is a real adversarial (an upper bound)
         assert r.flipped[0] and np.abs(r.adversarial[0] - x[0]).sum() == pytest.approx(r.margin[0], rel=1e-6)
+
+
+@pytest.mark.parametrize("p", ["inf", 1])
+def test_mlp_radius_hint_never_changes_the_answer(p):
+    # a hint just above the margin (an attack's) makes the search ball tight: the MILP's own point
+    # must win over an LP re-solve that lands on the ball's edge; a hint far too small or too large
+    # only costs solves
+    net = tiny_net(1)
+    x = np.random.default_rng(2).uniform(0, 1, size=(5, 4))
+    free = exact_margins_mlp(net, x, norm=p, box=(0.0, 1.0))
+    for factor in (1.00002, 0.1, 10.0):
+        hinted = exact_margins_mlp(net, x, norm=p, box=(0.0, 1.0), radius_hint=free.margin * factor)
+        np.testing.assert_allclose(hinted.margin, free.margin, rtol=1e-7)
+    with pytest.raises(ValueError, match="radius_hint"):
+        exact_margins_mlp(net, x, norm=p, box=(0.0, 1.0), radius_hint=-np.ones(5))

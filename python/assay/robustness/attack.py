@@ -42,9 +42,9 @@ class InputMargins:
     found: torch.Tensor
 
 
-def input_margins(model, x, norm="inf", box=None, *, labels=None, top_k: int = 4, screen: int = 10, n_iter: int = 100,
-                  restarts: int = 1, targeted: bool = True, patience: int = 10, refine_rounds: int = 10, batch_size: int = 512,
-                  seed: int = 0) -> InputMargins:
+def input_margins(model, x, norm="inf", box=None, *, labels=None, top_k: int = 4, screen: int = 10,
+                  n_iter: int = 100, restarts: int = 1, targeted: bool = True, patience: int = 10,
+                  refine_rounds: int = 10, batch_size: int = 512, seed: int = 0) -> InputMargins:
     """Upper bounds on the l_p input margins of a torch classifier at the rows of x.
 
     Parameters
@@ -105,6 +105,8 @@ def input_margins(model, x, norm="inf", box=None, *, labels=None, top_k: int = 4
 def _chunk(model, shape, x0, y, geo, settings, refine_rounds, generator):
     with torch.no_grad():
         logits = flat_forward(model, x0, shape)
+    if not bool(torch.isfinite(logits).all()):
+        raise ValueError("model: returned NaN or inf logits at x")
     pred, tau = logits.argmax(dim=1), decision_tolerance(logits)
     y = pred if y is None else y
     todo = (pred == y).nonzero()[:, 0]

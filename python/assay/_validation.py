@@ -79,6 +79,13 @@ def as_matrix(X, name: str, n_features: int | None = None, *, allow_empty: bool 
     return A
 
 
+def check_int(v, name: str, lo: int) -> int:
+    """An integer (not a bool) >= lo, else ValueError naming the argument."""
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+        raise ValueError(f"{name}: expected an int >= {lo}, got {v!r}")
+    return int(v)
+
+
 def check_n_jobs(n_jobs) -> int:
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)):
         raise TypeError(f"n_jobs: expected an int (-1 for all cores), got {type(n_jobs).__name__}")

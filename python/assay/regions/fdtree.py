@@ -15,7 +15,7 @@ from typing import Optional
 
 import numpy as np
 
-from .._validation import as_matrix, is_dataframe
+from .._validation import as_matrix, check_int, is_dataframe
 from .anchored import anchored_decomposition
 from .losses import make_loss
 
@@ -64,9 +64,9 @@ class Granite:
     def __init__(self, loss="pure_vs_full", split_features=None, max_depth: int = 3, min_samples_leaf: int = 20,
                  alpha: float = 0.05, order: int = 1, groups=None, lookahead: bool = False, output=None,
                  method: str = "auto", n_bins: int = 10, n_jobs: int = -1, risk="squared"):
-        _check_int(max_depth, "max_depth", 0)
-        _check_int(min_samples_leaf, "min_samples_leaf", 1)
-        _check_int(n_bins, "n_bins", 2)
+        check_int(max_depth, "max_depth", 0)
+        check_int(min_samples_leaf, "min_samples_leaf", 1)
+        check_int(n_bins, "n_bins", 2)
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating, np.integer)) or not alpha >= 0:
             raise ValueError(f"alpha: expected a number >= 0 (inf allowed), got {alpha!r}")
         if not (callable(loss) or isinstance(loss, str)):
@@ -223,8 +223,3 @@ class Granite:
     def __repr__(self):
         fitted = f", regions={len(self.leaf_losses_)}" if hasattr(self, "leaf_losses_") else ""
         return f"Granite(loss={self.loss!r}, max_depth={self.max_depth}, alpha={self.alpha}{fitted})"
-
-
-def _check_int(v, name, lo):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-        raise ValueError(f"{name}: expected an int >= {lo}, got {v!r}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ._linearize import class_gaps, is_adversarial, nearest_classes
+from ._linearize import is_adversarial, linearised_boundaries, nearest_classes
 
 
 @dataclass
@@ -101,8 +101,7 @@ def _step(model, shape, x, x0, y, classes, with_top, geo, s: FabSettings):
     """One FAB step from x for rows with origin x0 and candidate classes (B, h); returns the new
     point and, per row, the linearised distance from x to the closest candidate boundary."""
     rows = torch.arange(x.shape[0], device=x.device)
-    _, gap, grad = class_gaps(model, x, shape, y, classes, with_top)
-    offset = (grad * x[:, None, :]).sum(-1) - gap        # <g, z> = <g, x> - (f_j - f_y)(x)
+    grad, offset = linearised_boundaries(model, x, shape, y, classes, with_top)
     dist, delta = geo.project(x, grad, offset)
     choice = dist.argmin(dim=1)
     lin_dist = dist[rows, choice]

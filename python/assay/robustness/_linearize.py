@@ -15,11 +15,6 @@ def flat_forward(model, x: torch.Tensor, shape) -> torch.Tensor:
     return out
 
 
-@torch.no_grad()
-def predict(model, x: torch.Tensor, shape) -> torch.Tensor:
-    return flat_forward(model, x, shape).argmax(dim=1)
-
-
 def decision_tolerance(logits: torch.Tensor) -> torch.Tensor:
     """Per row, the logit lead (B,) that counts as a changed decision: 64 rounding
     units of the logits' scale. A point closer to the boundary than that can be classified either
@@ -27,12 +22,16 @@ def decision_tolerance(logits: torch.Tensor) -> torch.Tensor:
     return 64 * torch.finfo(logits.dtype).eps * (1 + logits.detach().abs().amax(dim=1))
 
 
-@torch.no_grad()
-def lead(model, x: torch.Tensor, shape, y: torch.Tensor) -> torch.Tensor:
-    """max_{j != y} f_j - f_y at x (B,), in float64: > 0 where another class wins."""
-    logits = flat_forward(model, x, shape)
+def logit_lead(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """max_{j != y} f_j - f_y per row (B,), in float64: > 0 where another class wins."""
     other = logits.scatter(1, y[:, None], -torch.inf).amax(dim=1)
     return (other - logits.gather(1, y[:, None])[:, 0]).to(torch.float64)
+
+
+@torch.no_grad()
+def lead(model, x: torch.Tensor, shape, y: torch.Tensor) -> torch.Tensor:
+    """logit_lead of the model at x."""
+    return logit_lead(flat_forward(model, x, shape), y)
 
 
 def is_adversarial(model, x: torch.Tensor, shape, y: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
@@ -47,11 +46,19 @@ def top_other_classes(logits: torch.Tensor, y: torch.Tensor, k: int) -> torch.Te
     return masked.topk(k, dim=1).indices
 
 
-def class_gaps(model, x: torch.Tensor, shape, y: torch.Tensor, classes: torch.Tensor, with_top: bool = True):
-    """Linearise f_j - f_y at x for the classes j of each row (B, H), plus (with_top) the class
-    other than y with the largest logit at x (column H: the most competitive class right here).
+def boundary_offset(grad: torch.Tensor, x: torch.Tensor, gap: torch.Tensor) -> torch.Tensor:
+    """b of the boundary f_j = f_y linearised at x: <grad, z> = b = <grad, x> - (f_j - f_y)(x)
+    (grad (..., d), x broadcastable to it, gap the matching (...) values of f_j - f_y at x)."""
+    return (grad * x).sum(-1) - gap
 
-    Returns (classes (B, H + 1), gap (B, H + 1) = f_j - f_y at x, grad (B, H + 1, d)).
+
+def linearised_boundaries(model, x: torch.Tensor, shape, y: torch.Tensor, classes: torch.Tensor,
+                          with_top: bool = True):
+    """Linearise the boundaries f_j = f_y at x for the classes j of each row (B, H), plus
+    (with_top) the class other than y with the largest logit at x (the most competitive class
+    right here, as column H).
+
+    Returns (grad (B, H', d), offset (B, H')): the boundaries <grad, z> = offset.
     One backward pass per column through one graph: memory O(B d) per pass, not O(K B d).
     """
     x = x.detach().requires_grad_(True)
@@ -62,7 +69,8 @@ def class_gaps(model, x: torch.Tensor, shape, y: torch.Tensor, classes: torch.Te
         gap = logits.gather(1, classes) - logits.gather(1, y[:, None])
         grads = [torch.autograd.grad(gap[:, r].sum(), x, retain_graph=r + 1 < classes.shape[1])[0]
                  for r in range(classes.shape[1])]
-    return classes, gap.detach(), torch.stack(grads, dim=1)
+    grad = torch.stack(grads, dim=1)
+    return grad, boundary_offset(grad, x.detach()[:, None, :], gap.detach())
 
 
 def nearest_classes(model, x: torch.Tensor, shape, y: torch.Tensor, geo, screen: int) -> torch.Tensor:
@@ -77,7 +85,7 @@ def nearest_classes(model, x: torch.Tensor, shape, y: torch.Tensor, geo, screen:
         dist = []
         for r in range(screen):
             (g,) = torch.autograd.grad(gap[:, r].sum(), x, retain_graph=r + 1 < screen)
-            offset = (g * x.detach()).sum(-1) - gap[:, r].detach()
+            offset = boundary_offset(g, x.detach(), gap[:, r].detach())
             dist.append(geo.project(x.detach(), g[:, None], offset[:, None])[0][:, 0])
     order = torch.stack(dist, dim=1).argsort(dim=1, stable=True)
     return screened.gather(1, order)

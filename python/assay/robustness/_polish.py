@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from ._linearize import class_gaps, is_adversarial, lead
+from ._linearize import is_adversarial, lead, linearised_boundaries
 
 
 def bisect(model, shape, x0: torch.Tensor, adv: torch.Tensor, y: torch.Tensor, tau: torch.Tensor,
@@ -65,10 +65,9 @@ def refine(model, shape, x0, adv, y, tau, geo, rounds: int, rel_tol: float = 1e-
             break
         xa, x0a, ya, ta = best[active], x0[active], y[active], tau[active]
         no_classes = torch.empty((xa.shape[0], 0), dtype=torch.long, device=xa.device)
-        _, gap, grad = class_gaps(model, xa, shape, ya, no_classes, with_top=True)
-        # the level set f_j - f_y = 2 tau (just past the boundary, see decision_tolerance),
-        # linearised at xa: <g, z> = <g, xa> - gap + 2 tau
-        offset = (grad * xa[:, None, :]).sum(-1) - gap + 2 * ta[:, None]
+        grad, offset = linearised_boundaries(model, xa, shape, ya, no_classes, with_top=True)
+        # aim at the level set f_j - f_y = 2 tau, just past the boundary (see decision_tolerance)
+        offset = offset + 2 * ta[:, None]
         dist, delta = geo.project(x0a, grad, offset)
         target = geo.clamp(x0a + delta[:, 0])
         cand, found = _line_search(model, shape, xa, target, ya, ta)

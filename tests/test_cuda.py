@@ -99,6 +99,33 @@ def test_a_cpu_explainer_refuses_device_arrays(models):
         ex.shap_values(_FakeDeviceArray())
 
 
+class _HostArrayInterface:
+    """A NumPy array behind a __cuda_array_interface__ (host memory a kernel must never read)."""
+
+    def __init__(self, a, **fields):
+        self.a = np.ascontiguousarray(a)
+        self.__cuda_array_interface__ = dict(shape=self.a.shape, typestr=self.a.dtype.str,
+                                              data=(self.a.ctypes.data, False), version=3, strides=None)
+        self.__cuda_array_interface__.update(fields)
+
+
+@pytest.mark.skipif(not _core.built_with_cuda, reason="a CUDA build's argument checks")
+def test_the_cuda_kernel_checks_device_arrays_before_reading_them(models):
+    # Reached without a device too (CI's CUDA build): every check runs before a kernel could fault.
+    model, X, _ = models["xgb_reg"]
+    forest = assay.TreeExplainer(model, data=X[:20], device="cpu").model.forest
+    bg = np.nan_to_num(X[:20])
+    cases = [(_HostArrayInterface(bg, mask=object()), "data: masked device arrays"),
+             (_HostArrayInterface(bg.astype(np.float32)), "data: a device array must be C-contiguous float64"),
+             (_HostArrayInterface(bg, strides=(8, 8 * bg.shape[0])), "data: .* with strides"),
+             (_HostArrayInterface(bg[:, :2]), "data: expected a 2-D device array with 6 columns"),
+             (_HostArrayInterface(bg), "data: its __cuda_array_interface__ pointer is (host memory|not readable)")]
+    for arg, message in cases:
+        with pytest.raises(ValueError, match=message):
+            _core.CudaPatternShap(forest, arg)
+
+
+# ---- on a GPU (skipped without one) ---------------------------------------------------------
 # ---- on a GPU (skipped without one) ---------------------------------------------------------
 
 @pytest.mark.gpu
@@ -140,3 +167,85 @@ def test_cuda_auto_falls_back_for_forests_it_does_not_take(models):
     assert ex.device == "cpu"
     with pytest.raises(ValueError, match="distinct players"):
         assay.TreeExplainer(model, data=X[:50], dense_max_bits=1, device="cuda")
+
+
+@pytest.mark.gpu
+def test_cuda_refuses_host_memory_and_keeps_working(models):
+    model, X, _ = models["xgb_reg"]
+    gpu = assay.TreeExplainer(model, data=X[:100], device="cuda")
+    A = np.nan_to_num(X[:50])
+    with pytest.raises(ValueError, match="X: its __cuda_array_interface__ pointer is host memory"):
+        gpu.shap_values(_HostArrayInterface(A))
+    cpu = assay.TreeExplainer(model, data=X[:100], device="cpu")
+    assert_close_scaled(gpu.shap_values(A), cpu.shap_values(A), 1e-9, "after a refused call")
+
+
+@pytest.mark.gpu
+def test_cuda_reports_progress_and_stops_when_the_callback_fails(models):
+    model, X, _ = models["xgb_binary"]
+    seen = []
+    gpu = assay.TreeExplainer(model, data=X[:300], device="cuda", progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1] == (300, 300)  # background rows counted on the device
+    seen.clear()
+    A = np.repeat(np.nan_to_num(X), 20, axis=0)
+    phi = gpu.shap_values(A)
+    assert seen[-1] == (len(A), len(A))
+
+    def fail(done, total):
+        raise KeyError("stop here")
+
+    with pytest.raises(KeyError, match="stop here"):
+        gpu.shap_values(A, progress=fail)
+    np.testing.assert_array_equal(gpu.shap_values(A, progress=False), phi)  # deterministic, still usable
+
+
+@pytest.mark.gpu
+def test_cuda_gives_the_same_bits_from_other_threads(models):
+    import threading
+
+    model, X, _ = models["lgb_multiclass"]
+    gpu = assay.TreeExplainer(model, data=X[:200], device="cuda")
+    A = np.nan_to_num(X[:300])
+    want = gpu.shap_interaction_values(A)
+    got = [None] * 4
+
+    def work(i):
+        got[i] = gpu.shap_interaction_values(A)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for g in got:
+        np.testing.assert_array_equal(g, want)
+
+
+@pytest.mark.gpu
+def test_cuda_pair_values_of_rows_wider_than_one_launch():
+    # 1500 players: a row of pair values has 2.25M entries, more column tiles than one grid row.
+    from sklearn.tree import DecisionTreeRegressor
+
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(300, 1500))
+    model = DecisionTreeRegressor(max_depth=5, random_state=0).fit(X, X[:, 0] * X[:, 1499] + X[:, 700])
+    A = X[:3]
+    gpu = assay.TreeExplainer(model, data=X[:100], device="cuda").shap_interaction_values(A)
+    cpu = assay.TreeExplainer(model, data=X[:100], device="cpu").shap_interaction_values(A)
+    assert_close_scaled(gpu, cpu, 1e-9, "1500 players")
+
+
+@pytest.mark.gpu
+def test_cuda_explainers_live_on_their_data_device(models):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.device_count() < 2:
+        pytest.skip("needs two CUDA devices")
+    model, X, _ = models["xgb_reg"]
+    A = np.nan_to_num(X[:100])
+    on_1 = torch.as_tensor(A, device="cuda:1")
+    gpu = assay.TreeExplainer(model, data=on_1, device="cuda")
+    assert gpu._kernel(0).device == 1
+    cpu = assay.TreeExplainer(model, data=A, device="cpu")
+    assert_close_scaled(gpu.shap_values(on_1), cpu.shap_values(A), 1e-9, "device 1")
+    with pytest.raises(ValueError, match="X: a device array on CUDA device 0, but this explainer's tables are on device 1"):
+        gpu.shap_values(torch.as_tensor(A, device="cuda:0"))

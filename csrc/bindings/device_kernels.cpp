@@ -9,6 +9,7 @@
 #include <string>
 
 #include "bindings/arrays.hpp"
+#include "bindings/interruptible.hpp"
 #include "bindings/kernel_args.hpp"
 #include "core/parallel.hpp"
 #include "core/row_query_plan.hpp"
@@ -24,6 +25,7 @@ using assay::bindings::make_players;
 using assay::bindings::output_array;
 using assay::bindings::output_shape;
 using assay::bindings::rows_of;
+using assay::bindings::run_interruptible;
 
 namespace {
 
@@ -68,20 +70,28 @@ struct MatrixArg {
   CArray<double> host;
 };
 
+// Strides that read a (rows, cols) float64 array in C order (a dimension of extent 1 may have any).
+bool c_order(const py::dict& cai, int64_t rows, int64_t cols) {
+  if (!cai.contains("strides") || cai["strides"].is_none()) return true;
+  const auto strides = cai["strides"].cast<std::vector<int64_t>>();
+  return strides.size() == 2 && (rows <= 1 || strides[0] == cols * 8) && (cols <= 1 || strides[1] == 8);
+}
+
 MatrixArg matrix_arg(const py::object& a, int64_t n_features, const char* name) {
   MatrixArg arg;
   if (py::hasattr(a, "__cuda_array_interface__")) {
     const py::dict cai = a.attr("__cuda_array_interface__").cast<py::dict>();
     const auto shape = cai["shape"].cast<std::vector<int64_t>>();
     const auto typestr = cai["typestr"].cast<std::string>();
-    const bool c_order = !cai.contains("strides") || cai["strides"].is_none() ||
-                         cai["strides"].cast<std::vector<int64_t>>() == std::vector<int64_t>{n_features * 8, 8};
     if (shape.size() != 2 || shape[1] != n_features)
       throw std::invalid_argument(std::string(name) + ": expected a 2-D device array with " +
                                   std::to_string(n_features) + " columns");
-    if (typestr != "<f8" || !c_order)
+    const bool contiguous = c_order(cai, shape[0], shape[1]);
+    if (typestr != "<f8" || !contiguous)
       throw std::invalid_argument(std::string(name) + ": a device array must be C-contiguous float64, got typestr " +
-                                  typestr + (c_order ? "" : " with strides"));
+                                  typestr + (contiguous ? "" : " with strides"));
+    if (cai.contains("mask") && !cai["mask"].is_none())
+      throw std::invalid_argument(std::string(name) + ": masked device arrays are not read (NaN marks a missing value)");
     const auto data = cai["data"].cast<py::tuple>();
     arg.m = {reinterpret_cast<const double*>(data[0].cast<uintptr_t>()), shape[0], true};
     return arg;
@@ -91,14 +101,20 @@ MatrixArg matrix_arg(const py::object& a, int64_t n_features, const char* name) 
   return arg;
 }
 
+// Background rows are counted on the device: progress (None or a callable) counts them.
 std::unique_ptr<assay::cuda::CudaPatternShap> make_cuda_kernel(const Forest& f, const py::object& bg,
                                                                const py::object& player_of_feature,
                                                                int32_t n_players, int32_t index, int max_width,
-                                                               int64_t budget) {
+                                                               int64_t budget, const py::object& progress) {
   const Players players = make_players(f, player_of_feature, n_players);
   const MatrixArg data = matrix_arg(bg, f.n_features, "data");
-  py::gil_scoped_release release;
-  return std::make_unique<assay::cuda::CudaPatternShap>(f, players, index_from_int(index), data.m, max_width, budget);
+  std::unique_ptr<assay::cuda::CudaPatternShap> made;
+  const double work = static_cast<double>(data.m.rows) * static_cast<double>(f.n_trees());
+  run_interruptible(progress, work, [&](Progress* p) {
+    made = std::make_unique<assay::cuda::CudaPatternShap>(f, players, index_from_int(index), data.m, max_width,
+                                                          budget, p);
+  });
+  return made;
 }
 #endif
 
@@ -119,17 +135,18 @@ void bind_device_kernels(py::module_& m) {
   py::class_<CudaPatternShap>(m, "CudaPatternShap")
       .def(py::init(&make_cuda_kernel), py::arg("forest"), py::arg("data"), py::arg("player_of_feature") = py::none(),
            py::arg("n_players") = 0, py::arg("index") = 0, py::arg("max_width") = 16,
-           py::arg("budget_bytes") = int64_t{1} << 31)
+           py::arg("budget_bytes") = int64_t{1} << 31, py::arg("progress") = py::none())
       .def("values",
-           [](const CudaPatternShap& k, const py::object& X, const py::object& out) {
+           [](const CudaPatternShap& k, const py::object& X, const py::object& out, const py::object& progress) {
              const MatrixArg x = matrix_arg(X, k.n_features(), "X");
              auto result = output_array(out, output_shape(k.layout(), x.m.rows));
              double* o = result.mutable_data();
-             py::gil_scoped_release release;
-             k.values(x.m, o);
+             const double work = static_cast<double>(x.m.rows) * static_cast<double>(k.n_trees());
+             run_interruptible(progress, work, [&](Progress* p) { k.values(x.m, o, p); });
              return result;
            },
-           py::arg("X"), py::arg("out") = py::none())
+           py::arg("X"), py::arg("out") = py::none(), py::arg("progress") = py::none())
+      .def_property_readonly("device", &CudaPatternShap::device)
       .def("expected_value", [](const CudaPatternShap& k) { return to_numpy(k.expected_value()); })
       .def_property_readonly("table_bytes", &CudaPatternShap::table_bytes);
 #endif

@@ -2,6 +2,11 @@
 
 #include <cuda_runtime.h>
 
+#include <stdexcept>
+#include <string>
+
+#include "cuda/check.cuh"
+
 namespace assay::cuda {
 
 int device_count() noexcept {
@@ -12,6 +17,36 @@ int device_count() noexcept {
     return 0;
   }
   return n;
+}
+
+int current_device() {
+  int d = 0;
+  ASSAY_CUDA_CHECK(cudaGetDevice(&d));
+  return d;
+}
+
+int device_of_pointer(const void* p, const char* name) {
+  cudaPointerAttributes a{};
+  const cudaError_t err = cudaPointerGetAttributes(&a, p);
+  if (err != cudaSuccess) {
+    cudaGetLastError();  // not sticky: clear it so later calls do not report it
+    throw std::invalid_argument(std::string(name) + ": its __cuda_array_interface__ pointer is not readable CUDA memory (" +
+                                cudaGetErrorString(err) + ")");
+  }
+  if (a.type == cudaMemoryTypeManaged) return -1;
+  if (a.type != cudaMemoryTypeDevice)
+    throw std::invalid_argument(std::string(name) +
+                                ": its __cuda_array_interface__ pointer is host memory, not device memory "
+                                "(pass host data as a NumPy array)");
+  return a.device;
+}
+
+DeviceScope::DeviceScope(int device) : previous_(current_device()), switched_(previous_ != device) {
+  if (switched_) ASSAY_CUDA_CHECK(cudaSetDevice(device));
+}
+
+DeviceScope::~DeviceScope() {
+  if (switched_) cudaSetDevice(previous_);  // a destructor does not throw; this cannot fail for a device that worked
 }
 
 }  // namespace assay::cuda

@@ -6,6 +6,7 @@
 
 #include "core/row_walk.hpp"
 #include "cuda/check.cuh"
+#include "cuda/device.hpp"
 #include "cuda/device_array.cuh"
 
 namespace assay::cuda {
@@ -96,10 +97,11 @@ __global__ void values_kernel(Tables tb, const double* X, int64_t n, int64_t row
   }
 }
 
-// (cols x n) column-major -> (n x cols) row-major, through 32 x 32 shared tiles.
-__global__ void transpose_kernel(const double* in, int64_t n, int64_t cols, double* out) {
+// (cols x n) column-major -> (n x cols) row-major, through 32 x 32 shared tiles; this launch
+// covers the columns from first_col on, 32 per block row.
+__global__ void transpose_kernel(const double* in, int64_t n, int64_t cols, int64_t first_col, double* out) {
   __shared__ double tile[32][33];
-  const int64_t r0 = static_cast<int64_t>(blockIdx.x) * 32, c0 = static_cast<int64_t>(blockIdx.y) * 32;
+  const int64_t r0 = static_cast<int64_t>(blockIdx.x) * 32, c0 = first_col + static_cast<int64_t>(blockIdx.y) * 32;
   for (int j = threadIdx.y; j < 32; j += blockDim.y) {
     const int64_t c = c0 + j, r = r0 + threadIdx.x;
     if (c < cols && r < n) tile[j][threadIdx.x] = in[c * n + r];
@@ -122,6 +124,38 @@ __global__ void count_infinite_kernel(const double* a, int64_t count, unsigned i
 
 unsigned int blocks_for(int64_t items, int threads, int64_t cap = 65535) {
   return static_cast<unsigned int>(std::max<int64_t>(1, std::min<int64_t>(cap, (items + threads - 1) / threads)));
+}
+
+constexpr int64_t kMaxGridY = 65535;
+
+// gridDim.y is at most 65535: wide rows (pair values of over 1448 players) take several launches.
+void transpose(const double* in, int64_t n, int64_t cols, double* out) {
+  const int64_t col_tiles = (cols + 31) / 32;
+  for (int64_t t0 = 0; t0 < col_tiles; t0 += kMaxGridY) {
+    const dim3 grid(static_cast<unsigned int>((n + 31) / 32), static_cast<unsigned int>(std::min(kMaxGridY, col_tiles - t0)));
+    transpose_kernel<<<grid, dim3(32, 8)>>>(in, n, cols, t0 * 32, out);
+    ASSAY_CUDA_CHECK(cudaGetLastError());
+  }
+}
+
+// The device the explainer lives on: that of a device-array background, else the current one.
+int home_device(const Matrix& background) {
+  if (background.on_device && background.rows > 0) {
+    const int d = device_of_pointer(background.data, "data");
+    if (d >= 0) return d;
+  }
+  return current_device();
+}
+
+// A device array argument must be memory the home device reads: its own, or managed memory.
+void check_on_device(const Matrix& m, int device, const char* name) {
+  if (!m.on_device || m.rows == 0) return;
+  const int d = device_of_pointer(m.data, name);
+  if (d >= 0 && d != device)
+    throw std::invalid_argument(std::string(name) + ": a device array on CUDA device " + std::to_string(d) +
+                                ", but this explainer's tables are on device " + std::to_string(device) +
+                                " (move the array there, or build the explainer with data on device " +
+                                std::to_string(d) + ")");
 }
 
 void throw_if_infinite(const double* a, int64_t count, const char* name) {
@@ -173,45 +207,61 @@ struct CudaPatternShap::Device {
 };
 
 CudaPatternShap::CudaPatternShap(const core::Forest& f, const core::Players& players, core::Index index,
-                                 Matrix background, int max_width, int64_t budget_bytes)
-    : plan_(f, players, index, max_width, budget_bytes), dev_(std::make_unique<Device>()) {
+                                 Matrix background, int max_width, int64_t budget_bytes, core::Progress* progress)
+    : plan_(f, players, index, max_width, budget_bytes), device_(home_device(background)) {
   if (background.rows < 1) throw std::invalid_argument("data: the background must have at least one row");
   if (background.rows > int64_t{0xFFFFFFFF}) throw std::invalid_argument("data: the background must have fewer than 2^32 rows");
+  // Every buffer is made and, on an error, freed while the home device is current.
+  const DeviceScope on(device_);
+  auto dev = std::make_unique<Device>();
   // A caller's device array may still be being written on another stream (torch, CuPy).
   if (background.on_device) ASSAY_CUDA_CHECK(cudaDeviceSynchronize());
-  dev_->nodes.upload(plan_.nodes());
-  dev_->tree_node_begin.upload(plan_.tree_node_begin());
-  dev_->tree_leaf_begin.upload(plan_.tree_leaf_begin());
-  dev_->leaves.upload(plan_.leaves());
-  dev_->columns.upload(plan_.columns());
-  dev_->cat_words.upload(plan_.cat_words());
-  dev_->values.upload(plan_.values());
+  dev->nodes.upload(plan_.nodes());
+  dev->tree_node_begin.upload(plan_.tree_node_begin());
+  dev->tree_leaf_begin.upload(plan_.tree_leaf_begin());
+  dev->leaves.upload(plan_.leaves());
+  dev->columns.upload(plan_.columns());
+  dev->cat_words.upload(plan_.cat_words());
+  dev->values.upload(plan_.values());
   DeviceArray<uint32_t> counts(static_cast<size_t>(plan_.n_cells()));
   counts.zero();
   const int32_t F = plan_.n_features();
   RowChunks chunks(background, F, std::max<int64_t>(1, kChunkBytes / (8 * std::max<int32_t>(F, 1))));
-  const Tables tb = dev_->view(plan_);
+  const Tables tb = dev->view(plan_);
   for (int64_t r0 = 0; r0 < background.rows; r0 += chunks.chunk_rows()) {
+    core::throw_if_stopped(progress);
     const int64_t rows = std::min(chunks.chunk_rows(), background.rows - r0);
     const double* bg = chunks.rows(r0, rows);
     if (background.on_device) throw_if_infinite(bg, rows * F, "data");
-    // gridDim.y is at most 65535: trees in batches.
-    for (int64_t t0 = 0; t0 < plan_.n_trees(); t0 += 65535) {
-      const dim3 grid(blocks_for(rows, kThreads, 1024), static_cast<unsigned int>(std::min<int64_t>(65535, plan_.n_trees() - t0)));
+    // One block row per tree, in batches of kMaxGridY trees.
+    for (int64_t t0 = 0; t0 < plan_.n_trees(); t0 += kMaxGridY) {
+      const dim3 grid(blocks_for(rows, kThreads, 1024), static_cast<unsigned int>(std::min(kMaxGridY, plan_.n_trees() - t0)));
       histogram_kernel<<<grid, kThreads, kHistogramSharedCells * sizeof(uint32_t)>>>(tb, t0, bg, rows, counts.get());
       ASSAY_CUDA_CHECK(cudaGetLastError());
     }
+    ASSAY_CUDA_CHECK(cudaDeviceSynchronize());  // progress counts rows whose counts are in
+    core::advance(progress, rows);
   }
   std::vector<uint32_t> host(static_cast<size_t>(plan_.n_cells()));
   ASSAY_CUDA_CHECK(cudaMemcpy(host.data(), counts.get(), host.size() * sizeof(uint32_t), cudaMemcpyDeviceToHost));
   plan_.set_background(host.data(), background.rows);
-  dev_->tables.upload(plan_.tables());
+  dev->tables.upload(plan_.tables());
+  dev_ = std::move(dev);
 }
 
-CudaPatternShap::~CudaPatternShap() = default;
+CudaPatternShap::~CudaPatternShap() {
+  try {
+    const DeviceScope on(device_);
+    dev_.reset();
+  } catch (...) {
+    dev_.reset();
+  }
+}
 
-void CudaPatternShap::values(Matrix X, double* out) const {
+void CudaPatternShap::values(Matrix X, double* out, core::Progress* progress) const {
   if (X.rows <= 0) return;
+  const DeviceScope on(device_);  // declared first: the buffers below are freed on this device
+  check_on_device(X, device_, "X");
   if (X.on_device) ASSAY_CUDA_CHECK(cudaDeviceSynchronize());  // see the constructor
   const int32_t F = plan_.n_features();
   const int64_t row_size = plan_.layout().row_size();
@@ -222,6 +272,7 @@ void CudaPatternShap::values(Matrix X, double* out) const {
   DeviceArray<double> entry_major(static_cast<size_t>(chunk * row_size)), row_major(static_cast<size_t>(chunk * row_size));
   const Tables tb = dev_->view(plan_);
   for (int64_t r0 = 0; r0 < X.rows; r0 += chunk) {
+    core::throw_if_stopped(progress);
     const int64_t rows = std::min(chunk, X.rows - r0);
     const double* x = chunks.rows(r0, rows);
     throw_if_infinite(x, rows * F, "X");
@@ -229,11 +280,10 @@ void CudaPatternShap::values(Matrix X, double* out) const {
       ASSAY_CUDA_CHECK(cudaMemset(entry_major.get(), 0, static_cast<size_t>(rows * row_size) * sizeof(double)));
     values_kernel<<<blocks_for(rows, kThreads, INT32_MAX), kThreads>>>(tb, x, rows, row_size, entry_major.get());
     ASSAY_CUDA_CHECK(cudaGetLastError());
-    const dim3 tgrid(static_cast<unsigned int>((rows + 31) / 32), static_cast<unsigned int>((row_size + 31) / 32));
-    transpose_kernel<<<tgrid, dim3(32, 8)>>>(entry_major.get(), rows, row_size, row_major.get());
-    ASSAY_CUDA_CHECK(cudaGetLastError());
+    transpose(entry_major.get(), rows, row_size, row_major.get());
     ASSAY_CUDA_CHECK(cudaMemcpy(out + r0 * row_size, row_major.get(), static_cast<size_t>(rows * row_size) * sizeof(double),
                                 cudaMemcpyDeviceToHost));
+    core::advance(progress, rows);
   }
 }
 

@@ -3,6 +3,8 @@
 // same per-row functions as the host emulation (core/row_walk.hpp); the tables are built on
 // the host from the device's histogram by the CPU kernel's own code (core/leaf_tables.hpp).
 // Everything is float64; each row's sums run in a fixed order, so results are deterministic.
+// An object lives on one device (that of a device-array background, else the device current at
+// construction) and makes it current for each call, from whichever host thread calls.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -11,6 +13,7 @@
 #include "core/forest.hpp"
 #include "core/indices.hpp"
 #include "core/players.hpp"
+#include "core/progress.hpp"
 #include "core/row_query_plan.hpp"
 
 namespace assay::cuda {
@@ -24,24 +27,30 @@ struct Matrix {
 
 class CudaPatternShap {
  public:
+  // progress (may be null) counts background rows histogrammed; once it is stopped the
+  // constructor throws core::Cancelled.
   CudaPatternShap(const core::Forest& f, const core::Players& players, core::Index index, Matrix background,
-                  int max_width, int64_t budget_bytes);
+                  int max_width, int64_t budget_bytes, core::Progress* progress = nullptr);
   ~CudaPatternShap();
   CudaPatternShap(const CudaPatternShap&) = delete;
   CudaPatternShap& operator=(const CudaPatternShap&) = delete;
 
   // out: host (n, layout().row_size()) C order, overwritten. Throws std::invalid_argument if X
-  // holds an infinite value (checked on the device).
-  void values(Matrix X, double* out) const;
+  // holds an infinite value (checked on the device) or is device memory of another device.
+  // progress (may be null) counts finished rows, a chunk at a time; once it is stopped the call
+  // throws core::Cancelled and `out` is incomplete.
+  void values(Matrix X, double* out, core::Progress* progress = nullptr) const;
   std::vector<double> expected_value() const { return plan_.expected_value(); }
   const core::OutputLayout& layout() const { return plan_.layout(); }
   int32_t n_features() const { return plan_.n_features(); }
   int64_t n_trees() const { return plan_.n_trees(); }
   int64_t table_bytes() const { return plan_.table_bytes(); }
+  int device() const { return device_; }
 
  private:
   struct Device;
   core::RowQueryPlan plan_;
+  int device_;
   std::unique_ptr<Device> dev_;
 };
 

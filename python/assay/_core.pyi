@@ -54,6 +54,34 @@ class PatternShap:
     @property
     def table_bytes(self) -> int: ...
 
+# The one-thread-per-row kernel (csrc/core/row_query_plan.hpp, csrc/bindings/device_kernels.cpp):
+# RowQueryShap runs the device's per-row code on the host (always built; tests compare it with
+# PatternShap); CudaPatternShap, in CUDA builds only, runs it on the device. data / X of the
+# latter may be NumPy arrays or C-contiguous float64 CUDA arrays (__cuda_array_interface__) of the
+# kernel's own device or managed memory; progress (None or a callable) counts background rows in
+# the constructor and foreground rows in values, and Ctrl-C stops both.
+class RowQueryShap:
+    def __init__(self, forest: Forest, data: NDArray[np.float64], player_of_feature: Optional[NDArray[np.int32]] = None,
+                 n_players: int = 0, index: int = 0, max_width: int = 16, budget_bytes: int = ...,
+                 n_jobs: int = -1) -> None: ...
+    def values(self, X: NDArray[np.float64], n_jobs: int = -1,
+               out: Optional[NDArray[np.float64]] = None) -> NDArray[np.float64]: ...
+    def expected_value(self) -> NDArray[np.float64]: ...
+    @property
+    def table_bytes(self) -> int: ...
+
+class CudaPatternShap:
+    def __init__(self, forest: Forest, data: object, player_of_feature: Optional[NDArray[np.int32]] = None,
+                 n_players: int = 0, index: int = 0, max_width: int = 16, budget_bytes: int = ...,
+                 progress: Optional[object] = None) -> None: ...
+    def values(self, X: object, out: Optional[NDArray[np.float64]] = None,
+               progress: Optional[object] = None) -> NDArray[np.float64]: ...
+    def expected_value(self) -> NDArray[np.float64]: ...
+    @property
+    def table_bytes(self) -> int: ...
+    @property
+    def device(self) -> int: ...  # the CUDA device holding its tables
+
 # Exact box-constrained projections onto hyperplanes (csrc/bindings/projections.cpp).
 # norm: 0 l_inf, 1 l_1, 2 l_2; lo / hi: (d,) float64 or both None (no box); w float32 or float64.
 # Returns (distance (B, H) float64, feasible (B, H) bool, delta (B, H, d) float64 or None).

@@ -96,10 +96,13 @@ class TreeExplainer:
     def _kernel(self, index, progress=None):
         if index not in self._kernels and self.device == "cuda":
             bits, budget = self._table_options
+            n_bg = _n_rows(self.data)
             try:
-                self._kernels[index] = _core.CudaPatternShap(
-                    self.model.forest, self.data, player_of_feature=self._player_of, n_players=self.n_players,
-                    index=index, max_width=bits, budget_bytes=budget)
+                with progress_callback(self.progress if progress is None else progress, n_bg,
+                                       "background rows") as cb:
+                    self._kernels[index] = _core.CudaPatternShap(
+                        self.model.forest, self.data, player_of_feature=self._player_of, n_players=self.n_players,
+                        index=index, max_width=bits, budget_bytes=budget, progress=cb)
                 return self._kernels[index]
             except ValueError as err:
                 if self._device_request == "cuda" or _is_device_array(self.data):
@@ -164,7 +167,7 @@ class TreeExplainer:
     def _values(self, X, index, out, progress=None):
         X = self._matrix(X, "X")
         P, K = self.n_players, self.n_outputs
-        n_rows = X.__cuda_array_interface__["shape"][0] if _is_device_array(X) else X.shape[0]
+        n_rows = _n_rows(X)
         shape = (n_rows,) + ((P, P) if index in _PAIRS else (P,)) + ((K,) if K > 1 else ())
         core_out = None
         if out is None:
@@ -180,9 +183,7 @@ class TreeExplainer:
             kernel = self._kernel(index, progress)  # on CUDA when self.device is (still) "cuda"
         if self.algorithm == "pattern" and self.device == "cuda":
             with progress_callback(progress, n_rows, "rows") as cb:
-                result = kernel.values(X, out=core_out)  # one device call: progress reports its end
-                if cb is not None:
-                    cb(n_rows)
+                result = kernel.values(X, out=core_out, progress=cb)  # counts rows a device chunk at a time
         elif self.algorithm == "pattern":
             with progress_callback(progress, n_rows, "rows") as cb:
                 result = kernel.values(X, self.n_jobs, out=core_out, progress=cb)
@@ -233,6 +234,10 @@ class TreeExplainer:
 
 def _is_device_array(a) -> bool:
     return hasattr(a, "__cuda_array_interface__")
+
+
+def _n_rows(a) -> int:
+    return int(a.__cuda_array_interface__["shape"][0]) if _is_device_array(a) else a.shape[0]
 
 
 def _check_result_size(shape, pairs: bool):

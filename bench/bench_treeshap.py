@@ -187,8 +187,8 @@ def run_with_timeout(fn, seconds):
 
 def versions():
     out = {}
-    for dist in ["assay", "shap", "woodelf-explainer", "xgboost", "lightgbm", "scikit-learn", "numpy",
-                 "pandas", "treelite", "numba", "scipy"]:
+    for dist in ["assay", "shap", "woodelf-explainer", "xgboost", "xgboost-cpu", "lightgbm", "scikit-learn", "numpy",
+                 "pandas", "treelite", "numba", "scipy", "cupy-cuda12x", "cupy-cuda13x"]:
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -219,6 +219,12 @@ def machine_info():
                     break
     except OSError:
         pass
+    try:  # the GPU, where there is one (--device cuda runs)
+        gpus = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
+                              capture_output=True, text=True, timeout=20).stdout.strip()
+        info["gpus"] = gpus.splitlines() if gpus else None
+    except Exception:  # noqa: BLE001
+        info["gpus"] = None
     try:
         repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         info["git_commit"] = subprocess.run(["git", "-C", repo, "rev-parse", "HEAD"], capture_output=True,

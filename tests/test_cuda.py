@@ -249,3 +249,25 @@ def test_cuda_explainers_live_on_their_data_device(models):
     assert_close_scaled(gpu.shap_values(on_1), cpu.shap_values(A), 1e-9, "device 1")
     with pytest.raises(ValueError, match="X: a device array on CUDA device 0, but this explainer's tables are on device 1"):
         gpu.shap_values(torch.as_tensor(A, device="cuda:0"))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("index", ["shapley", "interaction"])
+def test_cuda_accumulators_give_the_same_bits(models, index):
+    # local / shared / global keep a row's sums in different memory but add the same terms in
+    # the same order (bench/bench_cuda_kernel.py times them).
+    model, X, _ = models["lgb_multiclass"]
+    ex = assay.TreeExplainer(model, data=X[:200], device="cpu")
+    kernel = _core.CudaPatternShap(ex.model.forest, ex.data, index=INDEX_CODES[index])
+    A = np.nan_to_num(X[:500])
+    row = (6 if index == "shapley" else 36) * ex.n_outputs
+    fits = {1: row <= 64, 2: row <= 48, 3: True}
+    want = kernel.values(A, accumulator=3)
+    for accumulator in (0, 1, 2):
+        if accumulator and not fits[accumulator]:
+            with pytest.raises(ValueError, match="accumulator: rows of"):
+                kernel.values(A, accumulator=accumulator)
+            continue
+        np.testing.assert_array_equal(kernel.values(A, accumulator=accumulator), want)
+    with pytest.raises(ValueError, match="accumulator: expected 0"):
+        kernel.values(A, accumulator=4)

@@ -137,15 +137,20 @@ void bind_device_kernels(py::module_& m) {
            py::arg("n_players") = 0, py::arg("index") = 0, py::arg("max_width") = 16,
            py::arg("budget_bytes") = int64_t{1} << 31, py::arg("progress") = py::none())
       .def("values",
-           [](const CudaPatternShap& k, const py::object& X, const py::object& out, const py::object& progress) {
+           [](const CudaPatternShap& k, const py::object& X, const py::object& out, const py::object& progress,
+              int accumulator) {
+             if (accumulator < 0 || accumulator > 3)
+               throw std::invalid_argument("accumulator: expected 0 (auto), 1 (local), 2 (shared) or 3 (global), got " +
+                                           std::to_string(accumulator));
              const MatrixArg x = matrix_arg(X, k.n_features(), "X");
              auto result = output_array(out, output_shape(k.layout(), x.m.rows));
              double* o = result.mutable_data();
              const double work = static_cast<double>(x.m.rows) * static_cast<double>(k.n_trees());
-             run_interruptible(progress, work, [&](Progress* p) { k.values(x.m, o, p); });
+             const auto where = static_cast<assay::cuda::Accumulator>(accumulator);
+             run_interruptible(progress, work, [&](Progress* p) { k.values(x.m, o, p, where); });
              return result;
            },
-           py::arg("X"), py::arg("out") = py::none(), py::arg("progress") = py::none())
+           py::arg("X"), py::arg("out") = py::none(), py::arg("progress") = py::none(), py::arg("accumulator") = 0)
       .def_property_readonly("device", &CudaPatternShap::device)
       .def("expected_value", [](const CudaPatternShap& k) { return to_numpy(k.expected_value()); })
       .def_property_readonly("table_bytes", &CudaPatternShap::table_bytes);

@@ -85,7 +85,7 @@ void RowQueryPlan::set_background(const uint32_t* counts, int64_t n_bg) {
   for (const LeafQuery& q : leaves_) table_doubles += static_cast<int64_t>(q.entries) << q.width;
   tables_.assign(table_doubles, 0.0);
   tree_mean_.assign(static_cast<size_t>(n_trees()) * K, 0.0);
-  std::vector<double> hist, scratch;
+  std::vector<double> hist, scratch, entry_major;
   for (int64_t t = 0; t < n_trees(); ++t) {
     for (int64_t s = tree_leaf_begin_[t]; s < tree_leaf_begin_[t + 1]; ++s) {
       const LeafQuery& q = leaves_[s];
@@ -94,7 +94,13 @@ void RowQueryPlan::set_background(const uint32_t* counts, int64_t n_bg) {
       // Background rows with every bit set reach the leaf: the tree's mean output.
       const double reach = hist[cells - 1] * inv_n;
       for (int k = 0; k < K; ++k) tree_mean_[t * K + k] += reach * values_[q.value_node * K + k];
-      if (q.width > 0) fill_leaf_table(w_, q.width, hist.data(), inv_n, leaf_scale_[s], &tables_[q.table], scratch);
+      if (q.width == 0) continue;
+      entry_major.assign(static_cast<size_t>(q.entries) << q.width, 0.0);
+      fill_leaf_table(w_, q.width, hist.data(), inv_n, leaf_scale_[s], entry_major.data(), scratch);
+      // Pattern-major (row_walk.hpp): a row reads its pattern's entries as one contiguous run.
+      double* table = &tables_[q.table];
+      for (int64_t m = 0; m < cells; ++m)
+        for (int32_t e = 0; e < q.entries; ++e) table[m * q.entries + e] = entry_major[e * cells + m];
     }
   }
   has_background_ = true;

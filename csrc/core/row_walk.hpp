@@ -60,9 +60,12 @@ ASSAY_HD void walk_row(const RowNode* nodes, int32_t n_nodes, const uint32_t* ca
   }
 }
 
-// One leaf's dense table and where its entries go.
+// One leaf's dense table and where its entries go. The table is pattern-major: the entries of
+// failed-player mask q are table[q * entries, (q + 1) * entries). A warp's threads walk the same
+// leaf at the same time, each reading its own mask's run: a few memory sectors per thread, where
+// an entry-major table would cost one sector per entry.
 struct LeafQuery {
-  int64_t table;       // offset of its (entries x 2^width) table
+  int64_t table;       // offset of its (2^width x entries) table
   int64_t column;      // offset of its entries' output columns (player, or pair column)
   int64_t value_node;  // global node holding its K values
   int64_t cells;       // offset of its 2^width background histogram cells
@@ -79,12 +82,11 @@ ASSAY_HD void add_leaf_contributions(const LeafQuery& leaf, uint64_t pattern, co
                                      const int32_t* columns, const double* values, int K, double* out,
                                      int64_t out_stride) {
   const uint64_t q = ~pattern & low_bits(leaf.width);  // the players the row fails
-  const int64_t cells = int64_t{1} << leaf.width;
-  const double* table = tables + leaf.table + static_cast<int64_t>(q);
+  const double* table = tables + leaf.table + static_cast<int64_t>(q) * leaf.entries;
   const int32_t* cols = columns + leaf.column;
   const double* v = values + leaf.value_node * K;
   for (int32_t e = 0; e < leaf.entries; ++e) {
-    const double c = table[e * cells];
+    const double c = table[e];
     const int64_t col = cols[e];
     if (leaf.only >= 0) {
       out[(col * K + leaf.only) * out_stride] += c;

@@ -78,23 +78,47 @@ __device__ void accumulate_row(const Tables& tb, const double* x, double* o, int
   }
 }
 
-// Short rows (first-order values of up to kLocalEntries players x outputs) accumulate in the
-// thread's own (L1-cached) array and are written once; longer rows accumulate in place in the
-// entry-major output (zeroed first), whose writes coalesce across a warp.
+// Where a row's sums live while it walks the trees (Accumulator, pattern_shap_cuda.hpp):
+// - local: the thread's own array (local memory, L1-cached), written out once: rows of up to
+//   kLocalEntries entries;
+// - shared: the block's shared memory, entry c of thread i at [c * blockDim + i] (no bank
+//   conflicts: a warp's threads update the same entry together), written out once: rows of up
+//   to kSharedEntries entries;
+// - global: in place in the entry-major output (zeroed first), whose updates coalesce across a
+//   warp: rows of any size.
+// Every variant adds the same terms in the same order: the results are bitwise equal.
 constexpr int kLocalEntries = 64;
+constexpr int kSharedEntries = 48;  // kThreads * 48 doubles = 48 KiB, the default shared-memory limit
 
-__global__ void values_kernel(Tables tb, const double* X, int64_t n, int64_t row_size, double* out) {
+__global__ void values_kernel(Tables tb, const double* X, int64_t n, int64_t row_size, Accumulator where,
+                              double* out) {
+  extern __shared__ double block_sums[];
   const int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (r >= n) return;
+  if (r >= n) return;  // no block-wide synchronisation below
   const double* x = X + r * tb.n_features;
-  if (row_size <= kLocalEntries) {
+  if (where == Accumulator::kLocal) {
     double acc[kLocalEntries];
     for (int64_t c = 0; c < row_size; ++c) acc[c] = 0.0;
     accumulate_row(tb, x, acc, 1);
     for (int64_t c = 0; c < row_size; ++c) out[c * n + r] = acc[c];
+  } else if (where == Accumulator::kShared) {
+    double* acc = block_sums + threadIdx.x;
+    for (int64_t c = 0; c < row_size; ++c) acc[c * blockDim.x] = 0.0;
+    accumulate_row(tb, x, acc, blockDim.x);
+    for (int64_t c = 0; c < row_size; ++c) out[c * n + r] = acc[c * blockDim.x];
   } else {
     accumulate_row(tb, x, out + r, n);
   }
+}
+
+// The variant a call uses: auto picks local for short rows, global for the rest.
+Accumulator resolve(Accumulator asked, int64_t row_size) {
+  if (asked == Accumulator::kAuto) return row_size <= kLocalEntries ? Accumulator::kLocal : Accumulator::kGlobal;
+  const int64_t limit = asked == Accumulator::kLocal ? kLocalEntries : asked == Accumulator::kShared ? kSharedEntries : -1;
+  if (limit >= 0 && row_size > limit)
+    throw std::invalid_argument("accumulator: rows of " + std::to_string(row_size) + " entries do not fit (limit " +
+                                std::to_string(limit) + ")");
+  return asked;
 }
 
 // (cols x n) column-major -> (n x cols) row-major, through 32 x 32 shared tiles; this launch
@@ -258,7 +282,8 @@ CudaPatternShap::~CudaPatternShap() {
   }
 }
 
-void CudaPatternShap::values(Matrix X, double* out, core::Progress* progress) const {
+void CudaPatternShap::values(Matrix X, double* out, core::Progress* progress, Accumulator accumulator) const {
+  const Accumulator where = resolve(accumulator, plan_.layout().row_size());
   if (X.rows <= 0) return;
   const DeviceScope on(device_);  // declared first: the buffers below are freed on this device
   check_on_device(X, device_, "X");
@@ -276,9 +301,11 @@ void CudaPatternShap::values(Matrix X, double* out, core::Progress* progress) co
     const int64_t rows = std::min(chunk, X.rows - r0);
     const double* x = chunks.rows(r0, rows);
     throw_if_infinite(x, rows * F, "X");
-    if (row_size > kLocalEntries)
+    if (where == Accumulator::kGlobal)
       ASSAY_CUDA_CHECK(cudaMemset(entry_major.get(), 0, static_cast<size_t>(rows * row_size) * sizeof(double)));
-    values_kernel<<<blocks_for(rows, kThreads, INT32_MAX), kThreads>>>(tb, x, rows, row_size, entry_major.get());
+    const size_t shared_bytes = where == Accumulator::kShared ? kThreads * row_size * sizeof(double) : 0;
+    values_kernel<<<blocks_for(rows, kThreads, INT32_MAX), kThreads, shared_bytes>>>(tb, x, rows, row_size, where,
+                                                                                    entry_major.get());
     ASSAY_CUDA_CHECK(cudaGetLastError());
     transpose(entry_major.get(), rows, row_size, row_major.get());
     ASSAY_CUDA_CHECK(cudaMemcpy(out + r0 * row_size, row_major.get(), static_cast<size_t>(rows * row_size) * sizeof(double),

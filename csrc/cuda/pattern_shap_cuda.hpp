@@ -25,6 +25,10 @@ struct Matrix {
   bool on_device;
 };
 
+// Where the values kernel keeps a row's sums while it walks the trees (pattern_shap_cuda.cu):
+// kAuto is the default; the others exist so that benchmarks can compare them on a device.
+enum class Accumulator : int { kAuto = 0, kLocal = 1, kShared = 2, kGlobal = 3 };
+
 class CudaPatternShap {
  public:
   // progress (may be null) counts background rows histogrammed; once it is stopped the
@@ -39,7 +43,9 @@ class CudaPatternShap {
   // holds an infinite value (checked on the device) or is device memory of another device.
   // progress (may be null) counts finished rows, a chunk at a time; once it is stopped the call
   // throws core::Cancelled and `out` is incomplete.
-  void values(Matrix X, double* out, core::Progress* progress = nullptr) const;
+  // accumulator: a variant that cannot hold this layout's rows raises std::invalid_argument.
+  void values(Matrix X, double* out, core::Progress* progress = nullptr,
+              Accumulator accumulator = Accumulator::kAuto) const;
   std::vector<double> expected_value() const { return plan_.expected_value(); }
   const core::OutputLayout& layout() const { return plan_.layout(); }
   int32_t n_features() const { return plan_.n_features(); }

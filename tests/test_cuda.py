@@ -74,6 +74,18 @@ def test_forests_the_device_kernel_does_not_take_are_refused_clearly(models):
         _core.RowQueryShap(ex.model.forest, ex.data[:0])
 
 
+def test_pair_columns_beyond_32_bits_are_refused_by_the_device_plan():
+    from sklearn.tree import DecisionTreeRegressor
+
+    d = 46341  # d * d > 2^31 - 1
+    X = np.zeros((2, d))
+    X[1, 7] = 1.0
+    forest = assay.TreeExplainer(DecisionTreeRegressor().fit(X, [0.0, 1.0]), data=X, device="cpu").model.forest
+    with pytest.raises(ValueError, match="at most 2\\^31 output columns"):
+        _core.RowQueryShap(forest, X, index=INDEX_CODES["interaction"])
+    assert _core.RowQueryShap(forest, X, index=INDEX_CODES["shapley"]).values(X[:1]).shape == (1, d, 1)
+
+
 def test_device_choice_is_honest_on_a_cpu_build(models):
     model, X, _ = next(iter(models.values()))
     assert assay.cuda_available() == (_core.built_with_cuda and _core.cuda_device_count() > 0)
@@ -119,6 +131,7 @@ def test_the_cuda_kernel_checks_device_arrays_before_reading_them(models):
              (_HostArrayInterface(bg.astype(np.float32)), "data: a device array must be C-contiguous float64"),
              (_HostArrayInterface(bg, strides=(8, 8 * bg.shape[0])), "data: .* with strides"),
              (_HostArrayInterface(bg[:, :2]), "data: expected a 2-D device array with 6 columns"),
+             (_HostArrayInterface(bg, data=(bg.ctypes.data + 4, False)), "data: .* must be 8-byte aligned"),
              (_HostArrayInterface(bg), "data: its __cuda_array_interface__ pointer is (host memory|not readable)")]
     for arg, message in cases:
         with pytest.raises(ValueError, match=message):
@@ -162,11 +175,48 @@ def test_cuda_reads_torch_device_tensors_in_place_and_checks_them(models):
 @pytest.mark.gpu
 def test_cuda_auto_falls_back_for_forests_it_does_not_take(models):
     model, X, _ = next(iter(models.values()))
-    with pytest.warns(RuntimeWarning, match="runs on the CPU"):
+    with pytest.warns(RuntimeWarning, match="built for the CPU"):
         ex = assay.TreeExplainer(model, data=X[:50], dense_max_bits=1)
     assert ex.device == "cpu"
     with pytest.raises(ValueError, match="distinct players"):
         assay.TreeExplainer(model, data=X[:50], dense_max_bits=1, device="cuda")
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("index", list(INDEX_CODES))
+def test_cuda_equals_the_host_emulation_bit_for_bit(models, index):
+    # Same tables (built on the host), same walk, same order of additions, no fused multiply-adds
+    # on either side (CMakeLists.txt): the device must reproduce the emulation exactly.
+    rng = np.random.default_rng(9)
+    for name, (model, X, _) in models.items():
+        ex = assay.TreeExplainer(model, data=X[:150], device="cpu")
+        A = adversarial_rows(ex.model, X, rng, n=200)
+        kernel = _core.CudaPatternShap(ex.model.forest, ex.data, player_of_feature=ex._player_of,
+                                       n_players=ex.n_players, index=INDEX_CODES[index])
+        want, mean = _emulated(ex, index, A)
+        got = kernel.values(A)
+        np.testing.assert_array_equal(got[..., 0] if ex.n_outputs == 1 else got, want, err_msg=f"{name} {index}")
+        np.testing.assert_array_equal(kernel.expected_value(), mean, err_msg=name)
+
+
+@pytest.mark.gpu
+def test_cuda_keeps_shap_on_the_device_when_pair_tables_do_not_fit(models):
+    model, X, _ = models["xgb_reg"]
+    probe = _core.RowQueryShap(assay.TreeExplainer(model, data=X[:50], device="cpu").model.forest, X[:50])
+    budget = probe.table_bytes * 2  # the Shapley tables fit; the interaction tables are ~width times larger
+    gpu = assay.TreeExplainer(model, data=X[:100], max_table_bytes=budget)
+    cpu = assay.TreeExplainer(model, data=X[:100], max_table_bytes=budget, device="cpu")
+    assert gpu.device == "cuda"
+    A = np.nan_to_num(X[:80])
+    with pytest.warns(RuntimeWarning, match="interaction tables of this forest are built for the CPU"):
+        sii = gpu.shap_interaction_values(A)
+    assert_close_scaled(sii, cpu.shap_interaction_values(A), 1e-9, "interactions on the CPU")
+    assert_close_scaled(gpu.shap_values(A), cpu.shap_values(A), 1e-9, "SHAP still on the GPU")
+    assert gpu.device == "cuda"
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        with pytest.raises(ValueError, match="X: the interaction tables of this forest are on the CPU"):
+            gpu.shap_interaction_values(torch.as_tensor(A, device="cuda"))
 
 
 @pytest.mark.gpu

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "bindings/arrays.hpp"
 #include "bindings/interruptible.hpp"
@@ -93,7 +94,10 @@ MatrixArg matrix_arg(const py::object& a, int64_t n_features, const char* name) 
     if (cai.contains("mask") && !cai["mask"].is_none())
       throw std::invalid_argument(std::string(name) + ": masked device arrays are not read (NaN marks a missing value)");
     const auto data = cai["data"].cast<py::tuple>();
-    arg.m = {reinterpret_cast<const double*>(data[0].cast<uintptr_t>()), shape[0], true};
+    const auto address = data[0].cast<uintptr_t>();
+    if (address % alignof(double) != 0)  // a misaligned load would poison the CUDA context
+      throw std::invalid_argument(std::string(name) + ": a device array's data must be 8-byte aligned for float64");
+    arg.m = {reinterpret_cast<const double*>(address), shape[0], true};
     return arg;
   }
   arg.host = a.cast<CArray<double>>();
@@ -101,18 +105,32 @@ MatrixArg matrix_arg(const py::object& a, int64_t n_features, const char* name) 
   return arg;
 }
 
+// run_interruptible runs fn on this thread or on a fresh worker thread. A fresh thread's current
+// device is 0: there the kernel's device is made current for good (the thread ends with fn), so
+// that no DeviceScope restores device 0 on exit and creates a context on it. On the calling
+// thread the kernel's own DeviceScope switches and restores.
+template <class Fn>
+void run_on_device(const py::object& progress, double work, int device, Fn&& fn) {
+  const std::thread::id caller = std::this_thread::get_id();
+  run_interruptible(progress, work, [&](Progress* p) {
+    if (std::this_thread::get_id() != caller) assay::cuda::use_device(device);
+    fn(p);
+  });
+}
+
 // Background rows are counted on the device: progress (None or a callable) counts them.
 std::unique_ptr<assay::cuda::CudaPatternShap> make_cuda_kernel(const Forest& f, const py::object& bg,
                                                                const py::object& player_of_feature,
                                                                int32_t n_players, int32_t index, int max_width,
                                                                int64_t budget, const py::object& progress) {
+  using assay::cuda::CudaPatternShap;
   const Players players = make_players(f, player_of_feature, n_players);
   const MatrixArg data = matrix_arg(bg, f.n_features, "data");
-  std::unique_ptr<assay::cuda::CudaPatternShap> made;
+  const int device = CudaPatternShap::home_device(data.m);  // on the caller's thread (see run_on_device)
+  std::unique_ptr<CudaPatternShap> made;
   const double work = static_cast<double>(data.m.rows) * static_cast<double>(f.n_trees());
-  run_interruptible(progress, work, [&](Progress* p) {
-    made = std::make_unique<assay::cuda::CudaPatternShap>(f, players, index_from_int(index), data.m, max_width,
-                                                          budget, p);
+  run_on_device(progress, work, device, [&](Progress* p) {
+    made = std::make_unique<CudaPatternShap>(f, players, index_from_int(index), data.m, device, max_width, budget, p);
   });
   return made;
 }
@@ -147,7 +165,7 @@ void bind_device_kernels(py::module_& m) {
              double* o = result.mutable_data();
              const double work = static_cast<double>(x.m.rows) * static_cast<double>(k.n_trees());
              const auto where = static_cast<assay::cuda::Accumulator>(accumulator);
-             run_interruptible(progress, work, [&](Progress* p) { k.values(x.m, o, p, where); });
+             run_on_device(progress, work, k.device(), [&](Progress* p) { k.values(x.m, o, p, where); });
              return result;
            },
            py::arg("X"), py::arg("out") = py::none(), py::arg("progress") = py::none(), py::arg("accumulator") = 0)

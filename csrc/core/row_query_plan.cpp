@@ -1,6 +1,7 @@
 #include "core/row_query_plan.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <stdexcept>
 #include <string>
 
@@ -22,6 +23,9 @@ RowQueryPlan::RowQueryPlan(const Forest& f, const Players& players, Index index,
   if (f.max_depth > kMaxRowWalkDepth)
     throw std::invalid_argument("the CUDA kernel walks trees up to depth " + std::to_string(kMaxRowWalkDepth) +
                                 "; this forest has depth " + std::to_string(f.max_depth) + " (use device='cpu')");
+  if (layout_.columns() > INT32_MAX)  // columns_ holds 32-bit output columns
+    throw std::invalid_argument("the CUDA kernel indexes at most 2^31 output columns; " + std::to_string(players.n) +
+                                " players have " + std::to_string(layout_.columns()) + ": use device='cpu'");
   const LeafPaths paths(f, players);
   const int K = f.n_outputs;
   int64_t table_doubles = 0;

@@ -40,6 +40,11 @@ class RowQueryPlan {
   const std::vector<double>& values() const { return values_; }
   const std::vector<double>& tables() const { return tables_; }
   int64_t n_cells() const { return n_cells_; }
+  // Histogram cells of tree t (its leaves' cells are contiguous).
+  int64_t tree_cells(int64_t t) const {
+    const LeafQuery& last = leaves_[tree_leaf_begin_[t + 1] - 1];
+    return last.cells + (int64_t{1} << last.width) - leaves_[tree_leaf_begin_[t]].cells;
+  }
   int64_t n_trees() const { return static_cast<int64_t>(tree_node_begin_.size()) - 1; }
   int32_t n_features() const { return n_features_; }
   int32_t n_outputs() const { return n_outputs_; }

@@ -25,6 +25,10 @@ int current_device() {
   return d;
 }
 
+void use_device(int device) { ASSAY_CUDA_CHECK(cudaSetDevice(device)); }
+
+namespace {
+
 int device_of_pointer(const void* p, const char* name) {
   cudaPointerAttributes a{};
   const cudaError_t err = cudaPointerGetAttributes(&a, p);
@@ -39,6 +43,19 @@ int device_of_pointer(const void* p, const char* name) {
                                 ": its __cuda_array_interface__ pointer is host memory, not device memory "
                                 "(pass host data as a NumPy array)");
   return a.device;
+}
+
+}  // namespace
+
+int device_of_memory(const void* p, size_t bytes, const char* name) {
+  const int first = device_of_pointer(p, name);
+  if (bytes <= 1) return first;
+  // The shape is the caller's word; its last byte at least must be memory of the same kind.
+  const int last = device_of_pointer(static_cast<const char*>(p) + (bytes - 1), name);
+  if (last != first)
+    throw std::invalid_argument(std::string(name) + ": its __cuda_array_interface__ shape runs past the memory it "
+                                "points at");
+  return first;
 }
 
 DeviceScope::DeviceScope(int device) : previous_(current_device()), switched_(previous_ != device) {

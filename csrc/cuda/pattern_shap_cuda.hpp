@@ -15,15 +15,9 @@
 #include "core/players.hpp"
 #include "core/progress.hpp"
 #include "core/row_query_plan.hpp"
+#include "cuda/device.hpp"
 
 namespace assay::cuda {
-
-// A C-order float64 matrix on the host or on the device.
-struct Matrix {
-  const double* data;
-  int64_t rows;
-  bool on_device;
-};
 
 // Where the values kernel keeps a row's sums while it walks the trees (pattern_shap_cuda.cu):
 // kAuto is the default; the others exist so that benchmarks can compare them on a device.
@@ -31,10 +25,16 @@ enum class Accumulator : int { kAuto = 0, kLocal = 1, kShared = 2, kGlobal = 3 }
 
 class CudaPatternShap {
  public:
+  // The device an explainer of this background belongs on: the background's own when it is a
+  // device array, else the calling thread's current device (ask on the caller's thread: a
+  // worker thread's current device is 0).
+  static int home_device(const Matrix& background);
+
+  // device: where the tables go (home_device; a device-array background must be on it).
   // progress (may be null) counts background rows histogrammed; once it is stopped the
   // constructor throws core::Cancelled.
   CudaPatternShap(const core::Forest& f, const core::Players& players, core::Index index, Matrix background,
-                  int max_width, int64_t budget_bytes, core::Progress* progress = nullptr);
+                  int device, int max_width, int64_t budget_bytes, core::Progress* progress = nullptr);
   ~CudaPatternShap();
   CudaPatternShap(const CudaPatternShap&) = delete;
   CudaPatternShap& operator=(const CudaPatternShap&) = delete;

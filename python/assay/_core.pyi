@@ -7,6 +7,7 @@ from numpy.typing import NDArray
 class KernelMemoryError(MemoryError): ...
 
 built_with_cuda: bool
+class DeviceMemoryError(MemoryError): ...  # CUDA builds only: a device allocation failed
 def cuda_device_count() -> int: ...  # 0 without a CUDA build, driver or device
 
 class Forest:

@@ -19,6 +19,7 @@ ALGORITHMS = ("pattern", "pairwise")
 # Index codes shared with csrc/core/indices.hpp
 SHAPLEY, BANZHAF, INTERACTION, TAYLOR = 0, 1, 2, 3
 _PAIRS = (INTERACTION, TAYLOR)
+_INDEX_NAMES = {SHAPLEY: "Shapley", BANZHAF: "Banzhaf", INTERACTION: "interaction", TAYLOR: "Shapley-Taylor"}
 
 
 class TreeExplainer:
@@ -45,9 +46,11 @@ class TreeExplainer:
     get a CUDA build); "cpu" never uses the GPU. On CUDA, `data` and `X` may also be device arrays
     (torch / CuPy: anything with __cuda_array_interface__, C-contiguous float64, read in place);
     results are NumPy arrays either way, in float64 and equal to the CPU kernel's up to summation
-    order (~1e-12 relative). Forests the device kernel does not take (a tree deeper than 64, a
-    leaf with more than dense_max_bits players on its path, tables over max_table_bytes) run on
-    the CPU under "auto" (with a warning) and raise under "cuda".
+    order (~1e-12 relative). Tables the device kernel does not take (a tree deeper than 64, a
+    leaf with more than dense_max_bits players on its path, tables over max_table_bytes or over
+    the device's free memory) are built for the CPU under "auto", with a warning, and raise
+    under "cuda". `device` says where the Shapley tables are; an index whose tables fall back
+    later (pairwise tables are d times larger) runs on the CPU while the others stay on the GPU.
 
     progress: True draws a tqdm progress bar for the table builds and every call (a callable
     receives (done, total)); each method also takes progress= to override it. Long calls stop
@@ -96,19 +99,20 @@ class TreeExplainer:
     def _kernel(self, index, progress=None):
         if index not in self._kernels and self.device == "cuda":
             bits, budget = self._table_options
-            n_bg = _n_rows(self.data)
             try:
-                with progress_callback(self.progress if progress is None else progress, n_bg,
+                with progress_callback(self.progress if progress is None else progress, _n_rows(self.data),
                                        "background rows") as cb:
                     self._kernels[index] = _core.CudaPatternShap(
                         self.model.forest, self.data, player_of_feature=self._player_of, n_players=self.n_players,
                         index=index, max_width=bits, budget_bytes=budget, progress=cb)
                 return self._kernels[index]
-            except ValueError as err:
+            except (ValueError, MemoryError) as err:  # MemoryError: _core.DeviceMemoryError
                 if self._device_request == "cuda" or _is_device_array(self.data):
                     raise
-                warnings.warn(f"assay: this forest runs on the CPU ({err})", RuntimeWarning, stacklevel=3)
-                self.device = "cpu"
+                warnings.warn(f"assay: the {_INDEX_NAMES[index]} tables of this forest are built for the CPU ({err})",
+                              RuntimeWarning, stacklevel=3)
+                if not self._kernels:  # nothing on the GPU: the explainer runs on the CPU
+                    self.device = "cpu"
         if index not in self._kernels:
             bits, budget = self._table_options
             trees = self.model.forest.n_trees
@@ -179,9 +183,14 @@ class TreeExplainer:
                                  f"got {_describe_out(out)}")
             core_out = out.reshape(shape + (1,)) if K == 1 else out  # the kernel's (.., K) layout, a view
         progress = self.progress if progress is None else progress
+        on_device = False
         if self.algorithm == "pattern":
-            kernel = self._kernel(index, progress)  # on CUDA when self.device is (still) "cuda"
-        if self.algorithm == "pattern" and self.device == "cuda":
+            kernel = self._kernel(index, progress)
+            on_device = _is_device_kernel(kernel)
+        if _is_device_array(X) and not on_device:
+            raise ValueError(f"X: the {_INDEX_NAMES[index]} tables of this forest are on the CPU (see the warning "
+                             "when they were built); pass a NumPy array")
+        if on_device:
             with progress_callback(progress, n_rows, "rows") as cb:
                 result = kernel.values(X, out=core_out, progress=cb)  # counts rows a device chunk at a time
         elif self.algorithm == "pattern":
@@ -234,6 +243,11 @@ class TreeExplainer:
 
 def _is_device_array(a) -> bool:
     return hasattr(a, "__cuda_array_interface__")
+
+
+def _is_device_kernel(kernel) -> bool:
+    device_kernel = getattr(_core, "CudaPatternShap", None)  # CUDA builds only
+    return device_kernel is not None and isinstance(kernel, device_kernel)
 
 
 def _n_rows(a) -> int:

@@ -139,19 +139,24 @@ def test_the_cuda_kernel_checks_device_arrays_before_reading_them(models):
 
 
 # ---- on a GPU (skipped without one) ---------------------------------------------------------
-# ---- on a GPU (skipped without one) ---------------------------------------------------------
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("index", list(INDEX_CODES))
-def test_cuda_matches_cpu_on_every_converter(models, index):
+def test_cuda_matches_cpu_and_equals_the_emulation_on_every_converter(models, index):
+    # Against the host emulation the device must be exact: same tables (built on the host), same
+    # walk, same order of additions, no fused multiply-adds on either side (CMakeLists.txt).
     rng = np.random.default_rng(5)
     for name, (model, X, _) in models.items():
         cpu = assay.TreeExplainer(model, data=X[:200], device="cpu")
         gpu = assay.TreeExplainer(model, data=X[:200], device="cuda")
         assert gpu.device == "cuda"
         A = adversarial_rows(cpu.model, X, rng, n=300)
-        assert_close_scaled(getattr(gpu, METHOD[index])(A), getattr(cpu, METHOD[index])(A), 1e-9, name)
+        got = getattr(gpu, METHOD[index])(A)
+        assert_close_scaled(got, getattr(cpu, METHOD[index])(A), 1e-9, name)
         assert_close_scaled(np.atleast_1d(gpu.expected_value), np.atleast_1d(cpu.expected_value), 1e-12, name)
+        emulated, mean = _emulated(cpu, index, A)
+        np.testing.assert_array_equal(got, emulated, err_msg=f"{name} {index}")
+        np.testing.assert_array_equal(gpu._kernel(INDEX_CODES[index]).expected_value(), mean, err_msg=name)
 
 
 @pytest.mark.gpu
@@ -180,23 +185,6 @@ def test_cuda_auto_falls_back_for_forests_it_does_not_take(models):
     assert ex.device == "cpu"
     with pytest.raises(ValueError, match="distinct players"):
         assay.TreeExplainer(model, data=X[:50], dense_max_bits=1, device="cuda")
-
-
-@pytest.mark.gpu
-@pytest.mark.parametrize("index", list(INDEX_CODES))
-def test_cuda_equals_the_host_emulation_bit_for_bit(models, index):
-    # Same tables (built on the host), same walk, same order of additions, no fused multiply-adds
-    # on either side (CMakeLists.txt): the device must reproduce the emulation exactly.
-    rng = np.random.default_rng(9)
-    for name, (model, X, _) in models.items():
-        ex = assay.TreeExplainer(model, data=X[:150], device="cpu")
-        A = adversarial_rows(ex.model, X, rng, n=200)
-        kernel = _core.CudaPatternShap(ex.model.forest, ex.data, player_of_feature=ex._player_of,
-                                       n_players=ex.n_players, index=INDEX_CODES[index])
-        want, mean = _emulated(ex, index, A)
-        got = kernel.values(A)
-        np.testing.assert_array_equal(got[..., 0] if ex.n_outputs == 1 else got, want, err_msg=f"{name} {index}")
-        np.testing.assert_array_equal(kernel.expected_value(), mean, err_msg=name)
 
 
 @pytest.mark.gpu

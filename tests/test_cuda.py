@@ -138,6 +138,76 @@ def test_the_cuda_kernel_checks_device_arrays_before_reading_them(models):
             _core.CudaPatternShap(forest, arg)
 
 
+class _EmulatedDeviceKernel:
+    """Stands in for _core.CudaPatternShap on any machine (the host emulation behind its
+    signature), refusing the indices in `refuse` as an over-budget forest would."""
+    refuse = ()
+
+    def __init__(self, forest, data, player_of_feature=None, n_players=0, index=0, max_width=16,
+                 budget_bytes=2**31, progress=None):
+        if progress is not None:
+            progress(0)
+        if index in self.refuse:
+            raise ValueError("the CUDA kernel's tables would take too many bytes")
+        self.inner = _core.RowQueryShap(forest, data, player_of_feature=player_of_feature, n_players=n_players,
+                                        index=index, max_width=max_width, budget_bytes=budget_bytes)
+
+    def values(self, X, out=None, progress=None):
+        return self.inner.values(X, out=out)
+
+    def expected_value(self):
+        return self.inner.expected_value()
+
+
+@pytest.fixture
+def pretend_gpu(monkeypatch):
+    monkeypatch.setattr(_core, "built_with_cuda", True)
+    monkeypatch.setattr(_core, "cuda_device_count", lambda: 1)
+    monkeypatch.setattr(_core, "CudaPatternShap", _EmulatedDeviceKernel, raising=False)
+    return _EmulatedDeviceKernel
+
+
+def test_dispatch_keeps_each_index_where_its_tables_are(models, pretend_gpu, monkeypatch):
+    import pickle
+
+    model, X, _ = models["xgb_reg"]
+    monkeypatch.setattr(pretend_gpu, "refuse", (INDEX_CODES["interaction"],))
+    ex = assay.TreeExplainer(model, data=X[:60])
+    cpu = assay.TreeExplainer(model, data=X[:60], device="cpu")
+    assert ex.device == "cuda" and isinstance(ex._kernel(0), pretend_gpu)
+    A = X[:30]
+    with pytest.warns(RuntimeWarning, match="interaction tables of this forest are built for the CPU"):
+        sii = ex.shap_interaction_values(A)
+    assert isinstance(ex._kernel(INDEX_CODES["interaction"]), _core.PatternShap)
+    assert ex.device == "cuda"  # SHAP values stay on the device
+    assert_close_scaled(sii, cpu.shap_interaction_values(A), 1e-12, "interactions on the CPU")
+    assert_close_scaled(ex.shap_values(A), cpu.shap_values(A), 1e-12, "SHAP on the device")
+    with pytest.raises(ValueError, match="X: the interaction tables of this forest are on the CPU"):
+        ex.shap_interaction_values(_HostArrayInterface(A))
+
+    # A user's progress callback that raises is never read as a forest the device cannot take.
+    def fail(done, total):
+        raise ValueError("from the callback")
+
+    with pytest.raises(ValueError, match="from the callback"):
+        assay.TreeExplainer(model, data=X[:60], progress=fail)
+
+    # Nothing fits the device: the whole explainer is on the CPU.
+    monkeypatch.setattr(pretend_gpu, "refuse", (0, 1, 2, 3))
+    with pytest.warns(RuntimeWarning, match="Shapley tables"):
+        assert assay.TreeExplainer(model, data=X[:60]).device == "cpu"
+
+    # Unpickled where there is no GPU: "auto" explainers move to the CPU, "cuda" ones say why.
+    monkeypatch.setattr(pretend_gpu, "refuse", ())
+    auto, insist = (pickle.dumps(assay.TreeExplainer(model, data=X[:60], device=d)) for d in ("auto", "cuda"))
+    monkeypatch.setattr(_core, "cuda_device_count", lambda: 0)
+    moved = pickle.loads(auto)
+    assert moved.device == "cpu"
+    assert_close_scaled(moved.shap_values(A), cpu.shap_values(A), 1e-12, "unpickled on the CPU")
+    with pytest.raises(RuntimeError, match="no CUDA device"):
+        pickle.loads(insist)
+
+
 # ---- on a GPU (skipped without one) ---------------------------------------------------------
 
 @pytest.mark.gpu

@@ -45,10 +45,10 @@ def test_leaf_groups_match_brute_force(seed):
                               cat_features=cats, leaf_prob=0.3)
     bg = random_rows(rng, model, 15, cats)
     X = random_rows(rng, model, 8, cats)
-    ex = assay.TreeExplainer(model, bg)
+    ex = assay.TreeExplainer(model, bg, device="cpu")
     assert ex._tables.n_leaf_groups > 0
     assert_close_scaled(ex.shap_values(X), _brute(ex, X, bg)[:, :, 0], 1e-10, "grouped pattern vs brute")
-    no_groups = assay.TreeExplainer(model, bg, max_table_bytes=0)  # no table fits: all sparse
+    no_groups = assay.TreeExplainer(model, bg, device="cpu", max_table_bytes=0)  # no table fits: all sparse
     assert no_groups._tables.n_leaf_groups == 0
     assert_close_scaled(no_groups.shap_values(X), ex.shap_values(X), 1e-12, "ungrouped vs grouped")
 
@@ -76,10 +76,10 @@ def test_sparse_leaves_equal_dense_leaves(rng):
     bg = random_rows(rng, model, 80)
     X = random_rows(rng, model, 30)
     dense = assay.TreeExplainer(model, bg).shap_values(X)
-    sparse_ex = assay.TreeExplainer(model, bg, dense_max_bits=0)
+    sparse_ex = assay.TreeExplainer(model, bg, device="cpu", dense_max_bits=0)
     assert sparse_ex._tables.n_dense_leaves == 0 and sparse_ex._tables.n_sparse_leaves > 0
     assert_close_scaled(sparse_ex.shap_values(X), dense, 1e-12, "sparse vs dense")
-    budget_ex = assay.TreeExplainer(model, bg, max_table_bytes=4096)  # a few dense leaves, the rest sparse
+    budget_ex = assay.TreeExplainer(model, bg, device="cpu", max_table_bytes=4096)  # a few dense leaves, the rest sparse
     assert budget_ex._tables.n_dense_leaves > 0 and budget_ex._tables.n_sparse_leaves > 0
     assert_close_scaled(budget_ex.shap_values(X), dense, 1e-12, "budgeted vs dense")
     # the expected value comes from the tables' histograms, whichever kind
@@ -108,7 +108,7 @@ def test_paths_wider_than_64_features_fall_back_to_pairwise(rng):
     assert model.forest.max_depth == depth
     bg = rng.normal(size=(30, d)) + 1.5  # mostly right: deep paths get used
     X = rng.normal(size=(10, d)) + 1.5
-    ex = assay.TreeExplainer(model, bg)
+    ex = assay.TreeExplainer(model, bg, device="cpu")
     assert ex._tables.n_fallback_trees == 1
     phi = ex.shap_values(X)
     assert_close_scaled(phi, assay.TreeExplainer(model, bg, algorithm="pairwise").shap_values(X), 1e-12, "fallback")

@@ -6,7 +6,7 @@ import numpy as np
 import warnings
 
 from .. import _core
-from .._device import resolve_device
+from .._device import cuda_available, resolve_device
 from .._memory import check_bytes
 from .._validation import as_matrix, check_n_jobs, is_dataframe
 from .._progress import progress_callback
@@ -98,21 +98,11 @@ class TreeExplainer:
 
     def _kernel(self, index, progress=None):
         if index not in self._kernels and self.device == "cuda":
-            bits, budget = self._table_options
-            try:
-                with progress_callback(self.progress if progress is None else progress, _n_rows(self.data),
-                                       "background rows") as cb:
-                    self._kernels[index] = _core.CudaPatternShap(
-                        self.model.forest, self.data, player_of_feature=self._player_of, n_players=self.n_players,
-                        index=index, max_width=bits, budget_bytes=budget, progress=cb)
-                return self._kernels[index]
-            except (ValueError, MemoryError) as err:  # MemoryError: _core.DeviceMemoryError
-                if self._device_request == "cuda" or _is_device_array(self.data):
-                    raise
-                warnings.warn(f"assay: the {_INDEX_NAMES[index]} tables of this forest are built for the CPU ({err})",
-                              RuntimeWarning, stacklevel=3)
-                if not self._kernels:  # nothing on the GPU: the explainer runs on the CPU
-                    self.device = "cpu"
+            kernel = self._device_kernel(index, progress)
+            if kernel is not None:
+                self._kernels[index] = kernel
+            elif not self._kernels:  # nothing on the GPU: the explainer runs on the CPU
+                self.device = "cpu"
         if index not in self._kernels:
             bits, budget = self._table_options
             trees = self.model.forest.n_trees
@@ -121,6 +111,24 @@ class TreeExplainer:
                     self.model.forest, self.data, bits, budget, self.n_jobs,
                     player_of_feature=self._player_of, n_players=self.n_players, index=index, progress=cb)
         return self._kernels[index]
+
+    def _device_kernel(self, index, progress):
+        """The CUDA kernel of this index, or None (with a warning) where "auto" falls back to the CPU."""
+        bits, budget = self._table_options
+        with progress_callback(self.progress if progress is None else progress, _n_rows(self.data),
+                               "background rows") as cb:
+            callback = _CallbackErrors(cb)
+            try:
+                return _core.CudaPatternShap(
+                    self.model.forest, self.data, player_of_feature=self._player_of, n_players=self.n_players,
+                    index=index, max_width=bits, budget_bytes=budget, progress=None if cb is None else callback)
+            except (ValueError, MemoryError) as err:  # MemoryError: _core.DeviceMemoryError
+                # A user's progress callback that raised is the user's error, never a reason to fall back.
+                if self._device_request == "cuda" or _is_device_array(self.data) or callback.raised:
+                    raise
+                warnings.warn(f"assay: the {_INDEX_NAMES[index]} tables of this forest are built for the CPU ({err})",
+                              RuntimeWarning, stacklevel=4)
+                return None
 
     def __dask_tokenize__(self):
         # A stable identity for Dask graphs: the same explainer is one key, shipped once.
@@ -136,6 +144,9 @@ class TreeExplainer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        if self.device == "cuda" and not cuda_available():  # unpickled where there is no GPU
+            resolve_device(self._device_request)  # device="cuda" raises and says why
+            self.device = "cpu"
 
     def _matrix(self, X, name):
         if _is_device_array(X):
@@ -243,6 +254,22 @@ class TreeExplainer:
 
 def _is_device_array(a) -> bool:
     return hasattr(a, "__cuda_array_interface__")
+
+
+class _CallbackErrors:
+    """A progress callback (or None) that remembers whether it raised."""
+
+    def __init__(self, callback):
+        self.callback, self.raised = callback, False
+
+    def __call__(self, done):
+        if self.callback is None:
+            return
+        try:
+            self.callback(done)
+        except BaseException:
+            self.raised = True
+            raise
 
 
 def _is_device_kernel(kernel) -> bool:

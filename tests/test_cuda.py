@@ -44,6 +44,17 @@ def test_device_algorithm_matches_the_cpu_kernel_on_every_converter(models, inde
         assert_close_scaled(mean, np.atleast_1d(ex.expected_value), 1e-12, f"{name} expected value")
 
 
+def test_device_plan_answers_small_subtrees_as_groups(models):
+    # Scalar-leaf trees group their small subtrees (one table per subtree); trees whose leaves
+    # carry K values do not. The comparisons above run with the groups in place.
+    for name, grouped in (("xgb_reg", True), ("lgb_multiclass", True), ("sk_rf_clf", False)):
+        model, X, _ = models[name]
+        ex = assay.TreeExplainer(model, data=X[:50], device="cpu")
+        for index in (0, 2):
+            k = _core.RowQueryShap(ex.model.forest, ex.data, index=index)
+            assert (k.n_groups > 0) == grouped, (name, index)
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_device_algorithm_matches_brute_force_with_groups_and_outputs(seed):
     rng = np.random.default_rng(100 + seed)

@@ -59,6 +59,7 @@ class RowQueryShap {
   }
   py::array_t<double> expected_value() const { return to_numpy(plan_.expected_value()); }
   int64_t table_bytes() const { return plan_.table_bytes(); }
+  int64_t n_groups() const { return static_cast<int64_t>(plan_.groups().size()); }
 
  private:
   RowQueryPlan plan_;
@@ -146,7 +147,8 @@ void bind_device_kernels(py::module_& m) {
            py::arg("n_jobs") = -1)
       .def("values", &RowQueryShap::values, py::arg("X"), py::arg("n_jobs") = -1, py::arg("out") = py::none())
       .def("expected_value", &RowQueryShap::expected_value)
-      .def_property_readonly("table_bytes", &RowQueryShap::table_bytes);
+      .def_property_readonly("table_bytes", &RowQueryShap::table_bytes)
+      .def_property_readonly("n_groups", &RowQueryShap::n_groups);
 
 #ifdef ASSAY_WITH_CUDA
   using assay::cuda::CudaPatternShap;

@@ -1,5 +1,6 @@
 // The decision-pattern kernel laid out for one-thread-per-row execution (the CUDA backend):
-// flat arrays a device can hold (row_walk.hpp), every leaf with a dense table. The background
+// flat arrays a device can hold (row_walk.hpp), every leaf with a dense table, or its small
+// subtree with one group table (leaf_groups.hpp, as the CPU kernel does). The background
 // enters as one histogram of leaf patterns (counted on the device, or by histogram_host);
 // set_background turns it into the tables with the same code as the CPU kernel
 // (leaf_tables.hpp). histogram_host and values_host run the device's per-row functions on the
@@ -10,6 +11,8 @@
 
 #include "core/forest.hpp"
 #include "core/indices.hpp"
+#include "core/leaf_groups.hpp"
+#include "core/leaf_paths.hpp"
 #include "core/players.hpp"
 #include "core/row_walk.hpp"
 
@@ -35,6 +38,7 @@ class RowQueryPlan {
   const std::vector<int64_t>& tree_node_begin() const { return tree_node_begin_; }
   const std::vector<int64_t>& tree_leaf_begin() const { return tree_leaf_begin_; }
   const std::vector<LeafQuery>& leaves() const { return leaves_; }
+  const std::vector<GroupQuery>& groups() const { return groups_; }
   const std::vector<int32_t>& columns() const { return columns_; }
   const std::vector<uint32_t>& cat_words() const { return cat_words_; }
   const std::vector<double>& values() const { return values_; }
@@ -49,7 +53,7 @@ class RowQueryPlan {
   int32_t n_features() const { return n_features_; }
   int32_t n_outputs() const { return n_outputs_; }
   const OutputLayout& layout() const { return layout_; }
-  int64_t table_bytes() const { return static_cast<int64_t>(tables_.size() * sizeof(double)); }
+  int64_t table_bytes() const { return table_doubles_ * static_cast<int64_t>(sizeof(double)); }
 
  private:
   int32_t n_features_, n_outputs_;
@@ -62,6 +66,10 @@ class RowQueryPlan {
   std::vector<int32_t> columns_;
   std::vector<uint32_t> cat_words_;
   std::vector<double> values_, base_score_;
+  LeafPaths paths_;  // its bitset pointers cleared (the walk reads cat_words_); kept to compose group tables
+  LeafGroups leaf_groups_;
+  std::vector<GroupQuery> groups_;
+  int64_t table_doubles_ = 0;
   std::vector<double> tables_;
   std::vector<double> tree_mean_;  // n_trees x K, from the background reach counts
   int64_t n_cells_ = 0;

@@ -12,6 +12,7 @@
 
 namespace assay::cuda {
 
+using core::GroupQuery;
 using core::LeafQuery;
 using core::RowNode;
 
@@ -32,6 +33,7 @@ struct Tables {
   const int64_t* tree_node_begin;
   const int64_t* tree_leaf_begin;
   const LeafQuery* leaves;
+  const GroupQuery* groups;
   const int32_t* columns;
   const uint32_t* cat_words;
   const double* tables;
@@ -80,10 +82,15 @@ __device__ void accumulate_row(const Tables& tb, const double* x, int64_t x_stri
   for (int64_t t = 0; t < tb.n_trees; ++t) {
     const RowNode* nodes = tb.nodes + tb.tree_node_begin[t];
     const auto n_nodes = static_cast<int32_t>(tb.tree_node_begin[t + 1] - tb.tree_node_begin[t]);
-    core::walk_row(nodes, n_nodes, tb.cat_words, x, x_stride, [&](int32_t slot, uint64_t pattern) {
-      const LeafQuery& q = tb.leaves[slot];
-      if (q.width > 0) core::add_leaf_contributions(q, pattern, tb.tables, tb.columns, tb.values, tb.n_outputs, o, stride);
-    });
+    core::walk_row(
+        nodes, n_nodes, tb.cat_words, x, x_stride, tb.groups,
+        [&](int32_t slot, uint64_t pattern) {
+          const LeafQuery& q = tb.leaves[slot];
+          if (q.width > 0) core::add_leaf_contributions(q, pattern, tb.tables, tb.columns, tb.values, tb.n_outputs, o, stride);
+        },
+        [&](int32_t group, uint32_t state) {
+          core::add_group_contributions(tb.groups[group], state, tb.tables, tb.columns, tb.n_outputs, o, stride);
+        });
   }
 }
 
@@ -160,14 +167,16 @@ struct CudaPatternShap::Device {
   DeviceArray<RowNode> nodes;
   DeviceArray<int64_t> tree_node_begin, tree_leaf_begin;
   DeviceArray<LeafQuery> leaves;
+  DeviceArray<GroupQuery> groups;
   DeviceArray<int32_t> columns;
   DeviceArray<uint32_t> cat_words;
   DeviceArray<double> tables, values;
 
   Tables view(const core::RowQueryPlan& p) const {
-    return {nodes.get(),   tree_node_begin.get(), tree_leaf_begin.get(), leaves.get(),   columns.get(),
-            cat_words.get(), tables.get(),        values.get(),          p.n_trees(),    p.n_features(),
-            p.n_outputs()};
+    // A forest without groups hands the walk a null pointer: it then never looks for one.
+    return {nodes.get(),     tree_node_begin.get(), tree_leaf_begin.get(), leaves.get(), groups.get(),
+            columns.get(),   cat_words.get(),       tables.get(),          values.get(), p.n_trees(),
+            p.n_features(),  p.n_outputs()};
   }
 };
 
@@ -196,6 +205,7 @@ CudaPatternShap::CudaPatternShap(const core::Forest& f, const core::Players& pla
   dev->tree_node_begin.upload(plan_.tree_node_begin());
   dev->tree_leaf_begin.upload(plan_.tree_leaf_begin());
   dev->leaves.upload(plan_.leaves());
+  dev->groups.upload(plan_.groups());
   dev->columns.upload(plan_.columns());
   dev->cat_words.upload(plan_.cat_words());
   dev->values.upload(plan_.values());

@@ -70,6 +70,8 @@ class RowQueryShap:
     def expected_value(self) -> NDArray[np.float64]: ...
     @property
     def table_bytes(self) -> int: ...
+    @property
+    def n_groups(self) -> int: ...  # small subtrees answered as one table (leaf_groups.hpp)
 
 class CudaPatternShap:
     def __init__(self, forest: Forest, data: object, player_of_feature: Optional[NDArray[np.int32]] = None,

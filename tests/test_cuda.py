@@ -55,6 +55,19 @@ def test_device_plan_answers_small_subtrees_as_groups(models):
             assert (k.n_groups > 0) == grouped, (name, index)
 
 
+def test_groups_never_make_the_device_tables_larger():
+    # Every split on one feature: a group's state counts the repeated splits, its leaves do not.
+    # Such groups are left out, so a budget that held the leaf tables still holds.
+    from sklearn.tree import DecisionTreeRegressor
+
+    X = np.linspace(0, 1, 64)[:, None]
+    ex = assay.TreeExplainer(DecisionTreeRegressor(max_depth=3).fit(X, np.floor(8 * X[:, 0])), data=X, device="cpu")
+    leaf_tables = 8 * 2 * 8  # 8 leaves, 1 player each: 2 masks x 1 entry x 8 bytes
+    k = _core.RowQueryShap(ex.model.forest, X, budget_bytes=leaf_tables)
+    assert k.table_bytes <= leaf_tables
+    assert_close_scaled(k.values(X)[..., 0], ex.shap_values(X), 1e-12, "one feature")
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_device_algorithm_matches_brute_force_with_groups_and_outputs(seed):
     rng = np.random.default_rng(100 + seed)

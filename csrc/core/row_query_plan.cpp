@@ -52,12 +52,32 @@ RowQueryPlan::RowQueryPlan(const Forest& f, const Players& players, Index index,
   for (int64_t t = 0; t < f.n_trees(); ++t) groupable[t] = K == 1 || f.tree_output[t] >= 0;
   leaf_groups_ = find_leaf_groups(paths, groupable, std::min(max_width, kMaxGroupBits),
                                   budget_bytes / static_cast<int64_t>(sizeof(double)), layout_.pairs);
+  // Unlike the CPU kernel, this plan tabulates every leaf left out of a group, so a group is kept
+  // only where its table is no larger than its leaves' (it can be larger: a split inside the
+  // subtree on a player already on the path adds a state bit but no player). The tables then
+  // never take more than without groups.
+  auto leaf_doubles = [&](int64_t s) { return leaf_table_entries(paths.leaf_width[s], layout_.pairs) << paths.leaf_width[s]; };
+  auto& candidates = leaf_groups_.groups;
+  candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
+                                  [&](const LeafGroup& g) {
+                                    int64_t members = 0;
+                                    for (int64_t s = g.leaf_begin; s < g.leaf_end; ++s) members += leaf_doubles(s);
+                                    return g.table_size() > members;
+                                  }),
+                   candidates.end());
+  leaf_groups_.table_doubles = 0;
+  for (LeafGroup& g : candidates) {
+    g.table_begin = leaf_groups_.table_doubles;
+    leaf_groups_.table_doubles += g.table_size();
+  }
+  leaf_groups_.group_of_node.clear();  // per-node and per-tree indices describe the unfiltered list: unused here
+  leaf_groups_.tree_group_begin.clear();
   std::vector<uint8_t> grouped(static_cast<size_t>(paths.n_leaves()), 0);
   for (const LeafGroup& g : leaf_groups_.groups)
     for (int64_t s = g.leaf_begin; s < g.leaf_end; ++s) grouped[s] = 1;
   table_doubles_ = leaf_groups_.table_doubles;
   for (int64_t s = 0; s < paths.n_leaves(); ++s)
-    if (!grouped[s]) table_doubles_ += leaf_table_entries(paths.leaf_width[s], layout_.pairs) << paths.leaf_width[s];
+    if (!grouped[s]) table_doubles_ += leaf_doubles(s);
   if (table_doubles_ * static_cast<int64_t>(sizeof(double)) > budget_bytes)
     throw std::invalid_argument("the CUDA kernel's tables would take " + std::to_string(table_doubles_ * 8) +
                                 " bytes, over the budget of " + std::to_string(budget_bytes) + ": use device='cpu'");
@@ -111,6 +131,7 @@ RowQueryPlan::RowQueryPlan(const Forest& f, const Players& players, Index index,
     q.width = g.width;
     q.root_width = g.root_width;
     q.n_decisions = g.n_decisions;
+    static_assert(kMaxGroupDecisionNodes >= kMaxGroupDecisions, "GroupQuery holds every decision of a group");
     for (int j = 0; j < g.n_decisions; ++j) q.decision_node[j] = g.decision_node[j];
     q.only = K == 1 ? 0 : f.tree_output[g.tree];
     const int32_t* pl = leaf_groups_.players.data() + g.player_begin;
@@ -130,7 +151,8 @@ void RowQueryPlan::set_background(const uint32_t* counts, int64_t n_bg) {
   tables_.assign(static_cast<size_t>(table_doubles_), 0.0);
   tree_mean_.assign(static_cast<size_t>(n_trees()) * K, 0.0);
   std::vector<double> hist, scratch;
-  std::vector<std::vector<double>> leaf_table(leaves_.size());  // entry-major, while they are needed
+  std::vector<std::vector<double>> leaf_table(leaves_.size());  // grouped leaves' own, until composed
+  size_t g = 0;  // groups are in tree order
   for (int64_t t = 0; t < n_trees(); ++t) {
     for (int64_t s = tree_leaf_begin_[t]; s < tree_leaf_begin_[t + 1]; ++s) {
       const LeafQuery& q = leaves_[s];
@@ -149,15 +171,16 @@ void RowQueryPlan::set_background(const uint32_t* counts, int64_t n_bg) {
         table = std::vector<double>();
       }
     }
-  }
-  for (size_t g = 0; g < groups_.size(); ++g) {
-    const LeafGroup& G = leaf_groups_.groups[g];
-    std::vector<const double*> members;
-    for (int64_t s = G.leaf_begin; s < G.leaf_end; ++s) members.push_back(leaf_table[s].empty() ? nullptr : leaf_table[s].data());
-    std::vector<double> entry_major(static_cast<size_t>(G.table_size()), 0.0);
-    compose_group_table(paths_, leaf_groups_, G, members, entry_major.data());
-    store_pattern_major(entry_major.data(), groups_[g].slots, int64_t{1} << G.width, &tables_[groups_[g].table]);
-    for (int64_t s = G.leaf_begin; s < G.leaf_end; ++s) leaf_table[s] = std::vector<double>();
+    for (; g < groups_.size() && leaf_groups_.groups[g].tree == t; ++g) {
+      const LeafGroup& G = leaf_groups_.groups[g];
+      std::vector<const double*> members;
+      for (int64_t s = G.leaf_begin; s < G.leaf_end; ++s)
+        members.push_back(leaf_table[s].empty() ? nullptr : leaf_table[s].data());
+      std::vector<double> entry_major(static_cast<size_t>(G.table_size()), 0.0);
+      compose_group_table(paths_, leaf_groups_, G, members, entry_major.data());
+      store_pattern_major(entry_major.data(), groups_[g].slots, int64_t{1} << G.width, &tables_[groups_[g].table]);
+      for (int64_t s = G.leaf_begin; s < G.leaf_end; ++s) leaf_table[s] = std::vector<double>();
+    }
   }
   has_background_ = true;
 }

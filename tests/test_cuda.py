@@ -57,7 +57,7 @@ def test_device_plan_answers_small_subtrees_as_groups(models):
 
 def test_groups_never_make_the_device_tables_larger():
     # Every split on one feature: a group's state counts the repeated splits, its leaves do not.
-    # Such groups are left out, so a budget that held the leaf tables still holds.
+    # Under a budget that held the leaf tables, such groups are left out and the forest still fits.
     from sklearn.tree import DecisionTreeRegressor
 
     X = np.linspace(0, 1, 64)[:, None]

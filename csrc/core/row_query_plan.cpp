@@ -52,19 +52,27 @@ RowQueryPlan::RowQueryPlan(const Forest& f, const Players& players, Index index,
   for (int64_t t = 0; t < f.n_trees(); ++t) groupable[t] = K == 1 || f.tree_output[t] >= 0;
   leaf_groups_ = find_leaf_groups(paths, groupable, std::min(max_width, kMaxGroupBits),
                                   budget_bytes / static_cast<int64_t>(sizeof(double)), layout_.pairs);
-  // Unlike the CPU kernel, this plan tabulates every leaf left out of a group, so a group is kept
-  // only where its table is no larger than its leaves' (it can be larger: a split inside the
-  // subtree on a player already on the path adds a state bit but no player). The tables then
-  // never take more than without groups.
+  // Unlike the CPU kernel, this plan tabulates every leaf left out of a group, and a group's
+  // table can be larger than its leaves' (a split inside the subtree on a player already on the
+  // path adds a state bit but no player). Such groups still save gathers; where the total would
+  // go over the budget they are dropped, so a forest whose leaf tables fit always fits.
   auto leaf_doubles = [&](int64_t s) { return leaf_table_entries(paths.leaf_width[s], layout_.pairs) << paths.leaf_width[s]; };
+  auto member_doubles = [&](const LeafGroup& g) {
+    int64_t members = 0;
+    for (int64_t s = g.leaf_begin; s < g.leaf_end; ++s) members += leaf_doubles(s);
+    return members;
+  };
+  auto total_doubles = [&]() {
+    int64_t total = 0, grouped_leaves = 0;
+    for (const LeafGroup& g : leaf_groups_.groups) total += g.table_size(), grouped_leaves += member_doubles(g);
+    for (int64_t s = 0; s < paths.n_leaves(); ++s) total += leaf_doubles(s);
+    return total - grouped_leaves;
+  };
   auto& candidates = leaf_groups_.groups;
-  candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
-                                  [&](const LeafGroup& g) {
-                                    int64_t members = 0;
-                                    for (int64_t s = g.leaf_begin; s < g.leaf_end; ++s) members += leaf_doubles(s);
-                                    return g.table_size() > members;
-                                  }),
-                   candidates.end());
+  if (total_doubles() * static_cast<int64_t>(sizeof(double)) > budget_bytes)
+    candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
+                                    [&](const LeafGroup& g) { return g.table_size() > member_doubles(g); }),
+                     candidates.end());
   leaf_groups_.table_doubles = 0;
   for (LeafGroup& g : candidates) {
     g.table_begin = leaf_groups_.table_doubles;
@@ -75,9 +83,7 @@ RowQueryPlan::RowQueryPlan(const Forest& f, const Players& players, Index index,
   std::vector<uint8_t> grouped(static_cast<size_t>(paths.n_leaves()), 0);
   for (const LeafGroup& g : leaf_groups_.groups)
     for (int64_t s = g.leaf_begin; s < g.leaf_end; ++s) grouped[s] = 1;
-  table_doubles_ = leaf_groups_.table_doubles;
-  for (int64_t s = 0; s < paths.n_leaves(); ++s)
-    if (!grouped[s]) table_doubles_ += leaf_doubles(s);
+  table_doubles_ = total_doubles();
   if (table_doubles_ * static_cast<int64_t>(sizeof(double)) > budget_bytes)
     throw std::invalid_argument("the CUDA kernel's tables would take " + std::to_string(table_doubles_ * 8) +
                                 " bytes, over the budget of " + std::to_string(budget_bytes) + ": use device='cpu'");

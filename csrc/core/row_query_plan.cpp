@@ -137,7 +137,6 @@ RowQueryPlan::RowQueryPlan(const Forest& f, const Players& players, Index index,
     q.width = g.width;
     q.root_width = g.root_width;
     q.n_decisions = g.n_decisions;
-    static_assert(kMaxGroupDecisionNodes >= kMaxGroupDecisions, "GroupQuery holds every decision of a group");
     for (int j = 0; j < g.n_decisions; ++j) q.decision_node[j] = g.decision_node[j];
     q.only = K == 1 ? 0 : f.tree_output[g.tree];
     const int32_t* pl = leaf_groups_.players.data() + g.player_begin;

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "core/host_device.hpp"
+#include "core/leaf_groups.hpp"  // kMaxGroupDecisions: the groups these queries answer
 #include "core/split_decision.hpp"
 
 namespace assay::core {
@@ -39,8 +40,6 @@ struct RowNode {
 // [0, root_width) are the row's pattern at the group root, bit root_width + j is whether the row
 // goes left at decision_node[j]. The table is pattern-major like a leaf's: the slots of state s
 // are table[s * slots, (s + 1) * slots), leaf values folded in for output `only`.
-constexpr int kMaxGroupDecisionNodes = 3;
-
 struct GroupQuery {
   int64_t table;       // offset of its (2^width x slots) table
   int64_t column;      // offset of its slots' output columns (player, or pair column)
@@ -48,7 +47,7 @@ struct GroupQuery {
   int32_t width;       // state bits: root_width + n_decisions
   int32_t root_width;
   int32_t n_decisions;
-  int32_t decision_node[kMaxGroupDecisionNodes];  // local preorder indices, in preorder
+  int32_t decision_node[kMaxGroupDecisions];  // local preorder indices, in preorder
   int32_t only;        // the output its values belong to
 };
 

@@ -92,3 +92,60 @@ def check_n_jobs(n_jobs) -> int:
     if n_jobs == 0 or n_jobs < -1:
         raise ValueError(f"n_jobs: expected -1 or a positive number of threads, got {n_jobs}")
     return int(n_jobs)
+
+
+def _generated_names(names) -> bool:
+    """Names a library invents for a model trained on a plain array (LightGBM's Column_0, ...;
+    XGBoost's f0, ...): they carry no column identity, so columns are matched by position."""
+    return (all(n == f"Column_{i}" for i, n in enumerate(names))
+            or all(n == f"f{i}" for i, n in enumerate(names)))
+
+
+def reference_names(model_names, background_names):
+    """The column names a DataFrame must carry: the model's own training names, else those of the
+    background frame, else None (no names known: columns are positional)."""
+    if model_names and not _generated_names(list(map(str, model_names))):
+        return list(map(str, model_names))
+    return list(map(str, background_names)) if background_names else None
+
+
+def _listed(names, limit: int = 10) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
+def align_columns(X, expected, name: str):
+    """A DataFrame's columns matched by name to `expected` (the model's feature order).
+
+    Same names in another order: the frame is reordered to `expected` (a view of the same data,
+    so values are bit for bit those of the ordered call). Missing, extra, renamed or duplicated
+    columns raise ValueError listing them. Anything that is not a DataFrame, or `expected` None,
+    passes unchanged (NumPy arrays are positional, as in the model libraries).
+    """
+    if expected is None or not is_dataframe(X):
+        return X
+    columns = list(map(str, X.columns))
+    seen, duplicated = set(), []
+    for c in columns:
+        if c in seen and c not in duplicated:
+            duplicated.append(c)
+        seen.add(c)
+    if duplicated:
+        raise ValueError(f"{name}: duplicated column names {_listed(duplicated)}; each feature must appear once")
+    if columns == expected:
+        return X
+    expected_set = set(expected)
+    missing = [c for c in expected if c not in seen]
+    extra = [c for c in columns if c not in expected_set]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing {_listed(missing)}")
+        if extra:
+            parts.append(f"unexpected {_listed(extra)}")
+        raise ValueError(
+            f"{name}: the DataFrame's columns do not match the model's features ({'; '.join(parts)}); "
+            f"expected the {len(expected)} columns {_listed(expected)} (pass a NumPy array to match by position)"
+        )
+    positions = {c: i for i, c in enumerate(columns)}
+    return X.iloc[:, [positions[c] for c in expected]]

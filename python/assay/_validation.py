@@ -104,9 +104,9 @@ def _generated_names(names) -> bool:
 def reference_names(model_names, background_names):
     """The column names a DataFrame must carry: the model's own training names, else those of the
     background frame, else None (no names known: columns are positional)."""
-    if model_names and not _generated_names(list(map(str, model_names))):
+    if model_names is not None and len(model_names) and not _generated_names(list(map(str, model_names))):
         return list(map(str, model_names))
-    return list(map(str, background_names)) if background_names else None
+    return list(map(str, background_names)) if background_names is not None else None
 
 
 def _listed(names, limit: int = 10) -> str:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validation import align_columns
+
 _METHODS = {"shap": "shap_values", "banzhaf": "banzhaf_values", "interaction": "shap_interaction_values",
             "taylor": "shapley_taylor_values"}
 
@@ -26,7 +28,10 @@ def _explain(explainer, method, block):
 
 def values(explainer, data, kind: str = "shap"):
     """Values of every row of a dask DataFrame or 2-D dask Array, as a dask array whose row
-    chunks follow the partitions. kind: "shap", "banzhaf", "interaction" or "taylor"."""
+    chunks follow the partitions. kind: "shap", "banzhaf", "interaction" or "taylor".
+    A DataFrame's columns are matched by name as in TreeExplainer (reordered to the model's
+    order; missing, extra or duplicated columns raise ValueError before anything is computed);
+    a dask Array is positional."""
     import dask
     import dask.array as da
 
@@ -35,6 +40,10 @@ def values(explainer, data, kind: str = "shap"):
     if not hasattr(explainer, _METHODS[kind]):
         raise TypeError(f"explainer: expected an assay.TreeExplainer, got {type(explainer).__name__}")
     if hasattr(data, "npartitions") and hasattr(data, "columns"):      # dask DataFrame
+        # Columns are matched by name in each partition; check them here, before any task runs.
+        import pandas as pd
+
+        align_columns(pd.DataFrame(columns=data.columns), explainer._column_names, "data")
         parts = list(data.to_delayed())
         lengths = [int(v) for v in data.map_partitions(len).compute()]
     elif isinstance(data, da.Array):

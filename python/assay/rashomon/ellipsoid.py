@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import align_columns, is_dataframe
 from .partial_order import PartialOrder
 from .quadratic import quadratic_range_on_ellipsoid
 
@@ -29,6 +30,7 @@ class EllipsoidRashomon:
     names: list
     theta_: np.ndarray
     loss_: float
+    _column_names = None  # the fitted DataFrame's columns (None: fitted on an array)
 
     # ------------------------------------------------------------------ set-up
     def _set_ellipsoid(self, theta_hat, A, loss_star, names, global_rows):
@@ -75,6 +77,8 @@ class EllipsoidRashomon:
     # ------------------------------------------------------------------ linear statements
     def _rows(self, X):
         self._require_fit()
+        # A DataFrame is matched by name to the frame the model was fitted on (reordered if needed).
+        X = align_columns(X, self._column_names, "X")
         X = np.asarray(X, dtype=np.float64)
         if X.ndim == 1:
             X = X[None, :]
@@ -121,8 +125,10 @@ class EllipsoidRashomon:
 
     def local_order(self, x, eps) -> PartialOrder:
         """The order of |local attributions| at one row that every model in R(eps) agrees with.
-        Features whose attribution's sign is not agreed (interval containing 0) are ambiguous."""
-        return self.local_orders(np.asarray(x, dtype=np.float64).reshape(1, -1), eps)[0]
+        Features whose attribution's sign is not agreed (interval containing 0) are ambiguous.
+        x: a 1-D array or a one-row DataFrame."""
+        x = x if is_dataframe(x) else np.asarray(x, dtype=np.float64).reshape(1, -1)
+        return self.local_orders(x, eps)[0]
 
     def critical_epsilons(self, x) -> dict:
         """For one row: 'sign' (P,), the largest eps at which each attribution's sign is agreed, and

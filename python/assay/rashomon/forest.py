@@ -21,6 +21,7 @@ import numpy as np
 from ..trees import TreeExplainer, convert_model
 from ..trees.forest import TreeModel
 from .._memory import check_bytes
+from .._validation import align_columns, is_dataframe, reference_names
 from .partial_order import PartialOrder
 
 _AVERAGING = ("RandomForestRegressor", "ExtraTreesRegressor")
@@ -38,14 +39,17 @@ class ForestRashomon:
         model = convert_model(forest)
         self.n_trees = int(model.forest.n_trees)
         self.n_features_in_ = model.n_features
-        X_val = np.asarray(X_val, dtype=np.float64)
+        # DataFrames are matched by column name (the forest's feature_names_in_, else the background's).
+        columns = reference_names(model.feature_names, background.columns if is_dataframe(background) else None)
+        X_val = np.asarray(align_columns(X_val, columns, "X_val"), dtype=np.float64)
         y_val = np.asarray(y_val, dtype=np.float64)
         if X_val.ndim != 2 or X_val.shape[1] != model.n_features or y_val.shape != (X_val.shape[0],) or len(y_val) == 0:
             raise ValueError(f"X_val, y_val: expected (n, {model.n_features}) and (n,) with n >= 1, got "
                              f"{X_val.shape} and {y_val.shape}")
         # One explainer per tree (the forest averages them: a tree's own output is M times its share).
         self._trees = [TreeModel(forest=model.forest.subforest(t, t + 1), source=f"{model.source}[{t}]",
-                                 n_features=model.n_features, n_outputs=1) for t in range(self.n_trees)]
+                                 n_features=model.n_features, n_outputs=1, feature_names=columns)
+                       for t in range(self.n_trees)]
         self._explainers = [TreeExplainer(m, background, n_jobs=n_jobs) for m in self._trees]
         self.names = list(map(str, feature_names)) if feature_names is not None else self._explainers[0].feature_names
         if len(self.names) != self.n_features_in_:
@@ -102,7 +106,9 @@ class ForestRashomon:
         return out
 
     def local_order(self, x, eps) -> PartialOrder:
-        return self.local_orders(np.asarray(x, dtype=np.float64).reshape(1, -1), eps)[0]
+        """The local order at one row x (a 1-D array, or a one-row DataFrame)."""
+        x = x if is_dataframe(x) else np.asarray(x, dtype=np.float64).reshape(1, -1)
+        return self.local_orders(x, eps)[0]
 
     def global_order(self, X, eps) -> PartialOrder:
         """Order of global importance (root mean square of attributions over the rows of X), with

@@ -32,7 +32,8 @@ class KernelRidgeRashomon(EllipsoidRashomon):
         self.gamma, self.lam = gamma, float(lam)
 
     def fit(self, X, y, feature_names: Optional[Sequence[str]] = None):
-        X, y = _check_xy(X, y)
+        X, y, columns = _check_xy(X, y)
+        self._column_names = columns
         N, d = X.shape
         check_bytes(4 * 8.0 * N * N, f"X: kernel ridge on {N} rows (N x N kernel matrices)",
                     "fit on a subsample of the rows")
@@ -54,7 +55,7 @@ class KernelRidgeRashomon(EllipsoidRashomon):
         resid = yc - U @ (sk * beta)
         loss = float(resid @ resid / N + self.lam * np.sum(sk * beta ** 2))
         A_beta = np.diag(sk * (sk + self.lam * N) / N)
-        return self._set_ellipsoid(beta, A_beta, loss, _names(feature_names, d), X)
+        return self._set_ellipsoid(beta, A_beta, loss, _names(feature_names, d, columns), X)
 
     @property
     def dual_coef_(self):

@@ -5,10 +5,14 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from .._validation import is_dataframe
 from .ellipsoid import EllipsoidRashomon
 
 
 def _check_xy(X, y):
+    """(X, y) as float64 arrays, and X's column names when it is a DataFrame (else None): later
+    frames are matched to them by name."""
+    columns = list(map(str, X.columns)) if is_dataframe(X) else None
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if X.ndim != 2 or X.shape[0] < 2:
@@ -17,10 +21,12 @@ def _check_xy(X, y):
         raise ValueError(f"y: expected {X.shape[0]} targets, got shape {y.shape}")
     if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
         raise ValueError("X, y: contain NaN or inf")
-    return X, y
+    return X, y, columns
 
 
-def _names(names, d):
+def _names(names, d, columns=None):
+    """feature_names if given, else the fitted frame's columns, else x0, x1, ..."""
+    names = names if names is not None else columns
     names = [f"x{i}" for i in range(d)] if names is None else [str(s) for s in names]
     if len(names) != d:
         raise ValueError(f"feature_names: expected {d} names, got {len(names)}")
@@ -34,7 +40,8 @@ class LinearRashomon(EllipsoidRashomon):
     """
 
     def fit(self, X, y, feature_names: Optional[Sequence[str]] = None):
-        X, y = _check_xy(X, y)
+        X, y, columns = _check_xy(X, y)
+        self._column_names = columns
         self.n_features_in_ = X.shape[1]
         self.mean_ = X.mean(axis=0)
         self.scale_ = X.std(axis=0)
@@ -43,7 +50,7 @@ class LinearRashomon(EllipsoidRashomon):
         D = np.column_stack([np.ones(len(X)), (X - self.mean_) / self.scale_])
         theta, *_ = np.linalg.lstsq(D, y, rcond=None)
         mse = float(np.mean((y - D @ theta) ** 2))
-        return self._set_ellipsoid(theta, D.T @ D / len(X), mse, _names(feature_names, X.shape[1]), X)
+        return self._set_ellipsoid(theta, D.T @ D / len(X), mse, _names(feature_names, X.shape[1], columns), X)
 
     @property
     def coef_(self):
@@ -85,7 +92,8 @@ class AdditiveRashomon(EllipsoidRashomon):
     def fit(self, X, y, feature_names: Optional[Sequence[str]] = None):
         from sklearn.preprocessing import SplineTransformer
 
-        X, y = _check_xy(X, y)
+        X, y, columns = _check_xy(X, y)
+        self._column_names = columns
         d = X.shape[1]
         self.n_features_in_ = d
         self._splines, self._bases, self._centers, slices, start = [], [], [], [], 1
@@ -109,7 +117,7 @@ class AdditiveRashomon(EllipsoidRashomon):
                                                  in enumerate(zip(self._splines, self._centers, self._bases))])
         theta, *_ = np.linalg.lstsq(D, y, rcond=None)
         mse = float(np.mean((y - D @ theta) ** 2))
-        return self._set_ellipsoid(theta, D.T @ D / len(X), mse, _names(feature_names, d), X)
+        return self._set_ellipsoid(theta, D.T @ D / len(X), mse, _names(feature_names, d, columns), X)
 
     def _maps(self, X):
         n, d = X.shape

@@ -8,9 +8,9 @@ import warnings
 from .. import _core
 from .._device import cuda_available, resolve_device
 from .._memory import check_bytes
-from .._validation import as_matrix, check_n_jobs, is_dataframe
+from .._validation import align_columns, as_matrix, check_n_jobs, is_dataframe, reference_names
 from .._progress import progress_callback
-from ..explanation import make_explanation
+from ..explanation import category_labels, make_explanation
 from .convert import convert_model
 from .players import player_count, resolve_groups
 
@@ -33,8 +33,18 @@ class TreeExplainer:
 
     Methods: shap_values, banzhaf_values (first order); shap_interaction_values (Shapley
     interaction index in shap's convention) and shapley_taylor_values (order 2), both
-    (n, P, P[, K]). Each accepts `out=`: a C-contiguous float64 array of the result's shape
-    (for example a np.memmap) that is filled instead of allocating one.
+    (n, P, P[, K]); predict_raw; calling the explainer returns an Explanation. Each takes shap's
+    (X, y=None) (y is ignored: the raw output does not depend on labels) and the keyword-only
+    `out=`: a C-contiguous float64 array of the result's shape (for example a np.memmap) that is
+    filled instead of allocating one, and `progress=`.
+
+    Columns: a DataFrame (`data` or `X`) is matched by column name against the names the model
+    was trained with (XGBoost feature_names, LightGBM feature_name(), scikit-learn
+    feature_names_in_), or, when the model has none, against the columns of the `data` frame.
+    The same names in another order are reordered to the model's order (results are bit for bit
+    those of the ordered frame); missing, extra, renamed or duplicated columns raise ValueError
+    listing them. A NumPy array is read by position, also after a DataFrame background (as the
+    model libraries do).
 
     algorithm="pattern" (default) builds per-leaf tables from the background (Shapley tables
     in the constructor, the others on first use); each call then costs
@@ -77,7 +87,11 @@ class TreeExplainer:
             self.device = "cpu"
         self.progress = progress
         self.model = convert_model(model)
-        self._input_names = list(map(str, data.columns)) if is_dataframe(data) else None
+        # DataFrames are matched by column name against the model's training names, else the
+        # background frame's (see align_columns); arrays are positional.
+        self._column_names = reference_names(self.model.feature_names,
+                                             data.columns if is_dataframe(data) else None)
+        self._input_names = self._column_names if is_dataframe(data) else None
         self.data = self._matrix(data, "data")
         self.feature_names = self._resolve_names(feature_names)
         self._player_of, self.player_names = resolve_groups(groups, self.model.n_features, self.feature_names)
@@ -151,6 +165,7 @@ class TreeExplainer:
     def _matrix(self, X, name):
         if _is_device_array(X):
             return self._device_matrix(X, name)
+        X = align_columns(X, self._column_names, name)
         if self.model.input_transform is not None:
             X = self.model.input_transform(X)
         return as_matrix(X, name, self.model.n_features)
@@ -214,42 +229,93 @@ class TreeExplainer:
                                                progress=cb)
         return out if out is not None else result.reshape(shape)
 
-    def shap_values(self, X, out=None, progress=None) -> np.ndarray:
-        """Interventional SHAP values of the raw output: (n, P), or (n, P, K) for K outputs."""
+    # Every method takes shap's (X, y=None) positionally; out and progress are keyword-only so that a
+    # label vector given as shap users do can never land in `out`.
+    def shap_values(self, X, y=None, *, out=None, progress=None) -> np.ndarray:
+        """Exact interventional SHAP values of the model's raw output.
+
+        Returns (n, P), or (n, P, K) for K outputs; each row sums to f(x) - expected_value.
+        """
         return self._values(X, SHAPLEY, out, progress)
 
-    def banzhaf_values(self, X, out=None, progress=None) -> np.ndarray:
-        """Interventional Banzhaf values: (n, P) or (n, P, K)."""
+    def banzhaf_values(self, X, y=None, *, out=None, progress=None) -> np.ndarray:
+        """Exact interventional Banzhaf values: each player's marginal contribution averaged
+        uniformly over all coalitions of the other players (rows do not sum to f(x) - E f).
+
+        Returns (n, P) or (n, P, K).
+        """
         return self._values(X, BANZHAF, out, progress)
 
-    def shap_interaction_values(self, X, out=None, progress=None) -> np.ndarray:
-        """Shapley interaction values in shap's convention: (n, P, P) or (n, P, P, K). Off-diagonal
-        entries hold half the Shapley interaction index each; each row sums to the SHAP value."""
+    def shap_interaction_values(self, X, y=None, *, out=None, progress=None) -> np.ndarray:
+        """Exact interventional Shapley interaction values in shap's convention.
+
+        Off-diagonal entries (i, j) and (j, i) each hold half the Shapley interaction index of
+        the pair; the diagonal holds the rest of each player's SHAP value, so every row
+        phi[n, i, :] sums to the SHAP value of player i. Returns (n, P, P) or (n, P, P, K).
+        """
         return self._values(X, INTERACTION, out, progress)
 
-    def shapley_taylor_values(self, X, out=None, progress=None) -> np.ndarray:
-        """Order-2 Shapley-Taylor values: (n, P, P) or (n, P, P, K). The diagonal holds the main
-        effects f(x_i, z_rest) - f(z), each pair's interaction is split in halves over (i, j) and
-        (j, i), and all entries sum to f(x) - expected_value."""
+    def shapley_taylor_values(self, X, y=None, *, out=None, progress=None) -> np.ndarray:
+        """Exact order-2 Shapley-Taylor interaction values.
+
+        The diagonal holds the main effects f(x_i, z_rest) - f(z) averaged over the background,
+        each pair's interaction is split in halves over (i, j) and (j, i), and all entries sum to
+        f(x) - expected_value. Returns (n, P, P) or (n, P, P, K).
+        """
         return self._values(X, TAYLOR, out, progress)
 
     def predict_raw(self, X) -> np.ndarray:
-        """The raw output the explainer explains, from assay's own IR: (n,) or (n, K)."""
+        """The raw output the explainer explains, computed from assay's own copy of the trees.
+
+        X: (n, d) NumPy array or DataFrame (columns matched by name as in shap_values).
+        Returns (n,) for one output, (n, K) for K outputs: the margin of boosted models, class
+        probabilities of scikit-learn forest classifiers, the prediction of regressors.
+        """
         if _is_device_array(X):
             raise ValueError("X: predict_raw runs on the CPU; pass a NumPy array")
         out = self.model.predict_raw(self._matrix(X, "X"), self.n_jobs)
         return out[:, 0] if self.n_outputs == 1 else out
 
-    def __call__(self, X):
+    def __call__(self, X, y=None):
+        """SHAP values of X as an Explanation (shap.Explanation when shap is installed).
+
+        values: as shap_values(X); base_values: expected_value per row; data: the numeric matrix
+        explained (pandas categorical columns as their codes, NaN for missing); display_data: the
+        same rows with categorical columns as their labels (what shap's plots show), or None when
+        X has no categorical column; feature_names: the player names. For grouped players, data
+        is None (a group has no single value). y is accepted for shap's signature and ignored.
+        """
         values = self.shap_values(X)
-        data = self._matrix(X, "X") if self._player_of is None and not _is_device_array(X) else None
-        return make_explanation(values, self.expected_value, data, self.player_names)
+        data = display = None
+        if self._player_of is None and not _is_device_array(X):
+            data = self._matrix(X, "X")
+            display = category_labels(align_columns(X, self._column_names, "X"))
+        return make_explanation(values, self.expected_value, data, self.player_names, display)
 
     def __repr__(self):
         f = self.model.forest
         return (f"TreeExplainer({self.model.source}, trees={f.n_trees}, features={self.model.n_features}, "
                 f"players={self.n_players}, outputs={self.n_outputs}, background={self.data.shape[0]}, "
                 f"algorithm={self.algorithm!r}, device={self.device!r})")
+
+
+# The arguments every index method shares, appended to each docstring so that each stands alone.
+_ARGUMENTS_DOC = """
+        Arguments:
+          X: (n, d) NumPy array or pandas DataFrame. A DataFrame's columns are matched by name
+             to the model's features and reordered to the model's order (missing, extra or
+             duplicated columns raise ValueError); a NumPy array is read by position. On an
+             explainer running on the GPU, also a CUDA array (C-contiguous float64).
+          y: accepted for shap's signature (explainer.shap_values(X, y)) and ignored: the raw
+             output explained here does not depend on labels.
+          out: keyword-only; a writable C-contiguous float64 array of the result's shape (e.g. a
+             np.memmap) filled in place and returned, instead of allocating the result.
+          progress: keyword-only; True (a progress bar), False, or a callable receiving
+             (done, total); None uses the explainer's own setting.
+"""
+for _method in (TreeExplainer.shap_values, TreeExplainer.banzhaf_values, TreeExplainer.shap_interaction_values,
+                TreeExplainer.shapley_taylor_values):
+    _method.__doc__ += _ARGUMENTS_DOC
 
 
 def _is_device_array(a) -> bool:

@@ -12,9 +12,12 @@ N_CATEGORIES = 40
 
 
 def random_tree_model(rng, n_features, n_trees, max_depth, n_outputs=1, cat_features=(), leaf_prob=0.15):
+    """Random trees; node covers too (the path-dependent game's weights): random leaf weights,
+    some zero, summed up the tree as training weights are."""
     builder = ForestBuilder(n_features, n_outputs)
+    cover_rng = np.random.default_rng(n_features * 1000 + n_trees)  # its own stream: rng's draws are unchanged
     for _ in range(n_trees):
-        feature, threshold, left, right, dleft, policy, value = [], [], [], [], [], [], []
+        feature, threshold, left, right, dleft, policy, value, cover = [], [], [], [], [], [], [], []
         categories = {}
 
         def grow(depth):
@@ -22,6 +25,7 @@ def random_tree_model(rng, n_features, n_trees, max_depth, n_outputs=1, cat_feat
             for arr, v in ((feature, -1), (threshold, 0.0), (left, -1), (right, -1), (dleft, 0), (policy, 0)):
                 arr.append(v)
             value.append(rng.normal(size=n_outputs))
+            cover.append(0.0 if cover_rng.random() < 0.1 else float(cover_rng.integers(1, 50)))
             if depth >= max_depth or (depth > 0 and rng.random() < leaf_prob):
                 return idx
             f = int(rng.integers(n_features))
@@ -35,6 +39,7 @@ def random_tree_model(rng, n_features, n_trees, max_depth, n_outputs=1, cat_feat
                 threshold[idx] = float(np.float32(rng.normal()))
             left[idx] = grow(depth + 1)
             right[idx] = grow(depth + 1)
+            cover[idx] = cover[left[idx]] + cover[right[idx]]
             return idx
 
         grow(0)
@@ -42,9 +47,10 @@ def random_tree_model(rng, n_features, n_trees, max_depth, n_outputs=1, cat_feat
         val = np.array(value)
         builder.add_tree(feature=feature, threshold=threshold, left=left, right=right, default_left=dleft,
                          policy=policy, value=val[:, output] if output >= 0 else val, output=output,
-                         categories=categories)
+                         categories=categories, cover=cover)
     forest = builder.build(rng.normal(size=n_outputs))
-    return TreeModel(forest=forest, source="random", n_features=n_features, n_outputs=n_outputs)
+    return TreeModel(forest=forest, source="random", n_features=n_features, n_outputs=n_outputs,
+                     node_cover=builder.node_cover())
 
 
 def random_rows(rng, model, n, cat_features=(), nan_frac=0.1, threshold_frac=0.2):

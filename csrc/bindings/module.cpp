@@ -3,6 +3,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <memory>
+
 #include "bindings/arrays.hpp"
 #include "bindings/interruptible.hpp"
 #include "bindings/kernel_args.hpp"
@@ -130,6 +132,20 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("n_features", [](const Forest& f) { return f.n_features; })
       .def_property_readonly("n_outputs", [](const Forest& f) { return f.n_outputs; })
       .def_property_readonly("max_depth", [](const Forest& f) { return f.max_depth; })
+      .def("goes_left",
+           [](const Forest& f, const CArray<double>& X) {
+             // (n, n_nodes): where each row goes at every split (1 = left; leaves 0). For the
+             // slow reference of the path-dependent game, which walks the trees in Python.
+             const int64_t n = rows_of(X, f.n_features, "X");
+             py::array_t<uint8_t> out({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(f.n_nodes())});
+             uint8_t* o = out.mutable_data();
+             const double* x = X.data();
+             for (int64_t r = 0; r < n; ++r)
+               for (int64_t g = 0; g < f.n_nodes(); ++g)
+                 o[r * f.n_nodes() + g] = f.feature[g] >= 0 && goes_left(f, g, x[r * f.n_features + f.feature[g]]);
+             return out;
+           },
+           py::arg("X"))
       .def("split_thresholds", [](const Forest& f) {
              // (feature, threshold) of every numeric split: tests probe inputs exactly on them.
              std::vector<int32_t> feat;
@@ -172,6 +188,30 @@ PYBIND11_MODULE(_core, m) {
            py::arg("dense_budget_bytes") = int64_t{1} << 31, py::arg("n_jobs") = -1,
            py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0, py::arg("index") = 0,
            py::arg("progress") = py::none())
+      .def_static(
+          "path_dependent",
+          [](const Forest& f, const CArray<double>& node_cover, int dense_max_bits, int64_t budget, int n_jobs,
+             const py::object& player_of_feature, int32_t n_players, int32_t index, const py::object& progress) {
+            // The path-dependent game from node covers (cover_weights.hpp): no background.
+            if (node_cover.ndim() != 1 || node_cover.shape(0) != f.n_nodes())
+              throw std::invalid_argument("node_cover: expected a 1-D array with one value per node (" +
+                                          std::to_string(f.n_nodes()) + ")");
+            PatternOptions opt;
+            opt.dense_max_bits = dense_max_bits;
+            opt.dense_budget_bytes = budget;
+            const Players players = make_players(f, player_of_feature, n_players);
+            const Index ix = index_from_int(index);
+            const std::vector<double> cover = to_vector(node_cover);
+            PatternShap* made = nullptr;
+            run_interruptible(progress, static_cast<double>(f.n_trees()), [&](Progress* p) {
+              made = new PatternShap(f, players, ix, cover, opt, resolve_threads(n_jobs), p);
+            });
+            return std::unique_ptr<PatternShap>(made);
+          },
+          py::arg("forest"), py::arg("node_cover"), py::arg("dense_max_bits") = 16,
+          py::arg("dense_budget_bytes") = int64_t{1} << 31, py::arg("n_jobs") = -1,
+          py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0, py::arg("index") = 0,
+          py::arg("progress") = py::none())
       .def("values",
            [](const PatternShap& ps, const CArray<double>& X, int n_jobs, const py::object& out,
               const py::object& progress) {

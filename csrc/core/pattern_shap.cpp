@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <numeric>
 #include <stdexcept>
+#include <string>
 
 #include "core/column_walk.hpp"
+#include "core/cover_weights.hpp"
 #include "core/leaf_groups.hpp"
 #include "core/leaf_tables.hpp"
 #include "core/pairwise_shap.hpp"
@@ -69,6 +71,33 @@ PatternShap::PatternShap(const Forest& forest, const Players& players, Index ind
     const int K = f_.n_outputs;
     for (int64_t r = 0; r < n_bg; ++r)
       add_scaled(&tree_mean_[t * K], 1, 1.0 / n_bg, &f_.value[find_leaf(f_, t, bg + r * f_.n_features) * K], K, -1);
+    advance(progress, 1);
+  });
+  throw_if_stopped(progress);
+}
+
+PatternShap::PatternShap(const Forest& forest, const Players& players, Index index, const std::vector<double>& cover,
+                         const PatternOptions& opt, int n_threads, Progress* progress)
+    : f_(forest),
+      players_(players),
+      layout_(players, forest.n_outputs, index),
+      paths_(f_, players_),
+      w_(index, std::min({f_.max_depth, players.n, kMaxPatternBits})),
+      n_bg_(1) {  // the leaf weights are probabilities: no background count to divide by
+  if (opt.dense_max_bits < 0 || opt.dense_max_bits > 24)
+    throw std::invalid_argument("dense_max_bits must be in [0, 24]");
+  for (int64_t t = 0; t < f_.n_trees(); ++t)
+    if (paths_.tree_too_wide[t])
+      throw std::invalid_argument("path-dependent game: tree " + std::to_string(t) +
+                                  " has a path with more than 64 distinct players");
+  leaf_ratio_ = leaf_cover_ratios(f_, paths_, players_, cover);
+  plan_tables(opt);
+  sparse_pattern_.resize(f_.n_trees());
+  sparse_weight_.resize(f_.n_trees());
+  tree_mean_.assign(static_cast<size_t>(f_.n_trees()) * f_.n_outputs, 0.0);
+  parallel_for(f_.n_trees(), n_threads, 1, [&](int64_t t) {
+    if (stopped(progress)) return;
+    build_tree_tables_from_covers(t);
     advance(progress, 1);
   });
   throw_if_stopped(progress);
@@ -210,6 +239,50 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg_cols, int64_t n_
       member_ptrs.push_back(kind_[s] == kGrouped ? &member_counts[member_begin[s - first]] : nullptr);
     member_histograms(paths_, G, state_counts.data(), member_ptrs);
   }
+  const double inv_n = 1.0 / static_cast<double>(n_bg);
+  LeafWeightSource source;
+  source.dense = [&](int64_t s, std::vector<double>& buffer) -> const double* {
+    if (kind_[s] == kGrouped) return &member_counts[member_begin[s - first]];
+    buffer.resize(size_t{1} << paths_.leaf_width[s]);
+    histogram(cell_begin[s - first], int64_t{1} << paths_.leaf_width[s], buffer.data());
+    return buffer.data();
+  };
+  source.sparse = [&](int64_t s, std::vector<uint64_t>& pats, std::vector<double>& weights) {
+    auto& list = listed[s - first];
+    std::sort(list.begin(), list.end());
+    for (size_t i = 0; i < list.size();) {
+      size_t j = i;
+      while (j < list.size() && list[j] == list[i]) ++j;
+      pats.push_back(list[i]);
+      weights.push_back(static_cast<double>(j - i) * inv_n);
+      i = j;
+    }
+    std::vector<uint64_t>().swap(list);
+  };
+  tabulate_tree(t, source);
+}
+
+void PatternShap::build_tree_tables_from_covers(int64_t t) {
+  auto ratios = [&](int64_t s) { return &leaf_ratio_[paths_.leaf_player_begin[s]]; };
+  LeafWeightSource source;
+  source.dense = [&](int64_t s, std::vector<double>& buffer) -> const double* {
+    buffer.resize(size_t{1} << paths_.leaf_width[s]);
+    cover_histogram(ratios(s), paths_.leaf_width[s], buffer.data());
+    return buffer.data();
+  };
+  source.sparse = [&](int64_t s, std::vector<uint64_t>& pats, std::vector<double>& weights) {
+    std::vector<uint64_t> p;
+    std::vector<double> w;
+    cover_patterns(ratios(s), paths_.leaf_width[s], kMaxCoverPatterns, p, w);
+    pats.insert(pats.end(), p.begin(), p.end());
+    weights.insert(weights.end(), w.begin(), w.end());
+  };
+  tabulate_tree(t, source);
+}
+
+void PatternShap::tabulate_tree(int64_t t, const LeafWeightSource& source) {
+  const int64_t first = paths_.tree_leaf_begin[t], last = paths_.tree_leaf_begin[t + 1];
+  const int64_t g_first = groups_.tree_group_begin[t], g_last = groups_.tree_group_begin[t + 1];
   // Grouped leaves get their own tables here first, then their groups' tables are composed.
   std::vector<double> scratch, leaf_counts, leaf_tables;
   std::vector<int64_t> leaf_table_begin(last - first, -1);
@@ -220,41 +293,29 @@ void PatternShap::build_tree_tables(int64_t t, const double* bg_cols, int64_t n_
   }
   auto& pats = sparse_pattern_[t];
   auto& weights = sparse_weight_[t];
-  const double inv_n = 1.0 / static_cast<double>(n_bg);
+  const double inv_n = 1.0 / static_cast<double>(n_bg_);
   for (int64_t s = first; s < last; ++s) {
     const int d = paths_.leaf_width[s];
     const uint64_t full = width_mask(d);
-    const double* hist = nullptr;
-    if (kind_[s] == kDense) {
-      leaf_counts.resize(size_t{1} << d);
-      histogram(cell_begin[s - first], int64_t{1} << d, leaf_counts.data());
-      hist = leaf_counts.data();
-    } else if (kind_[s] == kGrouped) {
-      hist = &member_counts[member_begin[s - first]];
-    }
-    // Background rows reaching the leaf (all bits set) give the tree's mean output.
+    const double* hist = (kind_[s] == kDense || kind_[s] == kGrouped) ? source.dense(s, leaf_counts) : nullptr;
+    // The weight of the leaf's full pattern (every condition met) gives the tree's mean output.
     double reach = 0.0;
-    if (hist) reach = hist[full];
-    else if (kind_[s] == kSparse) reach = static_cast<double>(std::count(listed[s - first].begin(), listed[s - first].end(), full));
-    else if (d == 0) reach = static_cast<double>(n_bg);
-    add_scaled(&tree_mean_[t * f_.n_outputs], 1, reach * inv_n, &f_.value[paths_.leaf_value_node[s] * f_.n_outputs],
+    if (hist) {
+      reach = hist[full] * inv_n;
+    } else if (kind_[s] == kSparse) {
+      table_begin_[s] = static_cast<int64_t>(pats.size());
+      source.sparse(s, pats, weights);
+      sparse_count_[s] = static_cast<int64_t>(pats.size()) - table_begin_[s];
+      for (int64_t e = table_begin_[s]; e < static_cast<int64_t>(pats.size()); ++e)
+        if (pats[e] == full) reach += weights[e];
+    } else if (d == 0) {
+      reach = static_cast<double>(n_bg_) * inv_n;  // a root leaf: every row (weight 1 without a background)
+    }
+    add_scaled(&tree_mean_[t * f_.n_outputs], 1, reach, &f_.value[paths_.leaf_value_node[s] * f_.n_outputs],
                f_.n_outputs, -1);
     if (hist) {
       double* out = kind_[s] == kDense ? &dense_[table_begin_[s]] : &leaf_tables[leaf_table_begin[s - first]];
       fill_dense(s, hist, scratch, out);
-    } else if (kind_[s] == kSparse) {
-      auto& list = listed[s - first];
-      std::sort(list.begin(), list.end());
-      table_begin_[s] = static_cast<int64_t>(pats.size());
-      for (size_t i = 0; i < list.size();) {
-        size_t j = i;
-        while (j < list.size() && list[j] == list[i]) ++j;
-        pats.push_back(list[i]);
-        weights.push_back(static_cast<double>(j - i) * inv_n);
-        i = j;
-      }
-      sparse_count_[s] = static_cast<int64_t>(pats.size()) - table_begin_[s];
-      std::vector<uint64_t>().swap(list);
     }
   }
   std::vector<const double*> member_tables;

@@ -16,6 +16,7 @@
 // the same order whatever the block size or thread count, so results are bit-identical.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/column_walk.hpp"
@@ -40,12 +41,18 @@ class PatternShap {
   PatternShap(const Forest& forest, const Players& players, Index index, const double* bg, int64_t n_bg,
               const PatternOptions& opt, int n_threads, Progress* progress = nullptr);
 
+  // The path-dependent game (cover_weights.hpp): leaf weights from per-node covers (one per
+  // Forest node) instead of a background. Same tables, same queries, every index.
+  PatternShap(const Forest& forest, const Players& players, Index index, const std::vector<double>& cover,
+              const PatternOptions& opt, int n_threads, Progress* progress = nullptr);
+
   // out is (n, layout().row_size()) C order: (n, P, K) or (n, P, P, K); overwritten. progress
   // (optional) counts finished rows; setting its stop flag abandons the call (Cancelled).
   void values(const double* X, int64_t n, double* out, int n_threads, Progress* progress = nullptr) const;
   const OutputLayout& layout() const { return layout_; }
 
-  // Mean raw output over the background (K values), from the tables' histograms.
+  // Mean raw output over the background (K values), from the tables' histograms; for the
+  // path-dependent game, the cover-weighted mean leaf value.
   std::vector<double> expected_value() const;
 
   int32_t n_features() const { return f_.n_features; }
@@ -66,8 +73,23 @@ class PatternShap {
   bool folds_values(int64_t t) const { return f_.n_outputs == 1 || f_.tree_output[t] >= 0; }
   int output_of(int64_t t) const { return f_.n_outputs == 1 ? 0 : f_.tree_output[t]; }
 
+  // Where a tree's leaf weights come from: dense(s, buffer) returns leaf s's 2^d pattern
+  // weights (counts, divided by n_bg_ later); sparse(s, patterns, weights) appends its distinct
+  // patterns with their final weights.
+  struct LeafWeightSource {
+    std::function<const double*(int64_t, std::vector<double>&)> dense;
+    std::function<void(int64_t, std::vector<uint64_t>&, std::vector<double>&)> sparse;
+  };
+  // Leaves of a path-dependent game wider than a dense table list at most this many patterns.
+  static constexpr int64_t kMaxCoverPatterns = int64_t{1} << 22;
+
   void plan_tables(const PatternOptions& opt);
+  // The background's histograms (one column walk per tree), then tabulate_tree.
   void build_tree_tables(int64_t t, const double* bg_cols, int64_t n_bg);
+  // The path-dependent game's product weights (cover_weights.hpp), then tabulate_tree.
+  void build_tree_tables_from_covers(int64_t t);
+  // Tables of every leaf and group of tree t, and its mean output, from the leaf weights.
+  void tabulate_tree(int64_t t, const LeafWeightSource& source);
   // Writes leaf `slot`'s table to C from its background histogram (leaf_tables.hpp).
   void fill_dense(int64_t slot, const double* counts, std::vector<double>& scratch, double* C);
   // Output column of entry e of leaf `slot` (a player, or a pair of its players).
@@ -105,6 +127,7 @@ class PatternShap {
   std::vector<double> group_tables_;
   std::vector<std::vector<uint64_t>> sparse_pattern_;  // per tree
   std::vector<std::vector<double>> sparse_weight_;     // per tree
+  std::vector<double> leaf_ratio_;    // path-dependent game: per leaf, its players' cover ratios
   std::vector<double> tree_mean_;     // n_trees x K: each tree's mean output over the background
   std::vector<double> fallback_bg_;   // background copy, only if a tree falls back
   int64_t n_bg_ = 0;

@@ -64,7 +64,7 @@ def _from_dump(dump, source) -> TreeModel:
         transform = _pandas_category_transform(pandas_categories)
     return TreeModel(forest=forest, source=source, n_features=n_features,
                      n_outputs=K, feature_names=list(dump.get("feature_names") or []) or None,
-                     input_transform=transform)
+                     input_transform=transform, node_cover=builder.node_cover())
 
 
 class _pandas_category_transform:
@@ -88,10 +88,10 @@ class _pandas_category_transform:
 
 def _add_tree(builder: ForestBuilder, root: dict, output: int, scale: float):
     if "split_index" not in root:  # a single-leaf tree
-        builder.add_leaf_tree([root["leaf_value"] * scale], output=output)
+        builder.add_leaf_tree([root["leaf_value"] * scale], output=output, cover=float(root.get("leaf_count", 1)))
         return
     nodes = []  # flatten in DFS order; children filled in after numbering
-    feature, threshold, left, right, dleft, policy, value = [], [], [], [], [], [], []
+    feature, threshold, left, right, dleft, policy, value, cover = [], [], [], [], [], [], [], []
     categories = {}
     stack = [(root, -1, False)]
     while stack:
@@ -107,6 +107,7 @@ def _add_tree(builder: ForestBuilder, root: dict, output: int, scale: float):
         dleft.append(0)
         policy.append(0)
         value.append(0.0)
+        cover.append(float(node.get("leaf_count" if "split_index" not in node else "internal_count", 0)))
         if "split_index" not in node:
             if "leaf_coeff" in node or "leaf_features" in node:
                 raise TypeError("model: LightGBM linear_tree leaves are not supported")
@@ -126,4 +127,4 @@ def _add_tree(builder: ForestBuilder, root: dict, output: int, scale: float):
         stack.append((node["right_child"], idx, True))
         stack.append((node["left_child"], idx, False))
     builder.add_tree(feature=feature, threshold=threshold, left=left, right=right, default_left=dleft,
-                     policy=policy, value=value, output=output, categories=categories)
+                     policy=policy, value=value, output=output, categories=categories, cover=cover)

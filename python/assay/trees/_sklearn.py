@@ -41,7 +41,7 @@ def convert_sklearn(model) -> TreeModel:
     if name in _HGB:
         return _convert_hgb(model, n_features, names)
     if name in _GB:
-        forest, K = _convert_gb(model, n_features)
+        forest, K, cover = _convert_gb(model, n_features)
     else:
         trees = model.estimators_ if name in _DT_FOREST else [model]
         is_classifier = name.endswith("Classifier")
@@ -51,8 +51,9 @@ def convert_sklearn(model) -> TreeModel:
         builder = ForestBuilder(n_features, K)
         for est in trees:
             _add_cart(builder, est.tree_, scale=1.0 / len(trees), classifier=is_classifier)
-        forest = builder.build(np.zeros(K))
-    return TreeModel(forest=forest, source=f"sklearn.{name}", n_features=n_features, n_outputs=K, feature_names=names)
+        forest, cover = builder.build(np.zeros(K)), builder.node_cover()
+    return TreeModel(forest=forest, source=f"sklearn.{name}", n_features=n_features, n_outputs=K, feature_names=names,
+                     node_cover=cover)
 
 
 def _add_cart(builder: ForestBuilder, tree, scale: float, classifier: bool, output: int = -1):
@@ -71,7 +72,7 @@ def _add_cart(builder: ForestBuilder, tree, scale: float, classifier: bool, outp
         missing_left = np.zeros(tree.node_count, dtype=np.uint8)
     builder.add_tree(feature=feature, threshold=tree.threshold, left=tree.children_left, right=tree.children_right,
                      default_left=np.asarray(missing_left, dtype=np.uint8), policy=SplitPolicy.SKLEARN_NUMERIC,
-                     value=v * scale, output=output)
+                     value=v * scale, output=output, cover=tree.weighted_n_node_samples)
 
 
 def _convert_gb(model, n_features):
@@ -87,7 +88,7 @@ def _convert_gb(model, n_features):
     for stage in stages:
         for k, est in enumerate(stage):
             _add_cart(builder, est.tree_, scale=lr, classifier=False, output=k)
-    return builder.build(base), K
+    return builder.build(base), K, builder.node_cover()
 
 
 def _convert_hgb(model, n_features, names):
@@ -125,12 +126,13 @@ def _convert_hgb(model, n_features, names):
                 value=np.where(is_leaf, nodes["value"], 0.0),
                 output=k if K > 1 else 0,
                 category_words=words,
+                cover=nodes["count"],
             )
     base = np.asarray(model._baseline_prediction, dtype=np.float64).reshape(-1)
     forest = builder.build(base)
     transform = _PreprocessorTransform(pre, np.argsort(internal_to_user)) if pre is not None else None
     return TreeModel(forest=forest, source=f"sklearn.{type(model).__name__}", n_features=n_features, n_outputs=K,
-                     feature_names=names, input_transform=transform)
+                     feature_names=names, input_transform=transform, node_cover=builder.node_cover())
 
 
 class _PreprocessorTransform:

@@ -124,7 +124,7 @@ def _from_model_dict(model_dict, source, limit, feature_names) -> TreeModel:
     _add_trees(builder, trees, np.asarray(tree_info, dtype=np.int32), weights)
     forest = builder.build(base_margin)
     return TreeModel(forest=forest, source=source, n_features=n_features, n_outputs=n_outputs,
-                     feature_names=feature_names)
+                     feature_names=feature_names, node_cover=builder.node_cover())
 
 
 def _concat(trees, key, dtype, default=0):
@@ -169,4 +169,6 @@ def _add_trees(builder: ForestBuilder, trees: list, outputs: np.ndarray, weights
         policy=policy,
         value=value,
         categories=categories,
+        # Hessian sums: the path-dependent game's node weights (absent from hand-edited models).
+        cover=_concat(trees, "sum_hessian", np.float64) if all(len(t.get("sum_hessian", ())) for t in trees) else None,
     )

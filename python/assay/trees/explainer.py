@@ -68,11 +68,18 @@ class TreeExplainer:
     background (e.g. to Dask workers, see assay.dask); the tables are rebuilt where it lands.
     """
 
-    def __init__(self, model, data, feature_names=None, n_jobs: int = -1, algorithm: str = "pattern",
+    def __init__(self, model, data=None, feature_names=None, n_jobs: int = -1, algorithm: str = "pattern",
                  dense_max_bits: int = 16, max_table_bytes: int = 2**31, groups=None, progress=False,
-                 device: str = "auto"):
+                 device: str = "auto", feature_perturbation: str = "auto"):
         if algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm: expected one of {ALGORITHMS}, got {algorithm!r}")
+        self.feature_perturbation = _resolve_perturbation(feature_perturbation, data)
+        path_dependent = self.feature_perturbation == PATH_DEPENDENT
+        if path_dependent and algorithm == "pairwise":
+            raise ValueError("algorithm='pairwise' walks background rows; the path-dependent game has none: "
+                             "use algorithm='pattern'")
+        if path_dependent and device == "cuda":
+            raise ValueError("device='cuda': the path-dependent game runs on the CPU; use device='cpu' or 'auto'")
         if not (isinstance(dense_max_bits, (int, np.integer)) and 0 <= dense_max_bits <= 24):
             raise ValueError(f"dense_max_bits: expected an int in [0, 24], got {dense_max_bits!r}")
         if isinstance(max_table_bytes, bool) or not isinstance(max_table_bytes, (int, np.integer)) or max_table_bytes < 0:
@@ -80,19 +87,22 @@ class TreeExplainer:
         self.n_jobs = check_n_jobs(n_jobs)
         self.algorithm = algorithm
         self._device_request = device
-        self.device = resolve_device(device)
+        self.device = "cpu" if path_dependent else resolve_device(device)
         if algorithm == "pairwise" and self.device == "cuda":
             if device == "cuda":
                 raise ValueError("algorithm='pairwise' runs on the CPU only: use device='cpu' or algorithm='pattern'")
             self.device = "cpu"
         self.progress = progress
         self.model = convert_model(model)
+        if path_dependent and self.model.node_cover is None:
+            raise ValueError(f"model: this {self.model.source} model carries no node covers (training weight per "
+                             "node), which the path-dependent game needs; pass background data= instead")
         # DataFrames are matched by column name against the model's training names, else the
         # background frame's (see align_columns); arrays are positional.
         self._column_names = reference_names(self.model.feature_names,
                                              data.columns if is_dataframe(data) else None)
         self._input_names = self._column_names if is_dataframe(data) else None
-        self.data = self._matrix(data, "data")
+        self.data = None if path_dependent else self._matrix(data, "data")
         self.feature_names = self._resolve_names(feature_names)
         self._player_of, self.player_names = resolve_groups(groups, self.model.n_features, self.feature_names)
         self.n_players = player_count(self._player_of, self.model.n_features)
@@ -121,9 +131,14 @@ class TreeExplainer:
             bits, budget = self._table_options
             trees = self.model.forest.n_trees
             with progress_callback(self.progress if progress is None else progress, trees, "tables (trees)") as cb:
-                self._kernels[index] = _core.PatternShap(
-                    self.model.forest, self.data, bits, budget, self.n_jobs,
-                    player_of_feature=self._player_of, n_players=self.n_players, index=index, progress=cb)
+                if self.feature_perturbation == PATH_DEPENDENT:
+                    self._kernels[index] = _core.PatternShap.path_dependent(
+                        self.model.forest, self.model.node_cover, bits, budget, self.n_jobs,
+                        player_of_feature=self._player_of, n_players=self.n_players, index=index, progress=cb)
+                else:
+                    self._kernels[index] = _core.PatternShap(
+                        self.model.forest, self.data, bits, budget, self.n_jobs,
+                        player_of_feature=self._player_of, n_players=self.n_players, index=index, progress=cb)
         return self._kernels[index]
 
     def _device_kernel(self, index, progress):
@@ -295,7 +310,9 @@ class TreeExplainer:
     def __repr__(self):
         f = self.model.forest
         return (f"TreeExplainer({self.model.source}, trees={f.n_trees}, features={self.model.n_features}, "
-                f"players={self.n_players}, outputs={self.n_outputs}, background={self.data.shape[0]}, "
+                f"players={self.n_players}, outputs={self.n_outputs}, "
+                f"background={None if self.data is None else _n_rows(self.data)}, "
+                f"feature_perturbation={self.feature_perturbation!r}, "
                 f"algorithm={self.algorithm!r}, device={self.device!r})")
 
 
@@ -316,6 +333,25 @@ _ARGUMENTS_DOC = """
 for _method in (TreeExplainer.shap_values, TreeExplainer.banzhaf_values, TreeExplainer.shap_interaction_values,
                 TreeExplainer.shapley_taylor_values):
     _method.__doc__ += _ARGUMENTS_DOC
+
+
+INTERVENTIONAL, PATH_DEPENDENT = "interventional", "tree_path_dependent"
+_PERTURBATIONS = ("auto", INTERVENTIONAL, PATH_DEPENDENT)
+
+
+def _resolve_perturbation(feature_perturbation, data) -> str:
+    """shap's rule: "auto" is interventional with a background, path-dependent without one."""
+    if feature_perturbation not in _PERTURBATIONS:
+        raise ValueError(f"feature_perturbation: expected one of {_PERTURBATIONS}, got {feature_perturbation!r}")
+    if feature_perturbation == "auto":
+        return INTERVENTIONAL if data is not None else PATH_DEPENDENT
+    if feature_perturbation == INTERVENTIONAL and data is None:
+        raise ValueError("data: feature_perturbation='interventional' averages over background rows; pass data= "
+                         "(e.g. a few hundred training rows), or use 'tree_path_dependent' without data")
+    if feature_perturbation == PATH_DEPENDENT and data is not None:
+        raise ValueError("data: the 'tree_path_dependent' game weights the trees' branches by their training "
+                         "covers and uses no background; pass data=None, or 'interventional' to use the data")
+    return feature_perturbation
 
 
 def _is_device_array(a) -> bool:

@@ -57,19 +57,22 @@ class ForestBuilder:
         self._chunks = []
         self._cat_words = [np.zeros(0, dtype=np.uint32)]
         self._cat_total = 0
+        self._covers = []  # per chunk: node covers (training weight reaching each node), or None
 
     def add_tree(self, *, feature, threshold, left, right, default_left, policy, value,
-                 output: int = -1, categories: Optional[dict] = None, category_words: Optional[dict] = None):
+                 output: int = -1, categories: Optional[dict] = None, category_words: Optional[dict] = None,
+                 cover=None):
         """Add one tree. feature[i] < 0 marks a leaf; value is (n,) when `output` >= 0 (the
         tree feeds one output) and (n, K) otherwise. categories maps a node to its category
-        set, category_words maps a node to a ready uint32 bitset."""
+        set, category_words maps a node to a ready uint32 bitset. cover: the training weight
+        reaching each node (the path-dependent game's weights), or None if the model has none."""
         n = np.asarray(feature).shape[0]
         self.add_trees(sizes=[n], outputs=[output], feature=feature, threshold=threshold, left=left, right=right,
                        default_left=default_left, policy=policy, value=value, categories=categories,
-                       category_words=category_words)
+                       category_words=category_words, cover=cover)
 
     def add_trees(self, *, sizes, outputs, feature, threshold, left, right, default_left, policy, value,
-                  categories: Optional[dict] = None, category_words: Optional[dict] = None):
+                  categories: Optional[dict] = None, category_words: Optional[dict] = None, cover=None):
         """Add several trees at once (converters avoid per-tree overhead): node arrays are
         concatenated tree after tree, children stay local to their tree, and category keys are
         node positions in the concatenation. Either every output is >= 0 and value is (n,),
@@ -89,6 +92,7 @@ class ForestBuilder:
             value = value.reshape(n, self.n_outputs)
         else:
             raise ValueError("add_trees: mix of single-output and K-wide trees; add them separately")
+        self._covers.append(None if cover is None else np.asarray(cover, dtype=np.float64).reshape(n))
         cat_offset = np.zeros(n, dtype=np.int64)
         cat_nwords = np.zeros(n, dtype=np.int32)
         words_by_node = dict(category_words or {})
@@ -114,10 +118,17 @@ class ForestBuilder:
             value=value,
         ))
 
-    def add_leaf_tree(self, value, output: int = -1):
+    def add_leaf_tree(self, value, output: int = -1, cover: float = 1.0):
         """A tree that is a single leaf (LightGBM emits these)."""
         self.add_tree(feature=[-1], threshold=[0.0], left=[-1], right=[-1], default_left=[0],
-                      policy=0, value=np.asarray(value, dtype=np.float64).reshape(1, -1), output=output)
+                      policy=0, value=np.asarray(value, dtype=np.float64).reshape(1, -1), output=output,
+                      cover=[cover])
+
+    def node_cover(self) -> Optional[np.ndarray]:
+        """Every node's cover in forest order, or None when some tree came without covers."""
+        if not self._covers or any(c is None for c in self._covers):
+            return None
+        return np.concatenate(self._covers)
 
     def build(self, base_score) -> "_core.Forest":
         if not self._chunks:
@@ -158,6 +169,9 @@ class TreeModel:
     # column are unchanged by it.
     input_transform: Optional[Callable[[object], np.ndarray]] = None
     notes: list = field(default_factory=list)
+    # Training weight reaching each node (XGBoost hessian sums, LightGBM counts, scikit-learn
+    # weighted samples), in forest node order: the path-dependent game's weights. None if unknown.
+    node_cover: Optional[np.ndarray] = None
 
     def predict_raw(self, X: np.ndarray, n_jobs: int = -1) -> np.ndarray:
         """Raw output (n, K) of the IR on an already validated matrix."""

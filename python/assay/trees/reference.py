@@ -1,4 +1,6 @@
-"""Slow, obviously correct oracles for tests: every index by enumerating every coalition.
+"""Slow, obviously correct oracles for tests: every index by enumerating every coalition, of the
+interventional game (coalition_values: mean over background rows) or of the path-dependent game
+(path_dependent_coalition_values: the cover-weighted tree recursion).
 
 Cost O(2^P * n_bg) model evaluations per row; use only with P <= ~10 players and tiny
 backgrounds. Each index is computed from its textbook definition over all P players (null
@@ -40,6 +42,13 @@ def brute_force_values(predict, x, background, index="shapley", player_of=None) 
     if index not in INDICES:
         raise ValueError(f"index: expected one of {INDICES}, got {index!r}")
     v, P = coalition_values(predict, x, background, player_of)
+    return _indices(v, P, index)
+
+
+def _indices(v, P, index):
+    """Values of one row from its coalition values: (P, K) or (P, P, K)."""
+    if index not in INDICES:
+        raise ValueError(f"index: expected one of {INDICES}, got {index!r}")
     K = v[()].shape[0]
     first = np.zeros((P, K))
     for i in range(P):
@@ -73,3 +82,47 @@ def brute_force_values(predict, x, background, index="shapley", player_of=None) 
 def brute_force_shap(predict, x, background) -> np.ndarray:
     """Interventional SHAP values of one row x: (d, K)."""
     return brute_force_values(predict, x, background, "shapley")
+
+
+def path_dependent_coalition_values(model, x, player_of=None):
+    """v(S) of the path-dependent game for every coalition S, by walking the trees: at a split on
+    a feature of a player in S follow x, at any other split take both children weighted by their
+    share of the node's cover. model: a converted TreeModel with node_cover."""
+    f = model.forest
+    state = f.__getstate__()  # the Forest's arrays (see its pickle layout)
+    K, offsets, tree_output, feature, left, right = state[1], state[2], state[3], state[4], state[6], state[7]
+    value, base = np.asarray(state[13]).reshape(-1, K), np.asarray(state[14])
+    cover = np.asarray(model.node_cover, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64).reshape(1, -1)
+    went_left = f.goes_left(x)[0]
+    d = x.shape[1]
+    player_of = np.arange(d) if player_of is None else np.asarray(player_of)
+    P = int(player_of.max()) + 1
+
+    def expect(node, off, S):
+        if feature[node] < 0:
+            return value[node]
+        l, r = off + left[node], off + right[node]
+        if player_of[feature[node]] in S:
+            return expect(l if went_left[node] else r, off, S)
+        if cover[node] <= 0:
+            return np.zeros(K)
+        return (cover[l] * expect(l, off, S) + cover[r] * expect(r, off, S)) / cover[node]
+
+    values = {}
+    for size in range(P + 1):
+        for S in combinations(range(P), size):
+            total = base.astype(np.float64).copy()
+            for t in range(len(offsets) - 1):
+                e = expect(int(offsets[t]), int(offsets[t]), set(S))
+                if tree_output[t] >= 0:
+                    total[tree_output[t]] += e[tree_output[t]]
+                else:
+                    total += e
+            values[S] = total
+    return values, P
+
+
+def indices_from_game(v, P, index="shapley") -> np.ndarray:
+    """Every index of a game given by its coalition values v (dict: sorted tuple -> (K,))."""
+    return _indices(v, P, index)

@@ -1,11 +1,14 @@
 """GRANITE regions: the tree kernel against the generic path and against H_u from its definition,
 known answers (the toy, additive models, x1 x2 on a grid), partition-tree invariants, bad input."""
+import ast
 import itertools
+import re
 
 import numpy as np
 import pytest
 
 from assay import regions
+from assay.regions.fdtree import candidate_thresholds, display_threshold
 from assay.trees.forest import ForestBuilder, SplitPolicy, TreeModel
 
 from conftest import adversarial_rows, assert_close_scaled
@@ -330,6 +333,38 @@ def interacting(rng, n=240):
     return X, lambda A: A[:, 0] * (A[:, 1] > 0) + A[:, 2] * A[:, 3] + 0.5 * A[:, 1]
 
 
+def rule_mask(rule, columns):
+    """The rows a rule selects, read as written ("x <= v", "x > v", "lo < x <= hi", "x in {...}");
+    columns: name -> the user's values. Also checks that each feature appears once."""
+    n = len(next(iter(columns.values())))
+    mask = np.ones(n, dtype=bool)
+    if rule == "all":
+        return mask
+    names = []
+    for part in rule.split(" and "):
+        if " in " in part:
+            name, labels = part.split(" in ", 1)
+            keep = np.isin(np.asarray(columns[name], dtype=object), list(ast.literal_eval(labels)))
+        else:
+            m = re.fullmatch(r"(?:(\S+) < )?(\w+) (<=|>) (\S+)", part)
+            assert m, f"unexpected rule part {part!r}"
+            lo, name, op, v = m.groups()
+            x = np.asarray(columns[name], dtype=np.float64)
+            keep = (x <= float(v)) if op == "<=" else (x > float(v))
+            if lo is not None:
+                assert op == "<=", part
+                keep &= x > float(lo)
+        names.append(name)
+        mask &= keep
+    assert len(names) == len(set(names)), f"a feature appears twice in {rule!r}"
+    return mask
+
+
+def exact_reprs(g):
+    """intervals() as text: -0.0 and 0.0 compare equal, their repr does not."""
+    return [[repr(interval) for interval in region] for region in g.intervals()]
+
+
 def test_invariants_row_permutation_depth_min_leaf_and_predict():
     rng = np.random.default_rng(5)
     X, f = interacting(rng)
@@ -339,6 +374,7 @@ def test_invariants_row_permutation_depth_min_leaf_and_predict():
     perm = rng.permutation(X.shape[0])
     gp = regions.Granite(**kw).fit(f, X[perm])
     assert gp.rules() == g.rules()
+    assert exact_reprs(gp) == exact_reprs(g)  # bit for bit, signed zeros included
     np.testing.assert_allclose(gp.leaf_losses_, g.leaf_losses_, rtol=1e-9, atol=1e-12)
     sizes = [rows.size for rows in g.region_rows()]
     assert min(sizes) >= 25 and sum(sizes) == X.shape[0]
@@ -348,10 +384,213 @@ def test_invariants_row_permutation_depth_min_leaf_and_predict():
         assert np.all(ids[rows] == k)
     env = {f"x{j}": X[:, j] for j in range(4)}
     for k, rule in enumerate(g.rules()):  # each rule, evaluated as written, selects its region
-        mask = np.logical_and.reduce([eval(part, {}, env) for part in rule.split(" and ")])
-        np.testing.assert_array_equal(np.flatnonzero(mask), np.flatnonzero(ids == k))
+        np.testing.assert_array_equal(np.flatnonzero(rule_mask(rule, env)), np.flatnonzero(ids == k))
     assert len(regions.Granite(max_depth=2, min_samples_leaf=25, alpha=np.inf).fit(f, X).rules()) == 1
     assert len(regions.Granite(max_depth=0).fit(f, X).rules()) == 1
+
+
+def _unique_keeping(which, real=np.unique):
+    """np.unique as another CPU's sort kernel may return it: of equal values (-0.0 and 0.0) the
+    first or the last in row order survives."""
+    def unique(a, *args, **kwargs):
+        a = np.asarray(a)
+        if args or kwargs or a.ndim != 1 or a.size == 0:
+            return real(a, *args, **kwargs)
+        s = np.sort(a, kind="stable")  # equal values keep their row order
+        new_run = np.r_[True, s[1:] != s[:-1]]
+        keep = new_run if which == "first" else np.r_[new_run[1:], True]
+        return s[keep]
+    return unique
+
+
+@pytest.mark.parametrize("which", ["first", "last"])
+def test_signed_zeros_do_not_depend_on_row_order_or_sort_kernel(monkeypatch, which):
+    # The interacting data rounds a column, so it holds both -0.0 and 0.0. Which one np.unique kept
+    # depended on the row order and on the CPU's sort kernel: the rule read "x3 <= -0.0" or "x3 <= 0.0".
+    rng = np.random.default_rng(5)
+    X, f = interacting(rng)
+    assert np.signbit(X[X[:, 3] == 0, 3]).any() and not np.signbit(X[X[:, 3] == 0, 3]).all()
+    perm = rng.permutation(X.shape[0])
+    kw = dict(max_depth=2, min_samples_leaf=25, alpha=0.01)
+    want = regions.Granite(**kw).fit(f, X)
+    monkeypatch.setattr(np, "unique", _unique_keeping(which))
+    for rows in (np.arange(X.shape[0]), perm, perm[::-1]):
+        g = regions.Granite(**kw).fit(f, X[rows])
+        assert g.rules() == want.rules()
+        assert exact_reprs(g) == exact_reprs(want)
+        assert not any(re.search(r"-0\.0(?!\d)", r) for r in g.rules() + sum(exact_reprs(g), []))
+
+
+def test_negative_zero_never_reaches_thresholds_or_rules():
+    for values in ([-0.0, 1.0, 2.0], [-0.0, 0.0, 1.0], [0.0, -0.0, 1.0]):
+        t = candidate_thresholds(np.array(values))
+        assert t[0] == 0.0 and not np.signbit(t[0]), values
+    rng = np.random.default_rng(12)
+    X = np.column_stack([np.where(rng.random(80) < 0.5, -0.0, 1.0), rng.choice([-1.0, 1.0], 80)])
+    g = regions.Granite(split_features=[0], min_samples_leaf=5).fit(lambda A: A[:, 0] * A[:, 1], X)
+    assert g.rules() == ["x0 <= 0.0", "x0 > 0.0"]
+    (left,), (right,) = g.intervals()
+    assert left.upper == 0.0 and not np.signbit(left.upper) and not np.signbit(right.lower)
+    assert display_threshold(-0.0, 1.0) == 0.0 and not np.signbit(display_threshold(-0.0, 1.0))
+
+
+def _significant_digits(v):
+    mantissa = repr(abs(v)).split("e")[0].replace(".", "")
+    return max(1, len(mantissa.strip("0")))
+
+
+def test_display_threshold_is_the_shortest_decimal_that_separates():
+    assert display_threshold(0.123456789, 0.2) == 0.13
+    assert display_threshold(0.1, 0.2) == 0.1  # the double 0.1 lies above the decimal 0.1
+    assert display_threshold(0.95, 1.5) == 1.0
+    assert display_threshold(-1.0, -0.5) == -1.0
+    assert display_threshold(-0.87, -0.3) == -0.8
+    assert display_threshold(123456.7, 123457.0) == 123456.7
+    assert display_threshold(1.0 + 2**-52, 1.0 + 2**-51) == 1.0 + 2**-52  # nothing shorter fits
+    assert display_threshold(3.14159e-7, 4e-7) == 3.2e-7  # 3e-7 is below t, 4e-7 not below `above`
+    rng = np.random.default_rng(13)
+    for _ in range(2000):
+        t = float(rng.normal() * 10.0 ** rng.integers(-8, 8))
+        above = t + abs(t) * 10.0 ** -rng.uniform(0, 15) + 1e-300
+        v = display_threshold(t, above)
+        assert t <= v < above and float(repr(v)) == v
+        k = _significant_digits(v)
+        assert k <= _significant_digits(t)
+        for d in range(1, k):  # no decimal with fewer digits separates (its neighbours around t)
+            near = float(f"{t:.{d - 1}e}")
+            unit = 10.0 ** (int(f"{t:e}".split("e")[1]) - d + 1)
+            assert not any(t <= c < above for c in (near - unit, near, near + unit)), (t, above, v, d)
+
+
+def test_rules_are_one_interval_per_feature_with_short_separating_thresholds():
+    rng = np.random.default_rng(14)
+    X = rng.normal(size=(300, 3))
+    f = lambda A: A[:, 0] * A[:, 1] * (np.abs(A[:, 0]) < 0.7) + A[:, 2]  # x0 is split on twice
+    g = regions.Granite(split_features=[0], max_depth=3, min_samples_leaf=20, alpha=0.0).fit(f, X)
+    rules = g.rules()
+    assert any(re.fullmatch(r"\S+ < x0 <= \S+", r) for r in rules), rules
+    env = {f"x{j}": X[:, j] for j in range(3)}
+    ids = g.predict(X)
+    for k, rule in enumerate(rules):  # one interval per feature (rule_mask checks), exact rows
+        np.testing.assert_array_equal(np.flatnonzero(rule_mask(rule, env)), np.flatnonzero(ids == k))
+
+    def splits(node):
+        return [] if node.is_leaf else [node] + splits(node.left) + splits(node.right)
+
+    for node in splits(g.tree_):
+        x = X[node.rows, node.feature]
+        assert node.threshold == x[x <= node.threshold].max()  # exact: a row value
+        assert node.threshold <= node.shown < x[x > node.threshold].min()
+        assert len(repr(node.shown)) < len(repr(node.threshold))  # 17 digits of noise for normal data
+    # the exact bounds are what predict() uses, also on new rows between a threshold and its shown value
+    Xn = rng.normal(size=(2000, 3))
+    got = g.predict(Xn)
+    for k, region in enumerate(g.intervals()):
+        inside = np.ones(len(Xn), dtype=bool)
+        for interval in region:
+            j = g.feature_names_.index(interval.feature)
+            inside &= (Xn[:, j] > interval.lower) & (Xn[:, j] <= interval.upper)
+        np.testing.assert_array_equal(np.flatnonzero(inside), np.flatnonzero(got == k))
+
+
+def test_categorical_columns_print_their_categories():
+    rng = np.random.default_rng(15)
+    n = 240
+    color = pd.Categorical(rng.choice(["red", "green", "blue"], n), categories=["red", "green", "blue"])
+    X = pd.DataFrame({"x": rng.normal(size=n), "color": color})
+    f = lambda A: A[:, 0] * (A[:, 1] == 1) + A[:, 1]  # codes: green interacts with x
+    g = regions.Granite(split_features=["color"], min_samples_leaf=20, alpha=0.0).fit(f, X)
+    rules = g.rules()
+    assert "color in {'red'}" in rules[0] and all("<" not in r and ">" not in r for r in rules), rules
+    ids = g.predict(X)
+    columns = {"x": X["x"].to_numpy(), "color": X["color"].astype(object).to_numpy()}
+    for k, rule in enumerate(rules):
+        np.testing.assert_array_equal(np.flatnonzero(rule_mask(rule, columns)), np.flatnonzero(ids == k))
+
+
+def test_hgb_categories_print_as_the_users_values_and_explain_encodes_once():
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    rng = np.random.default_rng(16)
+    n = 300
+    X = np.column_stack([rng.normal(size=n), rng.choice([10.0, 20.0, 30.0], n), rng.normal(size=n)])
+    y = X[:, 0] * (X[:, 1] == 20) + X[:, 2]
+    model = HistGradientBoostingRegressor(max_iter=20, categorical_features=[1]).fit(X, y)
+    g = regions.Granite(split_features=[1], min_samples_leaf=20, alpha=0.0).fit(model, X)
+    rules = g.rules()
+    assert len(rules) > 1 and all(re.fullmatch(r"x1 in \{[0-9., ]+\}", r) for r in rules), rules
+    ids = g.predict(X)
+    for k, rule in enumerate(rules):  # the model's codes (0, 1, 2) would select nothing here
+        np.testing.assert_array_equal(np.flatnonzero(rule_mask(rule, {"x1": X[:, 1]})), np.flatnonzero(ids == k))
+    pdp = g.explain(X[:40], kind="pdp")  # encoding twice turned the codes into unknown categories
+    assert pdp.shape == (40, 3) and np.isfinite(pdp).all()
+
+
+# ---- DataFrame columns are matched by name -----------------------------------------------------
+def _named_frame(rng, n=160):
+    X, f = interacting(rng, n)
+    return pd.DataFrame(X, columns=["a", "b", "c", "d"]), f
+
+
+def test_dataframe_columns_are_matched_by_name_at_fit_and_predict():
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    rng = np.random.default_rng(17)
+    X, f = _named_frame(rng)
+    model = HistGradientBoostingRegressor(max_iter=15).fit(X, f(X.to_numpy()))  # knows a, b, c, d
+    shuffled = X[["c", "a", "d", "b"]]
+    kw = dict(max_depth=2, min_samples_leaf=20, alpha=0.0)
+    for m in (model, f):  # the tree's names; else the first frame's (a callable is positional)
+        g = regions.Granite(**kw).fit(m, X)
+        np.testing.assert_array_equal(g.predict(shuffled), g.predict(X))
+        np.testing.assert_array_equal(g.explain(shuffled.iloc[:30], "shap"), g.explain(X.iloc[:30], "shap"))
+        np.testing.assert_array_equal(g.explain(shuffled, "pfi", y=f(X.to_numpy())),
+                                      g.explain(X, "pfi", y=f(X.to_numpy())))
+    g = regions.Granite(**kw).fit(model, X)
+    gs = regions.Granite(**kw).fit(model, shuffled)
+    assert gs.rules() == g.rules() and gs.feature_names_ == ["a", "b", "c", "d"]
+    assert exact_reprs(gs) == exact_reprs(g)
+    np.testing.assert_array_equal(gs.leaf_losses_, g.leaf_losses_)
+    np.testing.assert_array_equal(gs.X_, g.X_)
+    D = regions.anchored_decomposition(model, X, order=2)
+    Ds = regions.anchored_decomposition(model, shuffled, order=2)
+    assert Ds.feature_names == D.feature_names
+    np.testing.assert_array_equal(Ds.pure_effects(), D.pure_effects())
+    np.testing.assert_array_equal(Ds.full_effects(), D.full_effects())
+
+
+def _bad_frames(X):
+    return {
+        "renamed": (X.rename(columns={"d": "z"}), r"missing 'd'.*unexpected 'z'"),
+        "missing": (X[["a", "b", "c"]], r"missing 'd'"),
+        "extra": (X.assign(e=1.0), r"unexpected 'e'"),
+        "duplicated": (X.set_axis(["a", "b", "a", "d"], axis=1), r"duplicated column names 'a'"),
+    }
+
+
+@pytest.mark.parametrize("case", ["renamed", "missing", "extra", "duplicated"])
+def test_dataframe_columns_renamed_missing_extra_or_duplicated_raise(case):
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    rng = np.random.default_rng(18)
+    X, f = _named_frame(rng, n=80)
+    model = HistGradientBoostingRegressor(max_iter=5).fit(X, f(X.to_numpy()))
+    bad, message = _bad_frames(X)[case]
+    kw = dict(max_depth=1, min_samples_leaf=20)
+    with pytest.raises(ValueError, match=message):  # at fit: against the tree model's names
+        regions.Granite(**kw).fit(model, bad)
+    with pytest.raises(ValueError, match=message):
+        regions.anchored_decomposition(model, bad)
+    for m in (model, f):  # at predict and explain: against the fitted names
+        g = regions.Granite(**kw).fit(m, X)
+        for call in (g.predict, lambda A: g.explain(A, "pdp")):
+            with pytest.raises(ValueError, match=message):
+                call(bad)
+    if case == "duplicated":  # a callable has no names of its own: the frame's must be unique
+        with pytest.raises(ValueError, match=message):
+            regions.Granite(**kw).fit(f, bad)
+        with pytest.raises(ValueError, match=message):
+            regions.anchored_decomposition(f, bad)
 
 
 def test_lookahead_never_worsens_the_objective():

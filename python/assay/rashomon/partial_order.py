@@ -84,15 +84,13 @@ class PartialOrder:
         g.add_edges_from(self.hasse_edges())
         return g
 
-    def plot(self, path=None, ax=None, title: Optional[str] = None):
-        """Draw the Hasse diagram, most important on top, ambiguous features in a ground box.
-        Saves to `path` (PNG, SVG, ... by extension) when given; returns the matplotlib Axes."""
-        import matplotlib
-        if ax is None and path is not None:
-            matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-        if ax is None:
-            _, ax = plt.subplots(figsize=(max(4, 1.2 * self.n), 4))
+    def plot(self, path=None, *, ax=None, title: Optional[str] = None):
+        """Draw the Hasse diagram, most important on top, ambiguous features in a ground box, into
+        `ax` (or a new figure). Saves to `path` (PNG, SVG, ... by extension) when given; returns the
+        matplotlib Axes (the convention of assay.plot)."""
+        from ..plot import _axes, _save
+
+        ax = _axes(ax, path, (max(4, 1.2 * self.n), 4))
         rank = self.ranks()
         levels = int(rank.max()) + 1 if (rank >= 0).any() else 0
         pos = {}
@@ -114,9 +112,7 @@ class PartialOrder:
         ax.axis("off")
         if title:
             ax.set_title(title)
-        if path is not None:
-            ax.figure.savefig(path, bbox_inches="tight")
-        return ax
+        return _save(ax, path)
 
     def __repr__(self):
         edges = ", ".join(f"{self.names[i]} > {self.names[j]}" for i, j in self.hasse_edges())

@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from .. import _core
-from .._validation import as_matrix, check_n_jobs, is_dataframe
+from .._validation import align_columns, as_matrix, check_n_jobs, is_dataframe, reference_names
 from ..trees.players import player_count, resolve_groups
 from ._model import as_tree_model, callable_predictor, resolve_output
 
@@ -34,6 +34,8 @@ def anchored_decomposition(model, X, groups=None, order: int = 1, output=None, f
     groups: players as in assay.TreeExplainer (dict name -> columns). order: 1 (players) or 2
     (players and pairs). output: the output explained for multi-output models (required when K > 1).
     method: "auto" (tree kernel when possible), "tree" or "generic".
+    A DataFrame X is matched by column name to the tree model's training names (reordered when
+    they come in another order; missing, extra, renamed or duplicated columns raise ValueError).
     """
     if order not in (1, 2) or isinstance(order, bool):
         raise ValueError(f"order: expected 1 or 2, got {order!r}")
@@ -42,6 +44,8 @@ def anchored_decomposition(model, X, groups=None, order: int = 1, output=None, f
     tree = as_tree_model(model)
     if tree is None and method == "tree":
         raise TypeError(f"model: method='tree' needs a supported tree model, got {type(model).__name__}")
+    model_names = tree.feature_names if tree is not None else None
+    X = align_columns(X, reference_names(model_names, list(X.columns) if is_dataframe(X) else None), "X")
     names = list(map(str, X.columns)) if is_dataframe(X) else None
     if tree is not None:
         if tree.input_transform is not None:

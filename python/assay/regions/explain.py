@@ -27,7 +27,7 @@ def regional_explanation(g, X, kind, y=None, metric=None, n_repeats: int = 5, ra
     if kind not in KINDS:
         raise ValueError(f"kind: expected one of {KINDS}, got {kind!r}")
     X = g._matrix(X)
-    ids = g.predict(X)
+    ids = g._regions_of(X)  # X is already encoded: predict(X) would encode it twice
     D = g.decomposition_
     background = g.region_rows()
     P = len(D._columns)

@@ -7,15 +7,22 @@ ordinal and boolean features split between their values. Both children need min_
 rows; depth <= max_depth. A split is kept only if the children's loss plus alpha beats the
 node's loss; with lookahead=True a split that does not pay may still be kept if splitting its
 children once more makes the subtree pay (otherwise it is collapsed).
+
+Thresholds are data values, so they inherit the data's signed zeros: np.round gives -0.0 for
+small negatives, and which of -0.0 / 0.0 np.unique keeps depends on the row order and on the
+sort kernel NumPy picks for the CPU (AVX-512, AVX2, scalar). They are normalised to +0.0 so the
+tree, its rules and its exact bounds do not depend on either.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
+from typing import NamedTuple, Optional
 
 import numpy as np
 
-from .._validation import as_matrix, check_int, is_dataframe
+from .._validation import align_columns, as_matrix, check_int, is_dataframe, reference_names
+from ._model import as_tree_model
 from .anchored import anchored_decomposition
 from .losses import make_loss
 
@@ -30,7 +37,8 @@ class Node:
     loss: float                      # normalised: L(R) / L(root)
     conditions: list = field(default_factory=list)  # (feature, "<=" or ">", threshold)
     feature: Optional[int] = None
-    threshold: Optional[float] = None
+    threshold: Optional[float] = None  # exact: the largest value of the left child's rows
+    shown: Optional[float] = None      # short value printed in rules (display_threshold)
     left: Optional["Node"] = None
     right: Optional["Node"] = None
     region: Optional[int] = None
@@ -43,13 +51,45 @@ class Node:
         return [self] if self.is_leaf else self.left.leaves() + self.right.leaves()
 
 
+class Interval(NamedTuple):
+    """One feature's bounds in a region: lower < x <= upper, exact (-inf / inf when unbounded)."""
+    feature: str
+    lower: float
+    upper: float
+
+
 def candidate_thresholds(values: np.ndarray) -> np.ndarray:
-    uniq = np.unique(values)
+    # + 0.0 turns -0.0 into 0.0: np.unique keeps whichever zero its (unstable) sort puts first
+    uniq = np.unique(values) + 0.0
     if uniq.size < _MAX_UNIQUE:
         return uniq[:-1]
-    q = np.quantile(values, np.arange(1, _MAX_UNIQUE) / _MAX_UNIQUE, method="lower")
+    q = np.quantile(values, np.arange(1, _MAX_UNIQUE) / _MAX_UNIQUE, method="lower") + 0.0
     q = np.unique(q)
     return q[q < uniq[-1]]
+
+
+_DECIMAL = Context(prec=40)  # exact for every double rounded to <= 17 significant digits
+
+
+def display_threshold(t: float, above: float) -> float:
+    """The value printed for the split x <= t whose next larger row value is `above`.
+
+    Rule: the shortest decimal (fewest significant digits, 1 to 17) whose double v satisfies
+    t <= v < above, the smallest one when several have that length. So "x <= v" (and "x > v")
+    keeps every training row of the split on its exact side: t = 0.1234567 with above = 0.2
+    prints 0.13, t = 0.1 prints 0.1. Never -0.0; t itself (repr round-trips) if nothing shorter fits.
+    """
+    t = float(t) + 0.0
+    if t == 0.0 or not t < above:
+        return t
+    d = Decimal(t)  # the exact binary value: 0.1 is 0.1000000000000000055...
+    for digits in range(1, 18):
+        step = Decimal(1).scaleb(d.adjusted() - digits + 1)
+        for rounding in (ROUND_FLOOR, ROUND_CEILING):  # floor fits only when it parses back to t
+            v = float(d.quantize(step, rounding=rounding, context=_DECIMAL)) + 0.0
+            if t <= v < above:
+                return v
+    return t
 
 
 class Granite:
@@ -78,10 +118,18 @@ class Granite:
 
     # ---- fitting ------------------------------------------------------------------------------
     def fit(self, model, X, y=None):
-        """Grow the partition tree on X (y: labels, only for loss="pfi_vs_cfi")."""
+        """Grow the partition tree on X (y: labels, only for the losses that need them).
+
+        A DataFrame X is matched by column name to the tree model's training names, else its own
+        names become the reference that predict/explain frames are matched against."""
+        tree = as_tree_model(model)  # converted once: also passed on to the decomposition
+        self._column_names = reference_names(tree.feature_names if tree is not None else None,
+                                             list(X.columns) if is_dataframe(X) else None)
+        X = align_columns(X, self._column_names, "X")
         names = list(map(str, X.columns)) if is_dataframe(X) else None
-        self.decomposition_ = anchored_decomposition(model, X, groups=self.groups, order=self.order,
-                                                     output=self.output, n_jobs=self.n_jobs, method=self.method)
+        self.decomposition_ = anchored_decomposition(model if tree is None else tree, X, groups=self.groups,
+                                                     order=self.order, output=self.output, n_jobs=self.n_jobs,
+                                                     method=self.method)
         D = self.decomposition_
         self.model_ = model
         self.X_ = D.X
@@ -90,6 +138,8 @@ class Granite:
         bad = [self.feature_names_[j] for j in self.split_features_ if np.isnan(D.X[:, j]).any()]
         if bad:
             raise ValueError(f"X: split features {bad} contain NaN; impute them or leave them out of split_features")
+        self._categories = category_codes(X, D.X, self.split_features_) \
+            if is_dataframe(X) or D.input_transform is not None else {}
         self.loss_ = make_loss(self.loss, D, self.n_bins, y=y, risk=self.risk)
         rows = np.arange(D.X.shape[0], dtype=np.int64)
         self.root_loss_ = float(self.loss_(rows))
@@ -153,6 +203,7 @@ class Granite:
             return node
         x = self.X_[node.rows, j]
         node.feature, node.threshold = j, t
+        node.shown = display_threshold(t, x[x > t].min())
         node.left = self._grow(Node(node.rows[x <= t], node.depth + 1, float(loss_left),
                                     node.conditions + [(j, "<=", t)]), grace=self.lookahead and pays)
         node.right = self._grow(Node(node.rows[x > t], node.depth + 1, float(loss_right),
@@ -160,7 +211,7 @@ class Granite:
         if not pays:  # lookahead: keep the subtree only if it now pays for its extra leaves
             leaves = node.leaves()
             if sum(leaf.loss for leaf in leaves) + self.alpha * (len(leaves) - 1) >= node.loss - _TIE:
-                node.feature = node.threshold = node.left = node.right = None
+                node.feature = node.threshold = node.shown = node.left = node.right = None
         return node
 
     # ---- using the fitted tree ----------------------------------------------------------------
@@ -169,23 +220,72 @@ class Granite:
             raise RuntimeError("Granite: call fit(model, X) first")
 
     def rules(self):
-        """One string per region, e.g. "x2 <= -1.0 and x0 > 0.5" ("all" for a single region)."""
-        self._check_fitted()
+        """One string per region: one interval per feature, features in the order the path first
+        splits on them, e.g. "x2 <= -1.0 and -0.5 < x0 <= 1.3" ("all" for a single region).
+
+        Bounds are printed short (display_threshold): each still puts the split's training rows on
+        their exact side, so a rule selects exactly its region's fitted rows; intervals() has the
+        exact bounds that predict() uses."""
         out = []
-        for leaf in self.tree_.leaves():
-            parts = [f"{self.feature_names_[j]} {op} {float(t)!r}" for j, op, t in leaf.conditions]
+        for bounds in self._leaf_bounds():
+            parts = [self._condition_text(j, lo, hi) for j, (lo, hi) in bounds.items()]
             out.append(" and ".join(parts) if parts else "all")
         return out
 
-    def predict(self, X) -> np.ndarray:
-        """Region id (index into rules()) of each row of X."""
+    def _condition_text(self, j, lower, upper):
+        """One feature's part of a rule; a categorical column lists its categories in the interval."""
+        name, labels = self.feature_names_[j], self._categories.get(j)
+        if labels is None:
+            return _interval_text(name, lower, upper)
+        return _set_text(name, [label for code, label in sorted(labels.items()) if lower[0] < code <= upper[0]])
+
+    def _split_texts(self, node):
+        """The labels of a split's two edges (plot): "x <= v" / "x > v", or each side's categories."""
+        name, labels = self.feature_names_[node.feature], self._categories.get(node.feature)
+        if labels is None:
+            return f"{name} <= {node.shown!r}", f"{name} > {node.shown!r}"
+        codes = np.unique(self.X_[node.rows, node.feature])
+        left = codes <= node.threshold
+        return (_set_text(name, [labels[c] for c in codes[left]]),
+                _set_text(name, [labels[c] for c in codes[~left]]))
+
+    def intervals(self):
+        """Per region, its exact bounds: a list of Interval(feature, lower, upper) meaning
+        lower < x <= upper (-inf / inf when unbounded), in the order of rules(). Bounds are on the
+        matrix predict() routes (category codes for categorical columns)."""
+        return [[Interval(self.feature_names_[j], lo[0], hi[0]) for j, (lo, hi) in bounds.items()]
+                for bounds in self._leaf_bounds()]
+
+    def _leaf_bounds(self):
+        """Per leaf, {feature: ((lower, shown), (upper, shown))}: the tightest bound of each side."""
         self._check_fitted()
-        X = self._matrix(X)
+        out = []
+
+        def walk(node, bounds):
+            if node.is_leaf:
+                out.append(bounds)
+                return
+            lo, hi = bounds.get(node.feature, ((-np.inf, -np.inf), (np.inf, np.inf)))
+            cut = (node.threshold, node.shown)
+            walk(node.left, {**bounds, node.feature: (lo, min(hi, cut))})  # dicts keep first-split order
+            walk(node.right, {**bounds, node.feature: (max(lo, cut), hi)})
+
+        walk(self.tree_, {})
+        return out
+
+    def predict(self, X) -> np.ndarray:
+        """Region id (index into rules()) of each row of X (a DataFrame is matched by column name)."""
+        self._check_fitted()
+        return self._regions_of(self._matrix(X))
+
+    def _regions_of(self, X):
+        """Region ids of an already validated matrix (see _matrix)."""
         ids = np.empty(X.shape[0], dtype=np.int64)
         self._route(self.tree_, X, np.arange(X.shape[0]), ids)
         return ids
 
     def _matrix(self, X):
+        X = align_columns(X, self._column_names, "X")  # by name, before any encoding
         if self.decomposition_.input_transform is not None:
             X = self.decomposition_.input_transform(X)
         X = as_matrix(X, "X", self.X_.shape[1])
@@ -214,12 +314,57 @@ class Granite:
         self._check_fitted()
         return regional_explanation(self, X, kind, y=y, **kwargs)
 
-    def plot(self, ax=None, path=None):
-        """The partition tree with its rules and per-leaf losses (matplotlib)."""
+    def plot(self, path=None, *, ax=None, title=None):
+        """The partition tree with its rules and per-leaf losses (matplotlib; see assay.plot):
+        draws into `ax` (or a new figure), saves to `path` when given, returns the Axes."""
         from .plot import partition_tree
 
-        return partition_tree(self, ax=ax, path=path)
+        return partition_tree(self, path, ax=ax, title=title)
 
     def __repr__(self):
         fitted = f", regions={len(self.leaf_losses_)}" if hasattr(self, "leaf_losses_") else ""
         return f"Granite(loss={self.loss!r}, max_depth={self.max_depth}, alpha={self.alpha}{fitted})"
+
+
+def category_codes(X, codes, columns):
+    """{column: {code: label}} for the split columns whose matrix holds category codes rather than
+    the user's values: pandas categoricals, and columns the model's input_transform re-encodes
+    (HistGradientBoosting's categories). Labels are those of the fitted rows."""
+    out = {}
+    for j in columns:
+        user, c = _user_column(X, j), codes[:, j]
+        if user.dtype != object and np.array_equal(user, c, equal_nan=True):
+            continue  # split on the values themselves
+        values, first = np.unique(c, return_index=True)  # a code's label, from its first row
+        out[j] = {float(code): _plain(user[row]) for code, row in zip(values, first)}
+    return out
+
+
+def _user_column(X, j):
+    """Column j of the user's X: labels (object) for a pandas categorical, else float64."""
+    if is_dataframe(X):
+        import pandas as pd
+
+        col = X.iloc[:, j]
+        if isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col.dtype):
+            return col.astype(object).to_numpy()
+        return col.to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.asarray(X)[:, j].astype(np.float64)
+
+
+def _plain(label):
+    return label.item() if isinstance(label, np.generic) else label  # 10.0, not np.float64(10.0)
+
+
+def _set_text(name, labels):
+    return f"{name} in {{{', '.join(repr(_plain(v)) for v in labels)}}}"
+
+
+def _interval_text(name, lower, upper):
+    """lower / upper: (exact, shown) pairs; an infinite exact bound is left out."""
+    lo, hi = lower[1], upper[1]
+    if np.isfinite(lower[0]) and np.isfinite(upper[0]):
+        return f"{lo!r} < {name} <= {hi!r}"
+    if np.isfinite(upper[0]):
+        return f"{name} <= {hi!r}"
+    return f"{name} > {lo!r}"

@@ -3,16 +3,16 @@ loss; leaves are labelled with their region id (matplotlib)."""
 from __future__ import annotations
 
 
-def partition_tree(granite, ax=None, path=None, title=None):
-    """Draws a fitted Granite's partition tree; saves to `path` when given; returns the Axes."""
-    from ..plot import _axes
+def partition_tree(granite, path=None, *, ax=None, title=None):
+    """Draws a fitted Granite's partition tree into `ax` (or a new figure); saves to `path` when
+    given; returns the Axes (the convention of assay.plot)."""
+    from ..plot import _axes, _save
 
     granite._check_fitted()
     root = granite.tree_
     leaves = root.leaves()
     depth = max(len(leaf.conditions) for leaf in leaves)
     ax = _axes(ax, path, (max(4.0, 2.6 * len(leaves)), 1.6 + 1.4 * depth))
-    names = granite.feature_names_
     slot = {id(leaf): k for k, leaf in enumerate(leaves)}
 
     def x_of(node):  # centre over its leaves
@@ -31,8 +31,7 @@ def partition_tree(granite, ax=None, path=None, title=None):
                 bbox=dict(boxstyle="round", fc="#e8f0fe" if node.is_leaf else "white", ec="gray"))
         if node.is_leaf:
             return
-        name, t = names[node.feature], float(node.threshold)
-        for child, label in ((node.left, f"{name} <= {t:.4g}"), (node.right, f"{name} > {t:.4g}")):
+        for child, label in zip((node.left, node.right), granite._split_texts(node)):  # as rules() print
             ax.plot([x, x_of(child)], [y, -child.depth], color="gray", lw=1, zorder=0)
             draw(child, label)
 
@@ -41,6 +40,4 @@ def partition_tree(granite, ax=None, path=None, title=None):
     ax.set_ylim(-depth - 0.6, 0.6)
     ax.axis("off")
     ax.set_title(title or f"GRANITE regions (objective {granite.objective_:.3g})")
-    if path is not None:
-        ax.figure.savefig(path, bbox_inches="tight")
-    return ax
+    return _save(ax, path)

@@ -6,7 +6,10 @@ Cases: random linear models (exact margins in closed form, exact_margins_linear;
 ReLU MLPs trained on scikit-learn's digits (exact margins by MILP, exact_margins_mlp; float32).
 Needs torch and adv-lib (see bench/README.md for the peer venv):
 
-    PYTHONPATH=python /tmp/peervenv/bin/python bench/bench_margins.py   # writes bench/results/margins.json
+    PYTHONPATH=python <peer venv>/bin/python bench/bench_margins.py   # writes bench/results/margins.json
+
+torch runs on --threads intra-op threads (default 2, the setting of the recorded results; 0 keeps
+torch's own default, usually one per core).
 """
 from __future__ import annotations
 
@@ -23,7 +26,6 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_treeshap as common  # noqa: E402  (machine info, versions, JSON writer)
 
-from adv_lib.attacks import fab, fmn  # noqa: E402
 from assay.robustness import exact_margins_linear, exact_margins_mlp, input_margins  # noqa: E402
 
 NORMS = {"inf": float("inf"), "2": 2, "1": 1}
@@ -74,6 +76,7 @@ def run_assay(model, x, y, p):
 
 
 def run_fab(model, x, y, p, restarts=None):
+    from adv_lib.attacks import fab  # the peer: imported on use, so --help works without it
     return fab(model, x, y, norm=NORMS[p], restarts=restarts), None
 
 
@@ -82,6 +85,7 @@ def run_fab5(model, x, y, p):
 
 
 def run_fmn(model, x, y, p, steps=None):
+    from adv_lib.attacks import fmn
     return fmn(model, x, y, norm=NORMS[p], **({} if steps is None else {"steps": steps})), None
 
 
@@ -190,10 +194,17 @@ def main(argv=None):
     ap.add_argument("--mlps", default="16,32,16-16", help="hidden sizes of the digits MLPs, e.g. 16,24,16-16")
     ap.add_argument("--no-hint", action="store_true", help="no radius_hint for the MILP (slower)")
     ap.add_argument("--fmn-steps", type=int, default=None, help="FMN steps (default: adv-lib's default, 10)")
+    ap.add_argument("--threads", type=int, default=2,
+                    help="torch intra-op threads (default 2, as in the recorded results; 0: torch's default, "
+                         f"here {torch.get_num_threads()})")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
                                                   "margins.json"))
     args = ap.parse_args(argv)
-    torch.set_num_threads(2)
+    if args.threads < 0:
+        ap.error(f"--threads: expected an int >= 0, got {args.threads}")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    args.threads = torch.get_num_threads()  # the count used, recorded in the results' config
     methods = {"assay": run_assay, "fab": run_fab, "fab-r5": run_fab5,
                "fmn": lambda *a: run_fmn(*a, steps=args.fmn_steps)}
     print("exact = the closed form (exact_margins_linear) for the linear model, which is float64 (assay attacks\n"

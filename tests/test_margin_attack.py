@@ -209,7 +209,7 @@ def test_the_package_exports_the_issue_api():
     (lambda m, x: rb.input_margins(m, x, labels=np.full(4, 9)), ValueError, "labels"),
     (lambda m, x: rb.input_margins(m, x, top_k=0), ValueError, "top_k"),
     (lambda m, x: rb.input_margins(m, x, n_iter=1.5), ValueError, "n_iter"),
-    (lambda m, x: rb.input_margins(m, x[:0]), ValueError, "B >= 1"),
+    (lambda m, x: rb.input_margins(m, x[:0]), ValueError, "x: expected at least one row"),
     (lambda m, x: rb.input_margins(m, x[:, 0]), ValueError, "x: expected a batch"),
     (lambda m, x: rb.input_margins(m, x.long()), TypeError, "floating-point"),
     (lambda m, x: rb.input_margins(m, "abc"), TypeError, "x: expected a torch.Tensor"),
@@ -225,6 +225,63 @@ def test_bad_input_names_the_argument(call, exc, words):
     with pytest.raises(exc, match=None) as info:
         call(m, x)
     assert words in str(info.value)
+
+
+def test_numpy_input_of_any_float_dtype_runs_in_the_model_dtype_and_returns_numpy():
+    net = small_relu_net(0)                                   # float32 parameters
+    x64 = np.random.default_rng(0).uniform(0, 1, (6, 8))
+    res = rb.input_margins(net, x64, box=(0.0, 1.0))          # was: "mat1 and mat2 must have the same dtype"
+    assert all(isinstance(v, np.ndarray) for v in vars(res).values())
+    assert res.adversarial.dtype == np.float32 and res.adversarial.shape == x64.shape
+    assert res.margin.dtype == np.float64 and res.label.dtype == res.target.dtype == np.int64
+    assert res.found.dtype == bool and res.found.all()
+    same = rb.input_margins(net, torch.from_numpy(x64).float(), box=(0.0, 1.0))   # the cast, by hand
+    assert isinstance(same.margin, torch.Tensor)
+    np.testing.assert_array_equal(res.margin, same.margin.numpy())
+    np.testing.assert_array_equal(res.adversarial, same.adversarial.numpy())
+    for x in (torch.from_numpy(x64), torch.from_numpy(x64).half(), torch.from_numpy(x64).bfloat16()):
+        r = rb.input_margins(net, x, box=(0.0, 1.0))          # tensor in, tensor out, in the model's dtype
+        assert isinstance(r.margin, torch.Tensor) and r.adversarial.dtype == torch.float32
+    r = rb.input_margins(small_relu_net(0).double(), x64.astype(np.float16), box=(0.0, 1.0))
+    assert isinstance(r.margin, np.ndarray) and r.adversarial.dtype == np.float64
+    r = rb.input_margins(Prototypes(np.eye(2)), np.array([[0.2, 0.1]]))   # no parameters: x's dtype
+    assert r.adversarial.dtype == np.float64 and r.margin[0] == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("as_tensor", [False, True])
+@pytest.mark.parametrize("bad, exc, words", [
+    (np.ones((4, 6), dtype=np.int64), TypeError, "x: expected a floating-point"),
+    (np.ones((4, 6), dtype=bool), TypeError, "x: expected a floating-point"),
+    (np.ones((4, 6), dtype=np.complex128), TypeError, "x: expected a floating-point"),
+    (np.full((4, 6), 0.5, dtype=object), TypeError, "x: expected a floating-point"),
+    (np.full((4, 6), np.inf), ValueError, "x: contains NaN or inf"),
+    (np.zeros((0, 6)), ValueError, "x: expected at least one row"),
+    (np.zeros((4, 0)), ValueError, "x: expected at least one row and one value per row"),
+    (np.zeros(6), ValueError, "x: expected a batch"),
+])
+def test_bad_x_names_the_argument_for_numpy_and_tensors(bad, exc, words, as_tensor):
+    if as_tensor:
+        if bad.dtype == object:
+            pytest.skip("torch has no object tensors")
+        bad = torch.from_numpy(bad)
+    with pytest.raises(exc) as info:
+        rb.input_margins(torch.nn.Linear(6, 3), bad)
+    assert words in str(info.value)
+
+
+def test_progress_counts_search_runs():
+    net = small_relu_net(0)
+    x = torch.rand(10, 8, generator=torch.Generator().manual_seed(8))
+    calls = []
+    res = rb.input_margins(net, x, box=(0.0, 1.0), batch_size=4, progress=lambda done, total: calls.append((done, total)))
+    # 3 chunks x (1 untargeted + 3 targeted runs: the 3 other classes of 4 are screened)
+    assert [c[1] for c in calls] == [12] * len(calls) and calls[-1][0] == 12
+    assert all(a[0] < b[0] for a, b in zip(calls, calls[1:]))
+    quiet = rb.input_margins(net, x, box=(0.0, 1.0), batch_size=4)
+    assert torch.equal(res.margin, quiet.margin)
+    assert torch.equal(rb.input_margins(net, x[:4], box=(0.0, 1.0), progress=True).margin, quiet.margin[:4])
+    with pytest.raises(TypeError, match="progress"):
+        rb.input_margins(net, x, progress="yes")
 
 
 @pytest.mark.gpu

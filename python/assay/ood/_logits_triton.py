@@ -1,4 +1,5 @@
-"""The fused Triton kernel behind logit_scores (reference: logits.logit_scores_ref)."""
+"""The fused Triton kernel behind logit_scores (reference: logits.logit_scores_ref); msp and energy
+at temperature T, the other scores at T = 1."""
 from __future__ import annotations
 
 import torch
@@ -24,7 +25,8 @@ def _logit_scores_kernel(l_ptr, out_ptr, C, stride_row, inv_t, temperature, gamm
     lt = lz * inv_t
     mt = top1 * inv_t
     et = tl.where(valid, tl.exp(lt - mt), 0.0)
-    energy = temperature * (mt + tl.log(tl.sum(et, 0)))
+    st = tl.sum(et, 0)
+    energy = temperature * (mt + tl.log(st))
     # GEN: p^g (1-p)^g = exp(g (log p + log(1-p))). Only the top class can have p > 1/2, where
     # 1 - p would cancel in float32: there log(1-p) = log(sum of the other classes) - log(s).
     s_rest = tl.sum(tl.where(offs == first, 0.0, e), 0)
@@ -35,7 +37,7 @@ def _logit_scores_kernel(l_ptr, out_ptr, C, stride_row, inv_t, temperature, gamm
     term = tl.where(inner, tl.exp(gamma * (tl.log(p_safe) + log_rest)), 0.0)
     gen = -tl.sum(term, 0)
     base = out_ptr + row * 6
-    tl.store(base + 0, tl.exp(top1 - lse))
+    tl.store(base + 0, 1.0 / st)                                  # max softmax(l / T) = exp(0) / st
     tl.store(base + 1, top1)
     tl.store(base + 2, energy)
     tl.store(base + 3, pl - lse)

@@ -12,23 +12,21 @@ calibration scores only (n, k), one column per detector, each "higher = more in-
   are matched by optimal transport (POT) to a grid on the unit ball; a new vector's rank is the
   reference point u_j maximising <u_j, s> + g_j (g the transport dual), and the score is
   -||rank|| (the centre of the ID cloud is most in-distribution).
-The combined score is a detector like any other: metrics.evaluate sweeps its level.
+The combined score is a detector like any other: metrics.evaluate sweeps its level. score()
+returns NumPy for NumPy input and a float64 tensor (on the input's device) for a tensor.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..robustness import _inputs
+
 METHODS = ("vote", "fisher", "copula", "center_outward")
 
 
 def _matrix(S, name, k=None):
-    try:
-        import torch
-        if isinstance(S, torch.Tensor):
-            S = S.detach().cpu().numpy()
-    except ImportError:
-        pass
-    S = np.asarray(S, dtype=np.float64)
+    """float64 host copy; the combinations run in NumPy / SciPy / POT (CUDA tensors are copied)."""
+    S = _inputs.host_array(S, name, kinds="fiu", cuda="copy").astype(np.float64)
     if S.ndim != 2 or S.shape[0] == 0:
         raise ValueError(f"{name}: expected a (rows, detectors) matrix with at least one row, got shape {S.shape}")
     if k is not None and S.shape[1] != k:
@@ -91,7 +89,13 @@ class Combine:
     def score(self, S):
         if not hasattr(self, "k_"):
             raise RuntimeError("Combine is not fitted: call fit(S_calib) with ID calibration scores first")
-        S = _matrix(S, "S", self.k_)
+        out = self._score(_matrix(S, "S", self.k_))
+        if _inputs.is_torch(S):
+            import torch
+            return torch.from_numpy(np.ascontiguousarray(out)).to(S.device)
+        return out
+
+    def _score(self, S):
         if self.method == "vote":
             p = self._pvalues(S)
             return (p > self.alpha).sum(1) + p.mean(1)

@@ -1,25 +1,28 @@
 """Feature-space detectors with one API: fit / partial_fit on in-distribution data, score in
-batches (higher = more in-distribution). Inputs are torch tensors or NumPy arrays; work happens
-on the input's device, in float64 on the CPU.
+batches (higher = more in-distribution). Inputs are torch tensors or NumPy arrays of floats (any
+float dtype); work happens on the input's device, in float64 on the CPU. Scores come back as the
+kind of array that came in: NumPy for NumPy, a tensor (on the input's device) for a tensor.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .._memory import check_bytes
+from ..robustness import _inputs
 
 
-def _tensor(a, name, dim=2):
-    import torch
-    if isinstance(a, np.ndarray):
-        a = torch.from_numpy(np.ascontiguousarray(a))
-    if not isinstance(a, torch.Tensor):
-        raise TypeError(f"{name}: expected a torch.Tensor or NumPy array, got {type(a).__name__}")
-    if a.ndim != dim:
-        raise ValueError(f"{name}: expected {dim} dimensions, got shape {tuple(a.shape)}")
-    if a.is_floating_point() and not bool(torch.isfinite(a).all()):
-        raise ValueError(f"{name}: contains NaN or inf")
-    return a
+def _feats(a, name: str = "feats"):
+    """(rows, features) float data: a tensor (NumPy wrapped without a copy), checked."""
+    return _inputs.data(a, name, 2)
+
+
+def _labels(a, n: int, name: str = "labels"):
+    y = _inputs.check_rows(_inputs.tensor(a, name, kinds="iu"), name, 1, what="(rows,)")
+    if y.shape[0] != n:
+        raise ValueError(f"{name}: expected {n} labels (one per row of feats), got {y.shape[0]}")
+    if int(y.min()) < 0:
+        raise ValueError(f"{name}: expected non-negative class indices, got a minimum of {int(y.min())}")
+    return y
 
 
 class Mahalanobis:
@@ -32,16 +35,18 @@ class Mahalanobis:
         self.relative = bool(relative)
         self.ridge = float(ridge)
         self._n = None
+        self._invalidate()
+
+    def _invalidate(self):
+        """New statistics: the precision and its Cholesky factor (Triton path) are stale."""
+        self._fitted = False
+        self._chol = None
 
     def partial_fit(self, feats, labels):
         import torch
-        z = _tensor(feats, "feats").to(torch.float64)
-        y = _tensor(labels, "labels", dim=1)
-        if y.shape[0] != z.shape[0] or y.is_floating_point():
-            raise ValueError(f"labels: expected {z.shape[0]} integer labels, got {tuple(y.shape)} {y.dtype}")
-        if y.numel() and int(y.min()) < 0:
-            raise ValueError("labels: expected non-negative class indices")
-        C = int(y.max()) + 1 if y.numel() else 0
+        z = _feats(feats).to(torch.float64)
+        y = _labels(labels, z.shape[0]).to(z.device)
+        C = int(y.max()) + 1
         d = z.shape[1]
         if self._n is None:
             self._n = torch.zeros(0, dtype=torch.float64, device=z.device)
@@ -57,18 +62,19 @@ class Mahalanobis:
         self._n += onehot.sum(0)
         self._sum += onehot.T @ z
         self._outer += z.T @ z
-        self._fitted = False
+        self._invalidate()
         return self
 
     def fit(self, feats, labels):
         self._n = None
+        self._invalidate()
         return self.partial_fit(feats, labels)
 
     def _finalise(self):
         import torch
         if self._n is None or float(self._n.sum()) < 2:
             raise RuntimeError("Mahalanobis is not fitted: call fit(feats, labels) with at least 2 rows")
-        if getattr(self, "_fitted", False):
+        if self._fitted:
             return
         present = self._n > 0
         n = self._n.sum()
@@ -94,13 +100,14 @@ class Mahalanobis:
         float64 elsewhere), "torch", or "triton" (forced, e.g. under TRITON_INTERPRET=1)."""
         import torch
         self._finalise()
-        z_all = _tensor(feats, "feats")
+        z_all = _feats(feats)
         if z_all.shape[1] != self.means_.shape[1]:
             raise ValueError(f"feats: expected {self.means_.shape[1]} features, got {z_all.shape[1]}")
         if backend not in ("auto", "torch", "triton"):
             raise ValueError(f"backend: expected 'auto', 'torch' or 'triton', got {backend!r}")
+        numpy_out = not _inputs.is_torch(feats)
         if backend == "triton" or (backend == "auto" and z_all.is_cuda):
-            return self._score_triton(z_all)
+            return _inputs.as_output(self._score_triton(z_all), numpy_out)
         out = []
         for i in range(0, z_all.shape[0], batch):
             z = z_all[i:i + batch].to(torch.float64).to(self.means_.device)
@@ -109,13 +116,12 @@ class Mahalanobis:
                 zc = z - self.mean0_
                 d = d - ((zc @ self.precision0_) * zc).sum(1, keepdim=True)
             out.append(-d.min(dim=1).values)
-        return torch.cat(out).to(z_all.device)
-
+        return _inputs.as_output(torch.cat(out).to(z_all.device), numpy_out)
 
     def _score_triton(self, z_all):
         import torch
         from ._mahalanobis_triton import min_class_distance
-        if not hasattr(self, "_chol"):
+        if self._chol is None:  # dropped by every fit / partial_fit (_invalidate)
             self._chol = torch.linalg.cholesky(0.5 * (self.precision_ + self.precision_.T))
         L = self._chol.to(z_all.device)
         z = z_all.to(torch.float64).to(L.device)
@@ -153,7 +159,7 @@ class KNN:
 
     def partial_fit(self, feats):
         import torch
-        z = self._normalise(_tensor(feats, "feats").to(self._dtype))
+        z = self._normalise(_feats(feats).to(self._dtype))
         if self.bank_ is not None and z.shape[1] != self.bank_.shape[1]:
             raise ValueError(f"feats: expected {self.bank_.shape[1]} features, got {z.shape[1]}")
         self.bank_ = z if self.bank_ is None else torch.cat([self.bank_, z.to(self.bank_.device)])
@@ -169,7 +175,8 @@ class KNN:
         import torch
         if self.bank_ is None:
             raise RuntimeError("KNN is not fitted: call fit(feats) first")
-        z_all = _tensor(feats, "feats")
+        z_all = _feats(feats)
+        numpy_out = not _inputs.is_torch(feats)
         if z_all.shape[1] != self.bank_.shape[1]:
             raise ValueError(f"feats: expected {self.bank_.shape[1]} features, got {z_all.shape[1]}")
         if backend not in ("auto", "torch", "triton"):
@@ -178,12 +185,7 @@ class KNN:
         if backend == "triton" and k > 256:
             raise ValueError(f"backend='triton': supports k <= 256, got {k}")
         if backend == "triton" or (backend == "auto" and z_all.is_cuda and k <= 256):
-            from ._knn_triton import kth_distance, kth_similarity
-            z = self._normalise(z_all.to(self.bank_.device))
-            if self.normalise:
-                kth = kth_similarity(z, self.bank_, k).clamp(-1.0, 1.0)
-                return (-torch.sqrt(torch.clamp(2 - 2 * kth, min=0.0))).to(z_all.device)
-            return (-kth_distance(z, self.bank_, k)).to(z_all.dtype).to(z_all.device)
+            return _inputs.as_output(self._score_triton(z_all, k), numpy_out)
         check_bytes(4.0 * batch * (k + self.chunk), "KNN scoring scratch", "use a smaller batch or chunk")
         out = []
         for i in range(0, z_all.shape[0], batch):
@@ -198,4 +200,13 @@ class KNN:
                 best = torch.topk(torch.cat([best, chunk_best], dim=1), k, dim=1).values
             sq = 2 - 2 * best[:, -1].clamp(-1.0, 1.0) if self.normalise else -best[:, -1]
             out.append(-torch.sqrt(torch.clamp(sq, min=0.0)))
-        return torch.cat(out).to(z_all.device)
+        return _inputs.as_output(torch.cat(out).to(z_all.device), numpy_out)
+
+    def _score_triton(self, z_all, k: int):
+        import torch
+        from ._knn_triton import kth_distance, kth_similarity
+        z = self._normalise(z_all.to(self.bank_.device))
+        if self.normalise:
+            kth = kth_similarity(z, self.bank_, k).clamp(-1.0, 1.0)
+            return (-torch.sqrt(torch.clamp(2 - 2 * kth, min=0.0))).to(z_all.device)
+        return (-kth_distance(z, self.bank_, k)).to(z_all.dtype).to(z_all.device)

@@ -1,4 +1,4 @@
-"""Detection metrics with explicit conventions (libraries disagree; ../shared reference ood.md).
+"""Detection metrics with explicit conventions (libraries disagree, so each one is spelled out here).
 
 Scores: higher = more in-distribution (every assay detector follows this). By default OOD is the
 positive class: a detector flags x as OOD when its score is at or below a threshold. The ROC is
@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..robustness import _inputs
+
 
 def _scores(a, name):
-    try:
-        import torch
-        if isinstance(a, torch.Tensor):
-            a = a.detach().cpu().numpy()
-    except ImportError:
-        pass
-    a = np.asarray(a, dtype=np.float64).reshape(-1)
+    """float64 host copy, flattened (metrics run in NumPy: CUDA tensors are copied to the host)."""
+    a = _inputs.host_array(a, name, kinds="biuf", cuda="copy").astype(np.float64).reshape(-1)
     if a.size == 0:
         raise ValueError(f"{name}: expected at least one score, got none")
     if not np.all(np.isfinite(a)):

@@ -1,17 +1,17 @@
-"""Detectors that use the classifier head (W, b) as well as the features: ViM and GROOD."""
+"""Detectors that use the classifier head (W, b) as well as the features: ViM and GROOD. Scores
+come back as the kind of array that came in (NumPy for NumPy, a tensor for a tensor)."""
 from __future__ import annotations
 
-import numpy as np
-
-from .detectors import KNN, _tensor
+from ..robustness import _inputs
+from .detectors import KNN, _feats, _labels
 
 
 def _head(head, d):
     import torch
     if not (isinstance(head, (tuple, list)) and len(head) == 2):
         raise TypeError("head: expected a pair (W, b) with W (classes, features) and b (classes,)")
-    W = _tensor(head[0], "head W").to(torch.float64)
-    b = _tensor(head[1], "head b", dim=1).to(torch.float64)
+    W = _inputs.data(head[0], "head W", 2, what="(classes, features)").to(torch.float64)
+    b = _inputs.data(head[1], "head b", 1, what="(classes,)").to(torch.float64)
     if W.shape[1] != d or b.shape[0] != W.shape[0]:
         raise ValueError(f"head: expected W ({W.shape[0]}, {d}) and b ({W.shape[0]},), got {tuple(W.shape)}, {tuple(b.shape)}")
     return W, b
@@ -27,7 +27,7 @@ class ViM:
 
     def fit(self, feats_id, head):
         import torch
-        z = _tensor(feats_id, "feats_id").to(torch.float64)
+        z = _feats(feats_id, "feats_id").to(torch.float64)
         self.W_, self.b_ = _head(head, z.shape[1])
         d = z.shape[1]
         dim = self.dim if self.dim is not None else max(1, d // 2)
@@ -50,16 +50,19 @@ class ViM:
             raise RuntimeError("ViM is not fitted: call fit(feats_id, head=(W, b)) first")
         if backend not in ("auto", "torch", "triton"):
             raise ValueError(f"backend: expected 'auto', 'torch' or 'triton', got {backend!r}")
-        raw = _tensor(feats, "feats")
+        raw = _feats(feats)
+        numpy_out = not _inputs.is_torch(feats)
+        if raw.shape[1] != self.W_.shape[1]:
+            raise ValueError(f"feats: expected {self.W_.shape[1]} features, got {raw.shape[1]}")
         if backend == "triton" or (backend == "auto" and raw.is_cuda):
             from ._vim_triton import vim_scores
             dev = raw.device
-            out = vim_scores(raw.to(dev), self.W_.to(dev), self.b_.to(dev), self.u_.to(dev), self.R_.to(dev), self.alpha_)
-            return out.to(raw.dtype if raw.is_floating_point() else torch.float32)
+            out = vim_scores(raw, self.W_.to(dev), self.b_.to(dev), self.u_.to(dev), self.R_.to(dev), self.alpha_)
+            return _inputs.as_output(out.to(raw.dtype), numpy_out)
         z = raw.to(torch.float64)
         logits = z @ self.W_.T + self.b_
         resid = torch.linalg.vector_norm((z - self.u_) @ self.R_, dim=1)
-        return torch.logsumexp(logits, dim=1) - self.alpha_ * resid
+        return _inputs.as_output(torch.logsumexp(logits, dim=1) - self.alpha_ * resid, numpy_out)
 
 
 class GROOD:
@@ -88,14 +91,11 @@ class GROOD:
 
     def fit(self, feats_id, labels, head=None):
         import torch
-        z = _tensor(feats_id, "feats_id").to(torch.float64)
-        y = _tensor(labels, "labels", dim=1).long()
-        if y.shape[0] != z.shape[0]:
-            raise ValueError(f"labels: expected {z.shape[0]} labels, got {y.shape[0]}")
+        z = _feats(feats_id, "feats_id").to(torch.float64)
+        y = _labels(labels, z.shape[0]).long().to(z.device)
         C = int(y.max()) + 1
         self.protos_ = torch.stack([z[y == c].mean(0) if (y == c).any() else z.mean(0) for c in range(C)])
-        self.p_o_ = (self.protos_.mean(0) if self.ood_prototype is None
-                     else _tensor(np.asarray(self.ood_prototype)[None, :], "ood_prototype")[0].to(torch.float64))
+        self.p_o_ = self.protos_.mean(0) if self.ood_prototype is None else self._given_prototype(z)
         self.W_, self.b_ = _head(head, z.shape[1]) if head is not None else (None, None)
         correct = self._predict(z) == y
         if not bool(correct.any()):
@@ -103,11 +103,20 @@ class GROOD:
         self._bank = KNN(k=1, normalise=False).fit(self._gradients(z[correct]))
         return self
 
+    def _given_prototype(self, z):
+        import torch
+        p = _inputs.data(self.ood_prototype, "ood_prototype", 1, what="(features,)")
+        if p.shape[0] != z.shape[1]:
+            raise ValueError(f"ood_prototype: expected {z.shape[1]} values (one per feature), got {p.shape[0]}")
+        return p.to(dtype=torch.float64, device=z.device)
+
     def score(self, feats, backend: str = "auto"):
         """backend as KNN.score: the nearest-neighbour search runs in the fused Triton kernel on CUDA."""
         import torch
         if not hasattr(self, "_bank"):
             raise RuntimeError("GROOD is not fitted: call fit(feats_id, labels) first")
-        z = _tensor(feats, "feats")
+        z = _feats(feats)
+        if z.shape[1] != self.protos_.shape[1]:
+            raise ValueError(f"feats: expected {self.protos_.shape[1]} features, got {z.shape[1]}")
         grads = self._gradients(z.to(torch.float64).to(self.protos_.device))
-        return self._bank.score(grads, backend=backend).to(z.device)
+        return _inputs.as_output(self._bank.score(grads, backend=backend).to(z.device), not _inputs.is_torch(feats))

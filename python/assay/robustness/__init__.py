@@ -5,6 +5,12 @@
     rep = rb.margin_consistency(res.margin, rb.logit_margins(logits), eps=8 / 255)
 
 Names are imported on first use, so `import assay.robustness` does not import torch or scipy.
+
+Array kinds (one coercion, _inputs.py, shared with assay.ood): the per-row results of
+input_margins, project_hyperplanes, logit_margins and PseudoMargin.predict come back as the kind
+of array that came in (NumPy in, NumPy out; a tensor in, a tensor on its device out). The exact_*
+oracles and the summary metrics are host NumPy algorithms: they accept tensors, copy CUDA ones to
+host memory, and return NumPy.
 """
 from __future__ import annotations
 

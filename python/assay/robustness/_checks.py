@@ -1,7 +1,8 @@
 """Input checks shared by the exact margins, the metrics and the pseudo-margin.
 
 Every user array is converted to float64 NumPy here once; errors name the argument, what was
-expected and what was got.
+expected and what was got. These functions run on the host: a CUDA tensor is copied to host memory
+(on purpose, documented in assay.robustness), never refused.
 """
 from __future__ import annotations
 
@@ -9,22 +10,14 @@ import math
 
 import numpy as np
 
+from . import _inputs
+
 NORMS = ("inf", 2, 1)
 
 
 def to_numpy(a, name: str) -> np.ndarray:
-    """torch tensor / array-like -> float64 NumPy (no shape checks)."""
-    if a is None:
-        raise TypeError(f"{name}: expected an array or torch.Tensor, got None")
-    if type(a).__module__.startswith("torch"):
-        a = a.detach().cpu().numpy()
-    try:
-        arr = np.asarray(a)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name}: expected a numeric array, got {type(a).__name__} ({exc})") from None
-    if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name}: expected a real numeric array, got dtype {arr.dtype}")
-    return arr.astype(np.float64)
+    """torch tensor (any device: copied to the host) / array-like -> float64 NumPy (no shape checks)."""
+    return _inputs.host_array(a, name, kinds="biuf", cuda="copy").astype(np.float64)
 
 
 def finite(arr: np.ndarray, name: str) -> np.ndarray:
@@ -124,7 +117,7 @@ def box(b, d: int, x: np.ndarray | None = None):
 
 
 def labels(y, n: int, k: int) -> np.ndarray:
-    arr = np.asarray(y.detach().cpu().numpy() if type(y).__module__.startswith("torch") else y)
+    arr = _inputs.host_array(y, "labels", kinds=None, cuda="copy")
     if arr.ndim != 1 or arr.size != n:
         raise ValueError(f"labels: expected shape ({n},), got {arr.shape}")
     if arr.dtype.kind not in "iu":

@@ -29,6 +29,11 @@ class FabSettings:
     beta: float = 0.9      # backward step towards x0 after an adversarial point
     rel_gain: float = 1e-4
 
+    @property
+    def runs(self) -> int:
+        """Runs of fab_search per chunk of rows: untargeted, targeted (one per screened class), restarts."""
+        return 1 + (self.screen if self.targeted else 0) + self.restarts - 1
+
 
 class _Search:
     """The data every run needs, and which rows some run has already found adversarial."""
@@ -79,8 +84,9 @@ class _Search:
 
 
 def fab_search(model, shape, x0, y, tau, geo, s: FabSettings, generator):
-    """Each run's best adversarial point per row: a list of ((B, d) points, (B,) norms, +inf where
-    that run found none); another class leads y by more than tau at every finite one.
+    """Yields each run's best adversarial point per row, one run at a time: ((B, d) points, (B,)
+    norms, +inf where that run found none); another class leads y by more than tau at every
+    finite one. s.runs runs in all.
 
     Runs: untargeted from x0; one targeted run per screened class from x0 (FAB's untargeted
     choice of class by the linearisation at the iterate often settles on the wrong class of a
@@ -88,13 +94,13 @@ def fab_search(model, shape, x0, y, tau, geo, s: FabSettings, generator):
     search = _Search(model, shape, x0, y, tau, geo, s)
     screened = nearest_classes(model, x0, shape, y, geo, s.screen)
     classes = screened[:, :s.k]
-    runs = [search.run(x0.clone(), classes, with_top=True)]
+    yield search.run(x0.clone(), classes, with_top=True)
     if s.targeted:
-        runs += [search.run(x0.clone(), screened[:, c:c + 1], with_top=False) for c in range(screened.shape[1])]
+        for c in range(screened.shape[1]):
+            yield search.run(x0.clone(), screened[:, c:c + 1], with_top=False)
     for _ in range(s.restarts - 1):
         start = _random_start(x0, search.best_norm, search.first_guess, geo, generator)
-        runs.append(search.run(start, classes, with_top=True))
-    return runs
+        yield search.run(start, classes, with_top=True)
 
 
 def _step(model, shape, x, x0, y, classes, with_top, geo, s: FabSettings):

@@ -15,12 +15,14 @@ re-linearises at the boundary point and projects x onto it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 
+from .._progress import progress_callback
 from .._validation import check_int
-from . import _checks
+from . import _checks, _inputs
 from ._fab import FabSettings, fab_search
 from ._geometry import Geometry
 from ._linearize import decision_tolerance, flat_forward, logit_lead
@@ -32,27 +34,33 @@ from .projection import _check_norm
 class InputMargins:
     """margin (B,) float64: ||adversarial - x||_p, an upper bound on the input margin (+inf where
     no class change was found; 0 where the model already misclassifies a given label).
-    adversarial: like x; another class than `label` (x itself where margin is inf).
-    label (B,): the class the margin is measured from (the prediction, unless labels were given).
-    target (B,): the class predicted at `adversarial` (-1 where margin is inf).
-    found (B,) bool: margin is finite. All tensors on x's device."""
-    margin: torch.Tensor
-    adversarial: torch.Tensor
-    label: torch.Tensor
-    target: torch.Tensor
-    found: torch.Tensor
+    adversarial: x's shape, in the dtype the model ran in (its parameters'); another class than
+    `label` (x itself where margin is inf).
+    label (B,) int64: the class the margin is measured from (the prediction, unless labels were given).
+    target (B,) int64: the class predicted at `adversarial` (-1 where margin is inf).
+    found (B,) bool: margin is finite.
+    Torch tensors on x's device when x is a tensor; NumPy arrays when x is a NumPy array."""
+    margin: Any
+    adversarial: Any
+    label: Any
+    target: Any
+    found: Any
 
 
 def input_margins(model, x, norm="inf", box=None, *, labels=None, top_k: int = 4, screen: int = 10,
                   n_iter: int = 100, restarts: int = 1, targeted: bool = True, patience: int = 10,
-                  refine_rounds: int = 10, batch_size: int = 512, seed: int = 0) -> InputMargins:
+                  refine_rounds: int = 10, batch_size: int = 512, seed: int = 0, progress=False) -> InputMargins:
     """Upper bounds on the l_p input margins of a torch classifier at the rows of x.
 
     Parameters
     ----------
     model : a torch module (or callable) mapping (B, ...) inputs to (B, K) logits, K >= 2. It is
         put in eval mode for the call (and restored after); rows must be processed independently.
-    x : (B, ...) float tensor (or NumPy array) of inputs, inside `box`.
+    x : (B, ...) floating-point torch tensor or NumPy array of inputs, inside `box` (any float
+        dtype). It is cast to the dtype of the model's floating parameters (float64 NumPy data on a
+        float32 network runs in float32; a model without parameters runs in x's dtype), and
+        margins are measured from that cast x. A NumPy x goes to the parameters' device and the
+        results come back as NumPy arrays; a tensor stays on its device and results are tensors.
     norm : "inf", 2 or 1.
     box : None (unconstrained) or (lo, hi): scalars, or arrays with one value per input feature
         (shape x.shape[1:] or flat); adversarial points stay inside it.
@@ -69,9 +77,13 @@ def input_margins(model, x, norm="inf", box=None, *, labels=None, top_k: int = 4
     refine_rounds : boundary-refinement rounds after the search (0: bisection only).
     batch_size : rows per chunk (memory is O(batch_size * top_k * d)).
     seed : seed of the restarts' random starts (results are reproducible).
+    progress : True draws a tqdm bar, a callable receives (done, total), False reports nothing. The
+        units are search runs: each chunk of rows makes 1 untargeted run, one targeted run per
+        screened class (with `targeted`) and restarts - 1 restarts, each then bisected and refined.
     """
     p = _check_norm(norm)
-    x = _as_input(x)
+    numpy_out = not _inputs.is_torch(x)
+    x = _as_input(x, model)
     B, shape = x.shape[0], tuple(x.shape[1:])
     d = int(np.prod(shape))
     flat = x.reshape(B, d)
@@ -93,16 +105,32 @@ def input_margins(model, x, norm="inf", box=None, *, labels=None, top_k: int = 4
                                restarts=restarts, targeted=bool(targeted), patience=patience)
         geo = Geometry(p, bx, x.device, x.dtype)
         generator = torch.Generator().manual_seed(seed)
-        parts = [_chunk(model, shape, flat[s:s + batch_size], None if y is None else y[s:s + batch_size], geo,
-                        settings, refine_rounds, generator) for s in range(0, B, batch_size)]
+        starts = range(0, B, batch_size)
+        with progress_callback(progress, len(starts) * settings.runs, "input_margins (search runs)") as cb:
+            tick = _Ticker(cb)
+            parts = [_chunk(model, shape, flat[s:s + batch_size], None if y is None else y[s:s + batch_size], geo,
+                            settings, refine_rounds, generator, tick) for s in starts]
     finally:
         if was_training:
             model.train()
     margin, adv, y, target = (torch.cat(v) for v in zip(*parts))
-    return InputMargins(margin, adv.reshape(x.shape), y, target, torch.isfinite(margin))
+    out = InputMargins(margin, adv.reshape(x.shape), y, target, torch.isfinite(margin))
+    return InputMargins(*(_inputs.as_output(v, numpy_out) for v in vars(out).values()))
 
 
-def _chunk(model, shape, x0, y, geo, settings, refine_rounds, generator):
+class _Ticker:
+    """Counts finished search runs for a progress callback (None: counts nothing)."""
+
+    def __init__(self, callback):
+        self.callback, self.done = callback, 0
+
+    def __call__(self, runs: int = 1):
+        self.done += runs
+        if self.callback is not None:
+            self.callback(self.done)
+
+
+def _chunk(model, shape, x0, y, geo, settings, refine_rounds, generator, tick):
     with torch.no_grad():
         logits = flat_forward(model, x0, shape)
     if not bool(torch.isfinite(logits).all()):
@@ -112,7 +140,9 @@ def _chunk(model, shape, x0, y, geo, settings, refine_rounds, generator):
     todo = (pred == y).nonzero()[:, 0]
     margin = torch.zeros(x0.shape[0], dtype=torch.float64, device=x0.device)
     adv, target = x0.clone(), pred.clone()
-    if todo.numel():
+    if todo.numel() == 0:
+        tick(settings.runs)  # every row already misclassified: no search
+    else:
         xs, ys, ts = x0[todo], y[todo], tau[todo]
         ts_search = 2 * ts  # the search demands twice the lead certified below, so rounding that
         # differs between batches cannot undo a point it found
@@ -121,6 +151,7 @@ def _chunk(model, shape, x0, y, geo, settings, refine_rounds, generator):
         for pts, norms in fab_search(model, shape, xs, ys, ts_search, geo, settings, generator):
             ok = torch.isfinite(norms).nonzero()[:, 0]
             if ok.numel() == 0:
+                tick()
                 continue
             pts = bisect(model, shape, xs[ok], pts[ok], ys[ok], ts_search[ok])
             if refine_rounds:
@@ -128,6 +159,7 @@ def _chunk(model, shape, x0, y, geo, settings, refine_rounds, generator):
             dist = geo.norm_of(pts - xs[ok])
             better = dist < best_norm[ok]
             best[ok[better]], best_norm[ok[better]] = pts[better], dist[better]
+            tick()
         # certify: only points where another class clearly leads count
         with torch.no_grad():
             at_best = flat_forward(model, best, shape)
@@ -139,20 +171,22 @@ def _chunk(model, shape, x0, y, geo, settings, refine_rounds, generator):
     return margin, adv, y, target
 
 
-def _as_input(x) -> torch.Tensor:
-    if isinstance(x, np.ndarray):
-        if x.dtype.kind not in "fiu":
-            raise TypeError(f"x: expected a real numeric array, got dtype {x.dtype}")
-        x = torch.from_numpy(np.ascontiguousarray(x if x.dtype.kind == "f" else x.astype(np.float32)))
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x: expected a torch.Tensor or NumPy array of inputs (B, ...), got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(f"x: expected a floating-point tensor, got dtype {x.dtype}")
-    if x.ndim < 2 or x.shape[0] == 0 or x[0].numel() == 0:
-        raise ValueError(f"x: expected a batch (B, ...) with B >= 1 and at least one feature, got shape {tuple(x.shape)}")
-    if not bool(torch.isfinite(x).all()):
-        raise ValueError("x: contains NaN or inf")
-    return x.detach()
+def _as_input(x, model) -> torch.Tensor:
+    """x as a detached tensor in the model's parameter dtype (NumPy data on its device)."""
+    param = _first_float_parameter(model)
+    device = param.device if param is not None and not _inputs.is_torch(x) else None
+    t = _inputs.data(x, "x", None, what="(B, ...)", device=device)
+    return t if param is None else t.to(param.dtype)
+
+
+def _first_float_parameter(model):
+    params = getattr(model, "parameters", None)
+    if not callable(params):
+        return None
+    try:
+        return next((q for q in params() if q.is_floating_point()), None)
+    except Exception:  # noqa: BLE001  (an object with an unrelated parameters attribute)
+        return None
 
 
 def _flat_box(box, shape, d, flat):

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..ood import metrics as _ood
-from . import _checks
+from . import _checks, _inputs
 
 
 def logit_margins(logits):
@@ -32,7 +32,7 @@ def logit_margins(logits):
 
 
 def _correct(correct, n: int) -> np.ndarray:
-    arr = np.asarray(correct.detach().cpu().numpy() if type(correct).__module__.startswith("torch") else correct)
+    arr = _inputs.host_array(correct, "correct", kinds=None, cuda="copy")
     if arr.ndim != 1 or arr.size != n:
         raise ValueError(f"correct: expected shape ({n},), got {arr.shape}")
     if arr.dtype != bool:
@@ -117,8 +117,7 @@ def estimate_robust_accuracy(logits, attack_subset_idx, subset_margins, eps, cor
     """
     lm = logit_margins(_checks.matrix(logits, "logits"))
     N = lm.size
-    idx = np.asarray(attack_subset_idx.detach().cpu().numpy() if type(attack_subset_idx).__module__.startswith("torch")
-                     else attack_subset_idx)
+    idx = _inputs.host_array(attack_subset_idx, "attack_subset_idx", kinds=None, cuda="copy")
     if idx.ndim != 1 or idx.size == 0:
         raise ValueError(f"attack_subset_idx: expected a non-empty 1-D array of row indices, got shape {idx.shape}")
     if idx.dtype.kind not in "iu":

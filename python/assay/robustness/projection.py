@@ -4,7 +4,7 @@ For every point t[i] and hyperplane (w[i, h], b[i, h]) this solves
 
     minimise ||delta||_p  subject to  <w[i, h], t[i] + delta> = b[i, h],  lo <= t[i] + delta <= hi
 
-exactly (no iterations), for p in {inf, 2, 1}; see /work/shared/reference/margins.md and the
+exactly (no iterations), for p in {inf, 2, 1}; the semantics of every degenerate case are in the
 docstring of `project_hyperplanes`.
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 from .. import _core
 from .._device import _HOW_TO_BUILD
 from .._validation import _describe, check_n_jobs
+from . import _inputs
 
 _NORMS = ("inf", 2, 1)
 _BACKENDS = ("auto", "cpu", "torch", "cuda")
@@ -34,8 +35,7 @@ class ProjectionResult:
     delta: Any = None
 
 
-def _is_torch(x) -> bool:
-    return type(x).__module__.startswith("torch") and hasattr(x, "device")
+_is_torch = _inputs.is_torch
 
 
 def _check_norm(norm):
@@ -49,28 +49,10 @@ def _check_norm(norm):
     raise ValueError(f"norm: expected 'inf' (or float('inf')), 2 or 1, got {norm!r}")
 
 
-def _numeric_kind(name: str, dtype, kind: str) -> None:
-    if kind not in "fiu":
-        raise TypeError(f"{name}: expected a real numeric (float or integer) array, got dtype {dtype}")
-
-
 def _to_numpy(x, name: str) -> np.ndarray:
-    """NumPy view (no copy where possible) of a NumPy array, CPU tensor or nested list."""
-    if _is_torch(x):
-        if x.device.type != "cpu":
-            raise ValueError(f"{name}: expected a CPU tensor here, got a tensor on {x.device}")
-        x = x.detach()
-        if x.dtype.is_complex or x.dtype == _torch().bool:
-            raise TypeError(f"{name}: expected a real numeric (float or integer) tensor, got dtype {x.dtype}")
-        if x.dtype in (_torch().float16, _torch().bfloat16):
-            x = x.to(_torch().float64)
-        return x.numpy()
-    try:
-        a = np.asarray(x)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name}: expected a numeric array, got {_describe(x)} ({exc})") from None
-    _numeric_kind(name, a.dtype, a.dtype.kind)
-    return a
+    """NumPy view (no copy where possible) of a NumPy array, CPU tensor or nested list; CUDA
+    tensors take the CUDA path (project_cuda_tensors), so here they are an error."""
+    return _inputs.host_array(x, name, kinds="fiu", cuda="error")
 
 
 def _torch():

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _checks
+from . import _checks, _inputs
 
 
 class PseudoMargin:
     """PseudoMargin(hidden=64, epochs=200, lr=3e-3, batch_size=256, ranking_weight=0.0, seed=0).
 
-    fit(features (N, F), margins (N,) finite, >= 0) -> self; predict(features) -> (N,) float64 >= 0.
+    fit(features (N, F), margins (N,) finite, >= 0) -> self; predict(features) -> (N,) float64 >= 0,
+    NumPy for NumPy features, a tensor on their device for a tensor.
     Features are standardised with the training mean/std; training is deterministic for a seed
     (a private RNG: the global torch seed is neither used nor changed).
     """
@@ -70,7 +71,9 @@ class PseudoMargin:
         with torch.no_grad():
             out = self._net(torch.as_tensor((X - self._mean) / self._std, dtype=torch.float32)).squeeze(1)
         root = np.maximum(out.double().numpy() * self._scale, 0.0)
-        return root * root
+        pred = root * root
+        # the kind of array that came in: a tensor (float64, on its device) for a tensor
+        return torch.from_numpy(pred).to(features.device) if _inputs.is_torch(features) else pred
 
     def _build(self, n_in: int, gen):
         import torch

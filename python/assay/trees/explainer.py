@@ -31,6 +31,13 @@ class TreeExplainer:
     name -> columns or a list of column lists; columns by index or name; unlisted features
     stay players of their own, after the groups). Shapley values sum to f(x) - expected_value.
 
+    Without `data` (feature_perturbation="auto" or "tree_path_dependent", as in shap) the game
+    is the path-dependent one: v(S) follows x at splits on S and weights both children by their
+    training cover elsewhere (XGBoost hessian sums, LightGBM counts, scikit-learn weighted
+    samples); expected_value is then the cover-weighted mean output. Every index is defined
+    from the coalition values alone, so all four carry over (SHAP equals XGBoost's
+    pred_contribs, interaction values its pred_interactions). It runs on the CPU.
+
     Methods: shap_values, banzhaf_values (first order); shap_interaction_values (Shapley
     interaction index in shap's convention) and shapley_taylor_values (order 2), both
     (n, P, P[, K]); predict_raw; calling the explainer returns an Explanation. Each takes shap's

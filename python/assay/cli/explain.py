@@ -2,72 +2,90 @@
 from __future__ import annotations
 
 import json
-import pickle
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
 
+from .._validation import align_columns, check_n_jobs, reference_names
+from ..trees import model_files
+
 KINDS = {"shap": "shap_values", "banzhaf": "banzhaf_values", "interactions": "shap_interaction_values",
          "taylor": "shapley_taylor_values"}
+TABLES = (".csv", ".parquet", ".pq")
+# The API's argument names in the explainer's messages, as the command line spells them.
+API_TO_CLI = {"data": "--background", "X": "--data", "n_jobs": "--n-jobs", "groups": "--groups"}
 
 
 class CliError(Exception):
     """A user error: printed as one line, exit status 2."""
 
 
+def check_args(args) -> None:
+    """Every argument that can be checked without reading a file's contents: a typo in -o or a
+    missing input fails here, before the model is loaded or any value computed."""
+    if args.kind not in KINDS:
+        raise CliError(f"--kind: expected one of {list(KINDS)}, got {args.kind!r}")
+    _check_table_path(args.output, "-o", must_exist=False)
+    model_files.check_model_path(args.model, allow_pickle=True)
+    _check_table_path(args.data, "--data")
+    _check_table_path(args.background, "--background")
+    if args.groups and not Path(args.groups).is_file():
+        raise CliError(f"--groups: no such file: {args.groups}")
+    try:
+        check_n_jobs(args.n_jobs)
+    except (TypeError, ValueError) as exc:
+        raise CliError(f"--n-jobs: {str(exc).split(': ', 1)[1]}") from None
+
+
+def _check_table_path(text: str, option: str, must_exist: bool = True) -> Path:
+    path = Path(text)
+    if must_exist and not path.is_file():
+        raise CliError(f"{option}: no such file: {path}")
+    if path.suffix.lower() not in TABLES:
+        raise CliError(f"{option}: expected a .csv or .parquet {'file' if must_exist else 'output'}, got {path.name}")
+    if not must_exist and not path.parent.is_dir():
+        raise CliError(f"{option}: no such directory: {path.parent}")
+    return path
+
+
 def load_model(path: Path):
     """XGBoost (.json, .ubj), LightGBM (.txt) or a pickled scikit-learn / XGBoost / LightGBM model
-    (.joblib, .pkl, .pickle)."""
-    if not path.is_file():
-        raise CliError(f"MODEL: no such file: {path}")
-    suffix = path.suffix.lower()
-    if suffix in (".json", ".ubj"):
-        import xgboost as xgb
-        return xgb.Booster(model_file=str(path))
-    if suffix == ".txt":
-        import lightgbm as lgb
-        return lgb.Booster(model_file=str(path))
-    if suffix in (".joblib", ".pkl", ".pickle"):
-        warnings.warn(f"loading {path.name} runs the code inside it: only load pickles you trust", stacklevel=2)
-        if suffix == ".joblib":
-            import joblib
-            return joblib.load(path)
-        with open(path, "rb") as f:
-            return pickle.load(f)
-    raise CliError(f"MODEL: unknown model file type {suffix!r} (expected .json/.ubj for XGBoost, .txt for "
-                   "LightGBM, .joblib/.pkl/.pickle for scikit-learn)")
+    (.joblib, .pkl, .pickle): the loader `assay.TreeExplainer(path, ...)` uses, plus pickles."""
+    return model_files.load_model_file(path, allow_pickle=True)
 
 
 def read_table(path: Path, what: str):
     import pandas as pd
-    if not path.is_file():
-        raise CliError(f"{what}: no such file: {path}")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
+    _check_table_path(str(path), what)
+    if path.suffix.lower() == ".csv":
         return pd.read_csv(path)
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    raise CliError(f"{what}: expected a .csv or .parquet file, got {path.name}")
+    return pd.read_parquet(path)
 
 
 def write_table(frame, path: Path):
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
+    _check_table_path(str(path), "-o", must_exist=False)
+    if path.suffix.lower() == ".csv":
         frame.to_csv(path, index=False)
-    elif suffix in (".parquet", ".pq"):
-        frame.to_parquet(path, index=False)
     else:
-        raise CliError(f"-o: expected a .csv or .parquet output, got {path.name}")
+        frame.to_parquet(path, index=False)
 
 
-def _order_columns(model, frame, what):
-    """Use the model's own feature order when it knows its feature names."""
-    names = getattr(model, "feature_names", None) or getattr(model, "feature_name", lambda: None)()
-    if names and set(names) <= set(map(str, frame.columns)):
-        return frame[list(names)]
-    return frame
+def read_groups(text):
+    if not text:
+        return None
+    try:
+        return json.loads(Path(text).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CliError(f"--groups: cannot read a JSON dict or list from {text} ({exc})") from None
+
+
+def align_tables(model, data, background):
+    """Both tables' columns matched by name to the model's features (reordered where only the order
+    differs), before the background tables are built: a renamed column fails here, naming it."""
+    names = reference_names(model.feature_names, list(map(str, background.columns)))
+    background = align_columns(background, names, "--background")
+    return align_columns(data, names, "--data"), background
 
 
 def values_frame(values, names, K, kind):
@@ -81,28 +99,33 @@ def values_frame(values, names, K, kind):
     return pd.DataFrame(flat.reshape(n, -1), columns=columns)
 
 
-def explain(args) -> int:
+def _cli_message(exc) -> str:
+    """The explainer's message with its argument name spelled as the command line's option."""
+    text = str(exc)
+    name, sep, rest = text.partition(": ")
+    return f"{API_TO_CLI[name]}: {rest}" if sep and name in API_TO_CLI else text
+
+
+def _run(args):
     import assay
+    check_args(args)
+    groups = read_groups(args.groups)
+    model = assay.convert_model(load_model(Path(args.model)))
+    data = read_table(Path(args.data), "--data")
+    background = read_table(Path(args.background), "--background")
+    data, background = align_tables(model, data, background)
+    ex = assay.TreeExplainer(model, background, groups=groups, n_jobs=args.n_jobs, progress=not args.no_progress)
+    values = getattr(ex, KINDS[args.kind])(data)
+    frame = values_frame(values, ex.player_names, ex.n_outputs, args.kind)
+    write_table(frame, Path(args.output))
+    return ex, frame
+
+
+def explain(args) -> int:
     try:
-        model = load_model(Path(args.model))
-        data = read_table(Path(args.data), "--data")
-        background = read_table(Path(args.background), "--background")
-        groups = None
-        if args.groups:
-            try:
-                groups = json.loads(Path(args.groups).read_text())
-            except (OSError, json.JSONDecodeError) as exc:
-                raise CliError(f"--groups: cannot read a JSON dict or list from {args.groups} ({exc})") from None
-        data, background = _order_columns(model, data, "--data"), _order_columns(model, background, "--background")
-        ex = assay.TreeExplainer(model, background, groups=groups, n_jobs=args.n_jobs, progress=not args.no_progress)
-        values = getattr(ex, KINDS[args.kind])(data)
-        frame = values_frame(values, ex.player_names, ex.n_outputs, args.kind)
-        write_table(frame, Path(args.output))
-    except CliError as exc:
-        print(f"assay explain: {exc}", file=sys.stderr)
-        return 2
-    except (ValueError, TypeError) as exc:
-        print(f"assay explain: {exc}", file=sys.stderr)
+        ex, frame = _run(args)
+    except (CliError, ValueError, TypeError, OSError) as exc:
+        print(f"assay explain: {_cli_message(exc)}", file=sys.stderr)
         return 2
     ev = np.atleast_1d(ex.expected_value)
     print(f"wrote {frame.shape[0]} rows x {frame.shape[1]} columns of {args.kind} values to {args.output} "

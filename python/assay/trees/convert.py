@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from .forest import TreeModel
+from . import model_files
 
 SUPPORTED = (
     "xgboost.Booster, xgboost.XGBRegressor/XGBClassifier/XGBRanker/XGBRF*, "
     "lightgbm.Booster, lightgbm.LGBMRegressor/LGBMClassifier/LGBMRanker, "
     "sklearn DecisionTree*, RandomForest*, ExtraTrees*, GradientBoosting*, HistGradientBoosting* "
-    "(regressor and classifier)"
+    "(regressor and classifier); "
+    "or the path (str / os.PathLike) of an XGBoost .json/.ubj or LightGBM .txt model file"
 )
 
 
@@ -16,9 +18,12 @@ def _module_root(model) -> str:
 
 
 def convert_model(model) -> TreeModel:
-    """Convert a fitted XGBoost, LightGBM or scikit-learn tree model to assay's IR."""
+    """Convert a fitted XGBoost, LightGBM or scikit-learn tree model to assay's IR. A path to a
+    saved XGBoost (.json, .ubj) or LightGBM (.txt) model is read as the command line reads it."""
     if isinstance(model, TreeModel):
         return model
+    if model_files.is_model_path(model):
+        model = model_files.load_model_file(model)
     root = _module_root(model)
     if root == "xgboost":
         from ._xgboost import convert_xgboost

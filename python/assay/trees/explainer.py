@@ -11,7 +11,9 @@ from .._memory import check_bytes
 from .._validation import align_columns, as_matrix, check_n_jobs, is_dataframe, reference_names
 from .._progress import progress_callback
 from ..explanation import category_labels, make_explanation
+from . import model_files
 from .convert import convert_model
+from .forest import TreeModel
 from .players import player_count, resolve_groups
 
 ALGORITHMS = ("pattern", "pairwise")
@@ -100,7 +102,14 @@ class TreeExplainer:
                 raise ValueError("algorithm='pairwise' runs on the CPU only: use device='cpu' or algorithm='pattern'")
             self.device = "cpu"
         self.progress = progress
-        self.model = convert_model(model)
+        # The library's own model, kept for check_additivity and tree_limit (None for an IR model).
+        self._source = model_files.load_model_file(model) if model_files.is_model_path(model) else (
+            None if isinstance(model, TreeModel) else model)
+        self.model = convert_model(self._source if self._source is not None else model)
+        self._options = dict(n_jobs=n_jobs, algorithm=algorithm, dense_max_bits=dense_max_bits,
+                             max_table_bytes=max_table_bytes, groups=groups, progress=progress, device=device,
+                             feature_perturbation=self.feature_perturbation)
+        self._limited = {}  # tree_limit -> the explainer of the model's first rounds
         if path_dependent and self.model.node_cover is None:
             raise ValueError(f"model: this {self.model.source} model carries no node covers (training weight per "
                              "node), which the path-dependent game needs; pass background data= instead")
@@ -176,6 +185,7 @@ class TreeExplainer:
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_kernels"] = {}  # compiled tables do not pickle; rebuilt on first use
+        state["_limited"] = {}
         return state
 
     def __setstate__(self, state):
@@ -253,38 +263,77 @@ class TreeExplainer:
 
     # Every method takes shap's (X, y=None) positionally; out and progress are keyword-only so that a
     # label vector given as shap users do can never land in `out`.
-    def shap_values(self, X, y=None, *, out=None, progress=None) -> np.ndarray:
-        """Exact interventional SHAP values of the model's raw output.
+    def shap_values(self, X, y=None, *, out=None, progress=None, tree_limit=None, check_additivity: bool = False,
+                    approximate: bool = False) -> np.ndarray:
+        """Exact SHAP values of the model's raw output (interventional, or path-dependent without
+        a background).
 
         Returns (n, P), or (n, P, K) for K outputs; each row sums to f(x) - expected_value.
+        check_additivity: also compare sum(phi) + expected_value with the model library's own raw
+        prediction and raise ValueError (as shap does) where they differ beyond float32 rounding
+        (1e-4 of the output scale); off by default, since the values add up to predict_raw by
+        construction. approximate: shap's Saabas approximation; assay's exact values are cheaper,
+        so True warns and returns the exact values.
         """
-        return self._values(X, SHAPLEY, out, progress)
+        if approximate:
+            warnings.warn("approximate=True: assay computes exact SHAP values, which are cheaper here than "
+                          "shap's approximation; approximate is ignored", UserWarning, stacklevel=2)
+        return self._explain(X, SHAPLEY, out, progress, tree_limit, check_additivity)
 
-    def banzhaf_values(self, X, y=None, *, out=None, progress=None) -> np.ndarray:
+    def banzhaf_values(self, X, y=None, *, out=None, progress=None, tree_limit=None) -> np.ndarray:
         """Exact interventional Banzhaf values: each player's marginal contribution averaged
         uniformly over all coalitions of the other players (rows do not sum to f(x) - E f).
 
         Returns (n, P) or (n, P, K).
         """
-        return self._values(X, BANZHAF, out, progress)
+        return self._explain(X, BANZHAF, out, progress, tree_limit)
 
-    def shap_interaction_values(self, X, y=None, *, out=None, progress=None) -> np.ndarray:
+    def shap_interaction_values(self, X, y=None, *, out=None, progress=None, tree_limit=None) -> np.ndarray:
         """Exact interventional Shapley interaction values in shap's convention.
 
         Off-diagonal entries (i, j) and (j, i) each hold half the Shapley interaction index of
         the pair; the diagonal holds the rest of each player's SHAP value, so every row
         phi[n, i, :] sums to the SHAP value of player i. Returns (n, P, P) or (n, P, P, K).
         """
-        return self._values(X, INTERACTION, out, progress)
+        return self._explain(X, INTERACTION, out, progress, tree_limit)
 
-    def shapley_taylor_values(self, X, y=None, *, out=None, progress=None) -> np.ndarray:
+    def shapley_taylor_values(self, X, y=None, *, out=None, progress=None, tree_limit=None) -> np.ndarray:
         """Exact order-2 Shapley-Taylor interaction values.
 
         The diagonal holds the main effects f(x_i, z_rest) - f(z) averaged over the background,
         each pair's interaction is split in halves over (i, j) and (j, i), and all entries sum to
         f(x) - expected_value. Returns (n, P, P) or (n, P, P, K).
         """
-        return self._values(X, TAYLOR, out, progress)
+        return self._explain(X, TAYLOR, out, progress, tree_limit)
+
+    def _explain(self, X, index, out, progress, tree_limit=None, check_additivity=False):
+        if tree_limit is not None:
+            # shap's tree_limit: the first rounds of the model, explained by an explainer of their own.
+            X = align_columns(X, self._column_names, "X")
+            return self._of_first_rounds(tree_limit)._explain(X, index, out, progress, None, check_additivity)
+        values = self._values(X, index, out, progress)
+        if check_additivity:
+            if self._source is None or _is_device_array(X):
+                raise ValueError("check_additivity: needs the model library's own model and a host array "
+                                 "(this explainer was given an assay IR model or X is a CUDA array)")
+            from .source_model import check_additivity as check
+
+            check(values, self.expected_value, self._source, align_columns(X, self._column_names, "X"))
+        return values
+
+    def _of_first_rounds(self, tree_limit):
+        if isinstance(tree_limit, bool) or not isinstance(tree_limit, (int, np.integer)) or \
+                not (tree_limit == -1 or tree_limit >= 1):
+            raise ValueError(f"tree_limit: expected a number of boosting rounds >= 1, -1 for all or None for the "
+                             f"model's default, got {tree_limit!r}")
+        if self._source is None:
+            raise ValueError("tree_limit: needs the model library's own model (this explainer was given an IR model)")
+        if tree_limit not in self._limited:
+            from .source_model import first_rounds
+
+            self._limited[tree_limit] = TreeExplainer(first_rounds(self._source, int(tree_limit)), data=self.data,
+                                                      feature_names=self.feature_names, **self._options)
+        return self._limited[tree_limit]
 
     def predict_raw(self, X) -> np.ndarray:
         """The raw output the explainer explains, computed from assay's own copy of the trees.
@@ -298,8 +347,12 @@ class TreeExplainer:
         out = self.model.predict_raw(self._matrix(X, "X"), self.n_jobs)
         return out[:, 0] if self.n_outputs == 1 else out
 
-    def __call__(self, X, y=None):
-        """SHAP values of X as an Explanation (shap.Explanation when shap is installed).
+    def __call__(self, X, y=None, *, interactions: bool = False, check_additivity: bool = False, tree_limit=None,
+                 approximate: bool = False):
+        """SHAP values of X as an Explanation (shap.Explanation when shap is installed); with
+        interactions=True, the interaction values (n, P, P[, K]) instead, as shap's
+        explainer(X, interactions=True). check_additivity, tree_limit and approximate as in
+        shap_values.
 
         values: as shap_values(X); base_values: expected_value per row; data: the numeric matrix
         explained (pandas categorical columns as their codes, NaN for missing); display_data: the
@@ -307,12 +360,17 @@ class TreeExplainer:
         X has no categorical column; feature_names: the player names. For grouped players, data
         is None (a group has no single value). y is accepted for shap's signature and ignored.
         """
-        values = self.shap_values(X)
+        if interactions:
+            values = self.shap_interaction_values(X, tree_limit=tree_limit)
+        else:
+            values = self.shap_values(X, tree_limit=tree_limit, check_additivity=check_additivity,
+                                      approximate=approximate)
+        expected = self.expected_value if tree_limit is None else self._of_first_rounds(tree_limit).expected_value
         data = display = None
         if self._player_of is None and not _is_device_array(X):
             data = self._matrix(X, "X")
             display = category_labels(align_columns(X, self._column_names, "X"))
-        return make_explanation(values, self.expected_value, data, self.player_names, display)
+        return make_explanation(values, expected, data, self.player_names, display)
 
     def __repr__(self):
         f = self.model.forest
@@ -336,6 +394,10 @@ _ARGUMENTS_DOC = """
              np.memmap) filled in place and returned, instead of allocating the result.
           progress: keyword-only; True (a progress bar), False, or a callable receiving
              (done, total); None uses the explainer's own setting.
+          tree_limit: keyword-only, as in shap: explain the model's first tree_limit boosting
+             rounds (-1: every round; None: the model's default, e.g. up to XGBoost's
+             best_iteration). XGBoost and LightGBM models; the tables of each limit are built
+             on first use and kept.
 """
 for _method in (TreeExplainer.shap_values, TreeExplainer.banzhaf_values, TreeExplainer.shap_interaction_values,
                 TreeExplainer.shapley_taylor_values):

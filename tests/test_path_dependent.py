@@ -166,3 +166,42 @@ def test_path_dependent_explainer_pickles():
     ex = assay.TreeExplainer(model)
     back = pickle.loads(pickle.dumps(ex))
     np.testing.assert_array_equal(back.shap_values(X), ex.shap_values(X))
+
+
+def _xgb_contribs(model, X):
+    import xgboost as xgb
+
+    booster = model if isinstance(model, xgb.Booster) else model.get_booster()
+    types = booster.feature_types
+    dm = xgb.DMatrix(X, feature_types=types, enable_categorical=bool(types and "c" in types))
+    limit = getattr(model, "best_iteration", None) if not isinstance(model, xgb.Booster) else None
+    out = booster.predict(dm, pred_contribs=True, iteration_range=(0, limit + 1) if limit is not None else (0, 0))
+    return np.moveaxis(out[..., :-1], -2, -1) if out.ndim == 3 else out[:, :-1]
+
+
+def test_every_xgboost_model_kind_matches_pred_contribs():
+    pytest.importorskip("xgboost")
+    from models import xgb_models
+
+    for name, (model, X) in xgb_models(np.random.default_rng(7)).items():
+        ex = assay.TreeExplainer(model)
+        mine = ex.shap_values(X[:60])
+        scale = max(1.0, float(np.abs(ex.predict_raw(X[:60])).max()))
+        np.testing.assert_allclose(mine, _xgb_contribs(model, X[:60]).reshape(mine.shape), atol=1e-5 * scale,
+                                   err_msg=name)
+
+
+def test_every_lightgbm_model_kind_matches_pred_contrib():
+    pytest.importorskip("lightgbm")
+    from models import lgb_models
+
+    for name, (model, X) in lgb_models(np.random.default_rng(8)).items():
+        ex = assay.TreeExplainer(model)
+        mine = ex.shap_values(X[:60])
+        theirs = model.predict(X[:60], pred_contrib=True)
+        K = ex.n_outputs
+        theirs = theirs.reshape(len(mine), K, -1)[:, :, :-1].transpose(0, 2, 1).reshape(mine.shape)
+        if name == "lgb_rf":  # RF mode: LightGBM's contributions are of the un-averaged sum
+            theirs = theirs / model.booster_.current_iteration()
+        scale = max(1.0, float(np.abs(ex.predict_raw(X[:60])).max()))
+        np.testing.assert_allclose(mine, theirs, atol=1e-9 * scale, err_msg=name)

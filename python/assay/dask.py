@@ -63,16 +63,28 @@ def values(explainer, data, kind: str = "shap"):
 
 
 def shap_values(explainer, data):
+    """Interventional SHAP values of every row of `data` (a dask DataFrame or 2-D dask Array) from the fitted
+    assay.TreeExplainer `explainer`, as a lazy dask array (n, P[, K]) chunked like the partitions;
+    values(explainer, data, "shap"), with its column matching and errors."""
     return values(explainer, data, "shap")
 
 
 def banzhaf_values(explainer, data):
+    """Banzhaf values of every row of `data` (a dask DataFrame or 2-D dask Array) from the fitted
+    assay.TreeExplainer `explainer`, as a lazy dask array (n, P[, K]) chunked like the partitions;
+    values(explainer, data, "banzhaf"), with its column matching and errors."""
     return values(explainer, data, "banzhaf")
 
 
 def shap_interaction_values(explainer, data):
+    """SHAP interaction values of every row of `data` (a dask DataFrame or 2-D dask Array) from the fitted
+    assay.TreeExplainer `explainer`, as a lazy dask array (n, P, P[, K]) chunked like the partitions;
+    values(explainer, data, "interaction"), with its column matching and errors."""
     return values(explainer, data, "interaction")
 
 
 def shapley_taylor_values(explainer, data):
+    """Shapley-Taylor (order 2) values of every row of `data` (a dask DataFrame or 2-D dask Array) from the fitted
+    assay.TreeExplainer `explainer`, as a lazy dask array (n, P, P[, K]) chunked like the partitions;
+    values(explainer, data, "taylor"), with its column matching and errors."""
     return values(explainer, data, "taylor")

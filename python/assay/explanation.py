@@ -21,6 +21,7 @@ class Explanation:
 
     @property
     def shape(self):
+        """The shape of `values`: (rows, features[, outputs])."""
         return self.values.shape
 
     def __getitem__(self, item):
@@ -53,6 +54,9 @@ def category_labels(X) -> Optional[np.ndarray]:
 
 
 def make_explanation(values, expected_value, data, feature_names, display_data=None):
+    """A shap.Explanation (or, without shap, this module's Explanation) of `values` (rows first),
+    with `expected_value` repeated per row as base_values, the explained rows `data`, their
+    `feature_names` and optional `display_data` (e.g. category labels)."""
     n = values.shape[0]
     base = np.broadcast_to(np.asarray(expected_value, dtype=np.float64), (n,) + np.shape(expected_value)).copy()
     try:

@@ -9,6 +9,8 @@ KIND_HELP = ("which values: shap (Shapley, default), banzhaf, interactions (Shap
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `assay` argument parser, with the subcommands demo, explain and bench (a subcommand is
+    required)."""
     parser = argparse.ArgumentParser(prog="assay", description="Fast, exact auditing of ML models.")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_demo(sub)
@@ -52,6 +54,11 @@ def _add_bench(sub):
 
 
 def main(argv=None) -> int:
+    """Run the `assay` command line on `argv` (default: sys.argv[1:]) and return the exit status.
+
+    Bad arguments exit through argparse (status 2, the message on stderr); `--interactions` maps
+    to `--kind` (shap -> interactions, taylor -> taylor) before `assay explain` runs.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "demo":

@@ -8,6 +8,10 @@ import numpy as np
 
 
 def demo(rows: int, with_shap: bool) -> int:
+    """Train XGBoost on scikit-learn's breast cancer data, explain the first `rows` rows against
+    the same rows as background, and print assay's time, two efficiency checks and the top
+    features; with `with_shap` (and shap installed) also shap's time and max |assay - shap|.
+    Returns 0, or 2 (message on stderr) when scikit-learn or xgboost is missing."""
     try:
         import xgboost as xgb
         from sklearn.datasets import load_breast_cancer

@@ -56,6 +56,8 @@ def load_model(path: Path):
 
 
 def read_table(path: Path, what: str):
+    """The .csv or .parquet (.pq) table at `path` as a pandas DataFrame; `what` (the option, e.g.
+    "--data") names it in the CliError raised for a missing file or another extension."""
     import pandas as pd
     _check_table_path(str(path), what)
     if path.suffix.lower() == ".csv":
@@ -64,6 +66,8 @@ def read_table(path: Path, what: str):
 
 
 def write_table(frame, path: Path):
+    """Write the DataFrame `frame` to `path` as CSV or Parquet (by extension), without the index;
+    CliError for another extension or a missing directory."""
     _check_table_path(str(path), "-o", must_exist=False)
     if path.suffix.lower() == ".csv":
         frame.to_csv(path, index=False)
@@ -72,6 +76,8 @@ def write_table(frame, path: Path):
 
 
 def read_groups(text):
+    """The `--groups` JSON file parsed ({name: [columns]} or [[columns], ...]), or None when no
+    file was given; CliError when it cannot be read or is not JSON."""
     if not text:
         return None
     try:
@@ -122,6 +128,9 @@ def _run(args):
 
 
 def explain(args) -> int:
+    """`assay explain` on parsed arguments: check them, load the model and tables, compute the
+    `--kind` values and write them to `-o`, printing one summary line. Returns 0, or 2 with a
+    one-line message on stderr for a bad argument or input."""
     try:
         ex, frame = _run(args)
     except (CliError, ValueError, TypeError, OSError) as exc:

@@ -1,5 +1,5 @@
 """The peer libraries, called the way the comparisons call them (shared by `assay demo`, `assay
-bench` and bench/bench_treeshap.py): each returns (values, init seconds, call seconds)."""
+bench` and the repository's benchmark scripts): each returns (values, init seconds, call seconds)."""
 from __future__ import annotations
 
 import time
@@ -34,6 +34,7 @@ def run_woodelf(model, X, bg, columns=None, gpu=False):
 
 
 def run_woodelf_gpu(model, X, bg, columns=None):
+    """run_woodelf on woodelf's GPU (CuPy) path: (values, init seconds, call seconds)."""
     return run_woodelf(model, X, bg, columns, gpu=True)
 
 

@@ -37,6 +37,14 @@ def _matrix(S, name, k=None):
 
 
 class Combine:
+    """Joins k detectors' scores into one ID score (higher = more in-distribution).
+
+    method: "vote", "fisher" (default), "copula" or "center_outward" (defined in the module
+    docstring); alpha: the per-detector ID quantile "vote" counts against, in (0, 1);
+    n_reference, seed: the size and seed of the "center_outward" reference grid. ValueError on a
+    bad method or alpha. fit(S_calib) on ID calibration scores (n, k), then score(S).
+    """
+
     def __init__(self, method: str = "fisher", alpha: float = 0.05, n_reference: int = 2000, seed: int = 0):
         if method not in METHODS:
             raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
@@ -45,6 +53,8 @@ class Combine:
         self.method, self.alpha, self.n_reference, self.seed = method, float(alpha), int(n_reference), seed
 
     def fit(self, S_calib):
+        """Fit on in-distribution calibration scores S_calib (n >= 2 rows, k detector columns,
+        finite, each higher = more ID); returns self. ValueError on a bad matrix."""
         S = _matrix(S_calib, "S_calib")
         if S.shape[0] < 2:
             raise ValueError("S_calib: expected at least 2 calibration rows")
@@ -87,6 +97,8 @@ class Combine:
         self.reference_, self.dual_ = U, np.asarray(log["v"])
 
     def score(self, S):
+        """The combined score (n,) of S (n, k columns in the calibration order): NumPy for NumPy
+        input, a float64 tensor on the input's device for a tensor. RuntimeError before fit."""
         if not hasattr(self, "k_"):
             raise RuntimeError("Combine is not fitted: call fit(S_calib) with ID calibration scores first")
         out = self._score(_matrix(S, "S", self.k_))

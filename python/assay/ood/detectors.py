@@ -43,6 +43,9 @@ class Mahalanobis:
         self._chol = None
 
     def partial_fit(self, feats, labels):
+        """Add rows feats (n, d) with class indices labels (n,) to the running per-class sums
+        (classes may appear in later calls); returns self. ValueError on a feature-count change,
+        a label count other than n or a negative label."""
         import torch
         z = _feats(feats).to(torch.float64)
         y = _labels(labels, z.shape[0]).to(z.device)
@@ -66,6 +69,8 @@ class Mahalanobis:
         return self
 
     def fit(self, feats, labels):
+        """Forget earlier statistics and fit on feats (n, d) with class indices labels (n,);
+        returns self."""
         self._n = None
         self._invalidate()
         return self.partial_fit(feats, labels)
@@ -96,7 +101,8 @@ class Mahalanobis:
         return (zP * z).sum(1, keepdim=True) - 2 * zP @ M.T + ((M @ P) * M).sum(1)[None, :]
 
     def score(self, feats, batch: int = 4096, backend: str = "auto"):
-        """backend: "auto" (the fused Triton GEMM + row-min kernel for CUDA inputs, float32; torch
+        """Scores (n,) of feats (n, d), higher = more in-distribution, computed `batch` rows at a time.
+        backend: "auto" (the fused Triton GEMM + row-min kernel for CUDA inputs, float32; torch
         float64 elsewhere), "torch", or "triton" (forced, e.g. under TRITON_INTERPRET=1)."""
         import torch
         self._finalise()
@@ -158,6 +164,8 @@ class KNN:
         return z / torch.linalg.vector_norm(z, dim=1, keepdim=True).clamp_min(1e-12)
 
     def partial_fit(self, feats):
+        """Append the rows feats (n, d) (normalised unless normalise=False) to the neighbour bank;
+        returns self. ValueError when d differs from the bank's."""
         import torch
         z = self._normalise(_feats(feats).to(self._dtype))
         if self.bank_ is not None and z.shape[1] != self.bank_.shape[1]:
@@ -166,11 +174,14 @@ class KNN:
         return self
 
     def fit(self, feats):
+        """Replace the neighbour bank by the rows feats (n, d); returns self."""
         self.bank_ = None
         return self.partial_fit(feats)
 
     def score(self, feats, batch: int = 1024, backend: str = "auto"):
-        """backend: "auto" (the fused Triton GEMM + streaming top-k kernel for CUDA inputs and
+        """Scores (n,) of feats (n, d): minus the distance to the k-th nearest bank row (k capped
+        at the bank size), higher = more in-distribution, `batch` rows at a time.
+        backend: "auto" (the fused Triton GEMM + streaming top-k kernel for CUDA inputs and
         k <= 256, float32; torch elsewhere), "torch", or "triton" (forced)."""
         import torch
         if self.bank_ is None:

@@ -50,11 +50,15 @@ def roc_curve(scores_id, scores_ood, positive: str = "ood"):
 
 
 def auroc(scores_id, scores_ood) -> float:
+    """Area under the exact ROC (ties grouped): the probability that a random ID row scores above
+    a random OOD row, ties counting half. Scores: higher = more ID; ValueError if empty or non-finite."""
     fpr, tpr, _ = roc_curve(scores_id, scores_ood)
     return float(np.trapezoid(np.r_[0, tpr], np.r_[0, fpr]))
 
 
 def average_precision(scores_id, scores_ood, positive: str = "ood") -> float:
+    """Step-wise average precision (as scikit-learn's average_precision_score) with `positive`
+    ("ood", flagged when the score is low, or "id", flagged when high) as the positive class."""
     fpr, tpr, _ = roc_curve(scores_id, scores_ood, positive)
     sid, sood = _scores(scores_id, "scores_id"), _scores(scores_ood, "scores_ood")
     n_pos, n_neg = (sood.size, sid.size) if positive == "ood" else (sid.size, sood.size)
@@ -64,6 +68,8 @@ def average_precision(scores_id, scores_ood, positive: str = "ood") -> float:
 
 
 def fpr_at_tpr(scores_id, scores_ood, tpr_level: float = 0.95, positive: str = "ood") -> float:
+    """The false-positive rate at the strictest threshold whose true-positive rate reaches
+    tpr_level (in (0, 1], else ValueError); `positive` ("ood" or "id") is the positive class."""
     if not 0 < tpr_level <= 1:
         raise ValueError(f"tpr_level: expected a value in (0, 1], got {tpr_level!r}")
     fpr, tpr, _ = roc_curve(scores_id, scores_ood, positive)

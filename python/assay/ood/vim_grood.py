@@ -26,6 +26,9 @@ class ViM:
         self.dim = dim
 
     def fit(self, feats_id, head):
+        """Fit on in-distribution features feats_id (n, d) and the classifier head (W, b), W
+        (classes, d) and b (classes,): the origin u, the residual directions R and alpha; returns
+        self. dim defaults to d // 2; ValueError unless 1 <= dim < d, TypeError for a bad head."""
         import torch
         z = _feats(feats_id, "feats_id").to(torch.float64)
         self.W_, self.b_ = _head(head, z.shape[1])
@@ -43,7 +46,8 @@ class ViM:
         return self
 
     def score(self, feats, backend: str = "auto"):
-        """backend: "auto" (one fused Triton kernel for CUDA inputs, float32; torch float64
+        """ViM scores (n,) of feats (n, d), higher = more in-distribution.
+        backend: "auto" (one fused Triton kernel for CUDA inputs, float32; torch float64
         elsewhere), "torch", or "triton" (forced, e.g. under TRITON_INTERPRET=1)."""
         import torch
         if not hasattr(self, "R_"):
@@ -90,6 +94,10 @@ class GROOD:
         return torch.cdist(z, self.protos_).argmin(1)
 
     def fit(self, feats_id, labels, head=None):
+        """Fit on in-distribution features feats_id (n, d) with class indices labels (n,): the
+        class and OOD prototypes and the bank of gradients of the correctly classified rows
+        (predicted by the head (W, b) when given, else by the nearest prototype); returns self.
+        ValueError when no row is classified correctly."""
         import torch
         z = _feats(feats_id, "feats_id").to(torch.float64)
         y = _labels(labels, z.shape[0]).long().to(z.device)
@@ -111,7 +119,8 @@ class GROOD:
         return p.to(dtype=torch.float64, device=z.device)
 
     def score(self, feats, backend: str = "auto"):
-        """backend as KNN.score: the nearest-neighbour search runs in the fused Triton kernel on CUDA."""
+        """GROOD scores (n,) of feats (n, d), higher = more in-distribution. backend: "auto" (the
+        nearest-neighbour search in the fused Triton kernel for CUDA inputs), "torch" or "triton"."""
         import torch
         if not hasattr(self, "_bank"):
             raise RuntimeError("GROOD is not fitted: call fit(feats_id, labels) first")

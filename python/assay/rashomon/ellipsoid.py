@@ -10,7 +10,7 @@ and "|phi_i| > |phi_j|" (with the signs agreed) is the linear statement a^T thet
 a = s_i g_i - s_j g_j, which holds on all of R(eps) exactly when eps < (a^T theta^)^2 / a^T A^-1 a,
 its critical epsilon. Global importance is the root mean square of a player's local attributions
 over the training rows, a quadratic form in theta: its bounds, and the differences of two of
-them, are quadratic extremes over the ellipsoid (quadratic.py, exact, indefinite forms included).
+them, are quadratic extremes over the ellipsoid (computed exactly, indefinite forms included).
 """
 from __future__ import annotations
 

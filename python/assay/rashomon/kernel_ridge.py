@@ -32,6 +32,10 @@ class KernelRidgeRashomon(EllipsoidRashomon):
         self.gamma, self.lam = gamma, float(lam)
 
     def fit(self, X, y, feature_names: Optional[Sequence[str]] = None):
+        """Fit on X (N, d; a DataFrame's columns are remembered and later frames matched by name)
+        and targets y (N,), and set up the ellipsoid R(eps); returns self. feature_names default
+        to the columns, else x0, x1, ... ValueError on NaN/inf, constant columns or bad shapes;
+        MemoryError when the N x N kernel matrices would not fit (fit a subsample)."""
         X, y, columns = _check_xy(X, y)
         self._column_names = columns
         N, d = X.shape
@@ -59,10 +63,13 @@ class KernelRidgeRashomon(EllipsoidRashomon):
 
     @property
     def dual_coef_(self):
+        """The best model's dual weights alpha (N,), one per training row. RuntimeError before fit."""
         self._require_fit()
         return self._U @ self.theta_
 
     def predict(self, X):
+        """The best model's predictions mean(y) + K(X, X_train) alpha for the rows X (n, d) or a
+        single row (d,). RuntimeError before fit, ValueError on a wrong width or NaN/inf."""
         Z = (self._rows(X) - self.mean_) / self.scale_
         return self.y_mean_ + self._kernel(Z, self._Z) @ self.dual_coef_
 

@@ -40,6 +40,10 @@ class LinearRashomon(EllipsoidRashomon):
     """
 
     def fit(self, X, y, feature_names: Optional[Sequence[str]] = None):
+        """Fit least squares on X (N, d; a DataFrame's columns are remembered and later frames
+        matched by name) and y (N,), and set up the ellipsoid R(eps); returns self. feature_names
+        default to the columns, else x0, x1, ... ValueError on NaN/inf, constant or collinear
+        columns, or bad shapes."""
         X, y, columns = _check_xy(X, y)
         self._column_names = columns
         self.n_features_in_ = X.shape[1]
@@ -90,6 +94,10 @@ class AdditiveRashomon(EllipsoidRashomon):
         self.n_knots, self.degree = int(n_knots), int(degree)
 
     def fit(self, X, y, feature_names: Optional[Sequence[str]] = None):
+        """Fit least squares on the per-feature spline bases of X (N, d; a DataFrame's columns are
+        remembered and later frames matched by name) and y (N,), and set up the ellipsoid R(eps);
+        returns self. feature_names default to the columns, else x0, x1, ... ValueError on
+        NaN/inf, a constant column or bad shapes."""
         from sklearn.preprocessing import SplineTransformer
 
         X, y, columns = _check_xy(X, y)

@@ -36,6 +36,7 @@ class PartialOrder:
 
     @property
     def n(self) -> int:
+        """The number of features the order is over."""
         return self.relation.shape[0]
 
     def adjacency(self) -> np.ndarray:

@@ -6,7 +6,7 @@ For rows R (explained points and background at once) and g_S(x) = mean_{z in R} 
     full q_u(x) = (-1)^{|u|} mean_x' H_u(x', x) = sum_{v <= u} (-1)^{|v|} g_{-v}(x)
 For one player, p_i = g_i - mean f (the centred partial dependence) and q_i = f - g_{-i}.
 
-Tree ensembles use the exact tree kernel (csrc/core/anchored_regions.hpp): per-row leaf patterns
+Tree ensembles use the exact tree kernel of the compiled core: per-row leaf patterns
 and per-leaf region tables, O(|R| * leaves * entries), no pairs. Any other model is evaluated
 directly: each g_S costs |R|^2 model calls (in chunks of rows, never an |R| x |R| x d array).
 """
@@ -22,6 +22,7 @@ from .._validation import align_columns, as_matrix, check_n_jobs, is_dataframe, 
 from ..trees.players import player_count, resolve_groups
 from ._model import as_tree_model, callable_predictor, resolve_output
 
+# The exact tree kernel is csrc/core/anchored_regions.hpp (reached through _core).
 _CHUNK_CELLS = 1 << 21  # hybrid rows x features per model call in the generic path
 
 

@@ -24,6 +24,10 @@ _MAX_ENUM_PLAYERS = 12
 
 
 def regional_explanation(g, X, kind, y=None, metric=None, n_repeats: int = 5, random_state=0):
+    """Explanations of the rows X by the fitted Granite `g`, each region's fitted rows as the
+    background: kind "shap" or "pdp" -> (n, P), "pfi" -> (n_regions, P) (needs y; metric(y, pred)
+    defaults to the squared error; n_repeats permutations seeded by random_state). Definitions in
+    this module's docstring. ValueError on an unknown kind, missing y or too many players."""
     if kind not in KINDS:
         raise ValueError(f"kind: expected one of {KINDS}, got {kind!r}")
     X = g._matrix(X)

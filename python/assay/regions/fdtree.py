@@ -32,6 +32,10 @@ _TIE = 1e-12  # relative: candidates this close to the best count as ties (first
 
 @dataclass
 class Node:
+    """A node of the partition tree: its rows (indices into the fitted X), depth, normalised loss
+    and the conditions that lead to it; inner nodes split on `feature` at `threshold` (left:
+    x <= threshold), leaves carry their region index."""
+
     rows: np.ndarray
     depth: int
     loss: float                      # normalised: L(R) / L(root)
@@ -45,9 +49,11 @@ class Node:
 
     @property
     def is_leaf(self):
+        """True when the node has no children (it is a region)."""
         return self.left is None
 
     def leaves(self):
+        """The leaves under this node (itself if a leaf), left to right."""
         return [self] if self.is_leaf else self.left.leaves() + self.right.leaves()
 
 
@@ -59,6 +65,9 @@ class Interval(NamedTuple):
 
 
 def candidate_thresholds(values: np.ndarray) -> np.ndarray:
+    """The split thresholds tried on a node's values of one feature: every unique value but the
+    largest when there are fewer than 40, else the de-duplicated 39 quantiles below the maximum;
+    -0.0 normalised to 0.0."""
     # + 0.0 turns -0.0 into 0.0: np.unique keeps whichever zero its (unstable) sort puts first
     uniq = np.unique(values) + 0.0
     if uniq.size < _MAX_UNIQUE:
@@ -93,12 +102,18 @@ def display_threshold(t: float, above: float) -> float:
 
 
 class Granite:
-    """GRANITE regions: fit(model, X) grows the partition tree; see the module docstring.
+    """GRANITE regions: fit(model, X) grows a binary partition tree on X that minimises the sum
+    over leaves of L(region) / L(all rows) + alpha * #leaves, splitting at most max_depth deep
+    with at least min_samples_leaf rows per leaf (lookahead=True keeps a split that pays only
+    after one more level); each leaf is a region.
 
     loss: "pure_vs_full", "pure_vs_full_risk" (needs fit(..., y); risk: "squared", "absolute" or a
     callable) or "sobol" (interaction influence), "pdp_vs_mplot" or "pfi_vs_cfi" (distribution
-    influence; the latter needs fit(..., y)) or a callable rows -> float (losses.py). split_features: columns (indices or names) the tree may split on
-    (default: all). groups / order / output / method: as in anchored_decomposition.
+    influence; the latter needs fit(..., y)) or a callable rows -> float (row indices into the
+    fitted X, lower is better; an optional .split(rows, feature, thresholds) -> (m, 2) array of
+    child losses is used when present). n_bins: the bins of "pdp_vs_mplot". split_features:
+    columns (indices or names) the tree may split on (default: all). groups / order / output /
+    method: as in anchored_decomposition.
     """
 
     def __init__(self, loss="pure_vs_full", split_features=None, max_depth: int = 3, min_samples_leaf: int = 20,
@@ -308,7 +323,9 @@ class Granite:
         return [leaf.rows for leaf in self.tree_.leaves()]
 
     def explain(self, X, kind: str = "shap", y=None, **kwargs):
-        """Regional explanations, each with its region's fitted rows as background (explain.py)."""
+        """Regional explanations of X: each row is routed to its region and explained with that
+        region's fitted rows as background. kind: "shap" or "pdp" ((n, P) per row), or "pfi"
+        ((n_regions, P), needs y); other keyword arguments go to regional_explanation."""
         from .explain import regional_explanation
 
         self._check_fitted()

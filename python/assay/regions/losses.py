@@ -3,7 +3,9 @@ better. Each is a sum over the region's rows divided by the TOTAL number of rows
 of a partition is the sum of its leaves' losses (additive; a weighted average of per-row values).
 
 - "pure_vs_full" (interaction influence): L(R) = (1/N) sum_{x in R} mean_{u in U} (p_u(x) - q_u(x))^2
-  with p, q the pure and full effects on R's own data (anchored.py) and U the players (order 1)
+  with p, q the pure and full effects on R's own data (anchored decomposition: p_u(x) =
+  sum_{v <= u} (-1)^{|u|-|v|} g_v(x), q_u(x) = sum_{v <= u} (-1)^{|v|} g_{-v}(x), g_S(x) =
+  mean_{z in R} f(x_S, z_-S)) and U the players (order 1)
   or the players and their pairs (order 2). Zero exactly when f has no interactions on R.
 - "pure_vs_full_risk" (interaction influence of the loss, needs labels y): the same gap for the
   pointwise risk instead of the prediction. The label travels with the explained point (as in
@@ -43,7 +45,9 @@ _FLOOR = 1e-20
 
 
 class RegionLoss:
-    """Base: __call__(rows) -> float; split(rows, feature, thresholds) -> (m, 2) child losses."""
+    """Base of the region losses, built on an AnchoredDecomposition D of the fitted rows:
+    __call__(rows) -> float, split(rows, feature, thresholds) -> (m, 2) child losses. Subclasses
+    define _sum(rows), the unnormalised sum over the region's rows."""
 
     floor = _FLOOR  # relative to mean f^2: per-row values below it are round-off
 
@@ -57,10 +61,15 @@ class RegionLoss:
         return 0.0 if n == 0 or total / n <= self._floor else total / self.N
 
     def __call__(self, rows) -> float:
+        """The loss of the region made of `rows` (indices into the fitted X; None: all rows),
+        divided by the total row count N; 0.0 when the per-row value is below the round-off
+        floor. ValueError for empty or out-of-range indices."""
         rows = self.D._rows(rows)
         return self._clamp(self._sum(rows), rows.size)
 
     def split(self, rows, feature: int, thresholds) -> np.ndarray:
+        """(len(thresholds), 2): the losses of the left (x <= t) and right (x > t) children of the
+        region `rows` split on column `feature` at each threshold t."""
         x = self.D.X[rows, feature]
         out = np.empty((len(thresholds), 2))
         for c, t in enumerate(thresholds):
@@ -70,12 +79,18 @@ class RegionLoss:
 
 
 class PureVsFull(RegionLoss):
+    """The "pure_vs_full" loss: the mean squared gap between the pure and full anchored effects
+    of the players (and pairs, order 2) on the region's own data; zero exactly when f has no
+    interactions on the region."""
+
     name = "pure_vs_full"
 
     def _sum(self, rows):
         return self.D.squared_gap(rows) / len(self.D.subsets)
 
     def split(self, rows, feature, thresholds):
+        """(len(thresholds), 2) left / right child losses as RegionLoss.split, all thresholds of
+        `feature` computed together by the decomposition."""
         rows = self.D._rows(rows)
         raw = self.D.split_squared_gaps(rows, feature, thresholds) / len(self.D.subsets)
         x = self.D.X[rows, feature]
@@ -88,6 +103,11 @@ class PureVsFull(RegionLoss):
 
 
 class PureVsFullRisk(RegionLoss):
+    """The "pure_vs_full_risk" loss: the pure vs full gap for the pointwise risk risk(f(w), y_x),
+    the label travelling with the explained row. y: the labels of the fitted rows (required);
+    risk: "squared", "absolute" or a callable(pred, y) -> elementwise loss. ValueError on a bad y
+    or risk."""
+
     name = "pure_vs_full_risk"
 
     def __init__(self, D, y, risk="squared"):
@@ -123,6 +143,10 @@ class PureVsFullRisk(RegionLoss):
 
 
 class PdpVsMplot(RegionLoss):
+    """The "pdp_vs_mplot" loss: the mean squared gap between each player's partial dependence and
+    its marginal (M-) plot over n_bins quantile bins, on the region's rows. Order 1 only
+    (ValueError otherwise)."""
+
     name = "pdp_vs_mplot"
 
     def __init__(self, D, n_bins: int = 10):
@@ -145,6 +169,10 @@ class PdpVsMplot(RegionLoss):
 
 
 class ClosedVsTotalSobol(RegionLoss):
+    """The "sobol" loss: |R|/N times the mean over players of |total index - closed index|
+    (interventional Sobol indices on the region's rows); zero when f has no interactions there.
+    Order 1 only (ValueError otherwise)."""
+
     name = "sobol"
     floor = 1e-10  # a difference of two variances: round-off is relative to f^2 itself
 
@@ -168,6 +196,11 @@ class ClosedVsTotalSobol(RegionLoss):
 
 
 class PfiVsCfi(RegionLoss):
+    """The "pfi_vs_cfi" loss: |R|/N times the mean over players of (PFI - CFI)^2, permutation
+    importance vs conditional importance (permutations within the leaves of a depth-2 CART of the
+    player on the others), n_repeats permutations seeded by random_state. y: the labels of the
+    fitted rows (required)."""
+
     name = "pfi_vs_cfi"
 
     def __init__(self, D, y, n_repeats: int = 3, random_state: int = 0):
@@ -234,6 +267,9 @@ def _bin_ids(values, n_bins):
 
 
 def make_loss(loss, D, n_bins: int = 10, y=None, random_state: int = 0, risk="squared"):
+    """The region loss named `loss` (one of LOSSES) on the decomposition D, with its options
+    (n_bins, labels y, random_state, risk); a callable `loss` is returned unchanged. ValueError for
+    an unknown name or a missing / bad argument of the chosen loss."""
     if callable(loss) and not isinstance(loss, str):
         return loss
     if loss == "pure_vs_full":

@@ -6,7 +6,7 @@
 
 Names are imported on first use, so `import assay.robustness` does not import torch or scipy.
 
-Array kinds (one coercion, _inputs.py, shared with assay.ood): the per-row results of
+Array kinds (one input coercion, shared with assay.ood): the per-row results of
 input_margins, project_hyperplanes, logit_margins and PseudoMargin.predict come back as the kind
 of array that came in (NumPy in, NumPy out; a tensor in, a tensor on its device out). The exact_*
 oracles and the summary metrics are host NumPy algorithms: they accept tensors, copy CUDA ones to

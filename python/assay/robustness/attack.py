@@ -6,7 +6,7 @@ Every returned margin is a certified UPPER bound on the true input margin: `adve
 checked by a final forward pass to be classified differently from the label, and `margin` is
 its exact l_p distance to x (float64). Rows where no adversarial point was found get +inf.
 
-The search (see _fab.py and _polish.py): FAB-style steps that choose the target class by the exact
+The search: FAB-style steps that choose the target class by the exact
 box-constrained projection onto each candidate's linearised boundary (C++/CUDA kernels of
 assay.robustness.projection), top-k classes per step, keep-best restarts, per-row early stopping
 with batch compaction; then bisection along x -> x_adv and a boundary refinement that

@@ -99,6 +99,10 @@ def expected_robustness(margins, correct, max_eps) -> float:
 
 
 class RobustAccuracyEstimate(NamedTuple):
+    """estimate_robust_accuracy's result: the estimated robust accuracy on all rows, the
+    logit-margin threshold above which a row is predicted robust, and the fraction of the
+    attacked subset that is robust (input margin > eps)."""
+
     estimate: float        # estimated robust accuracy on all rows
     threshold: float       # a row is predicted robust when its logit margin > threshold
     subset_robust_fraction: float

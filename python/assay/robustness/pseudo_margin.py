@@ -36,6 +36,8 @@ class PseudoMargin:
         self._net = None
 
     def fit(self, features, margins) -> "PseudoMargin":
+        """Train the network on features (N, F) to predict the input margins (N,) (finite,
+        >= 0); returns self. ValueError on +inf or negative margins or mismatched rows."""
         import torch
         X = _checks.matrix(features, "features")
         m = _checks.margins(margins, "margins", X.shape[0])
@@ -64,6 +66,8 @@ class PseudoMargin:
         return self
 
     def predict(self, features) -> np.ndarray:
+        """Predicted input margins (N,), float64 >= 0, of features (N, F): NumPy for NumPy input,
+        a tensor on the input's device for a tensor. RuntimeError before fit."""
         import torch
         if self._net is None:
             raise RuntimeError("PseudoMargin: call fit() before predict()")

@@ -15,7 +15,11 @@ from .. import _core
 
 
 class SplitPolicy(IntEnum):
-    """Mirrors csrc/core/forest.hpp: split semantics exact to each source library."""
+    """How a node's split reads a value, exact to each source library: numeric comparison and
+    missing-value handling (XGBoost, LightGBM's zero / NaN / none missing types, scikit-learn,
+    HistGradientBoosting) or category-set membership. The codes are those of the compiled core."""
+
+    # Keep in step with enum class SplitPolicy in csrc/core/split_decision.hpp.
 
     XGB_NUMERIC = 0
     LGB_NUMERIC_NONE = 1
@@ -46,6 +50,10 @@ MAX_OUTPUTS = 1 << 20
 
 
 class ForestBuilder:
+    """Accumulates the trees of one model (node arrays local to each tree, category bitsets,
+    covers) and builds the compiled forest. n_features, n_outputs: the model's sizes; ValueError
+    when either is below 1 or absurdly large (they come from model files)."""
+
     def __init__(self, n_features: int, n_outputs: int):
         self.n_features = int(n_features)
         self.n_outputs = int(n_outputs)
@@ -131,6 +139,9 @@ class ForestBuilder:
         return np.concatenate(self._covers)
 
     def build(self, base_score) -> "_core.Forest":
+        """The compiled forest of every tree added so far, with base_score (a scalar or one value
+        per output) added to each output. ValueError when no tree was added or the compiled
+        forest rejects the arrays."""
         if not self._chunks:
             raise ValueError("the model has no trees")
         cat = lambda key: np.concatenate([c[key] for c in self._chunks])

@@ -16,6 +16,7 @@ PICKLES = (".joblib", ".pkl", ".pickle")
 
 
 def is_model_path(model) -> bool:
+    """True when `model` is a path (str or os.PathLike) to load, rather than a model object."""
     return isinstance(model, (str, os.PathLike))
 
 

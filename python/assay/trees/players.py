@@ -62,4 +62,6 @@ def _column_index(c, label: str, n_features: int, index_of: dict) -> int:
 
 
 def player_count(player_of: Optional[np.ndarray], n_features: int) -> int:
+    """The number of players: n_features when player_of is None (one player per feature), else
+    one more than the largest player index in player_of (feature -> player)."""
     return n_features if player_of is None else int(player_of.max()) + 1

@@ -4,7 +4,7 @@ interventional game (coalition_values: mean over background rows) or of the path
 
 Cost O(2^P * n_bg) model evaluations per row; use only with P <= ~10 players and tiny
 backgrounds. Each index is computed from its textbook definition over all P players (null
-players included), independently of the closed forms in csrc/core/indices.hpp.
+players included), independently of the closed forms the compiled core uses.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from math import comb, factorial
 
 import numpy as np
 
+# The closed forms checked against: csrc/core/indices.hpp.
 INDICES = ("shapley", "banzhaf", "interaction", "taylor")
 
 

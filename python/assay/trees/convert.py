@@ -8,7 +8,8 @@ SUPPORTED = (
     "xgboost.Booster, xgboost.XGBRegressor/XGBClassifier/XGBRanker/XGBRF*, "
     "lightgbm.Booster, lightgbm.LGBMRegressor/LGBMClassifier/LGBMRanker, "
     "sklearn DecisionTree*, RandomForest*, ExtraTrees*, GradientBoosting*, HistGradientBoosting* "
-    "(regressor and classifier); "
+    "(regressor and classifier), "
+    "catboost.CatBoost/CatBoostRegressor/CatBoostClassifier/CatBoostRanker (numeric and one-hot categorical splits); "
     "or the path (str / os.PathLike) of an XGBoost .json/.ubj or LightGBM .txt model file"
 )
 
@@ -18,7 +19,7 @@ def _module_root(model) -> str:
 
 
 def convert_model(model) -> TreeModel:
-    """Convert a fitted XGBoost, LightGBM or scikit-learn tree model to assay's IR. A path to a
+    """Convert a fitted XGBoost, LightGBM, scikit-learn or CatBoost tree model to assay's IR. A path to a
     saved XGBoost (.json, .ubj) or LightGBM (.txt) model is read as the command line reads it."""
     if isinstance(model, TreeModel):
         return model
@@ -37,4 +38,8 @@ def convert_model(model) -> TreeModel:
         from ._sklearn import convert_sklearn
 
         return convert_sklearn(model)
+    if root == "catboost":
+        from ._catboost import convert_catboost
+
+        return convert_catboost(model)
     raise TypeError(f"model: unsupported model type {type(model).__module__}.{type(model).__name__}; supported: {SUPPORTED}")

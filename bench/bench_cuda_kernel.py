@@ -22,7 +22,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_treeshap import N_TRAIN, _count, build_model, machine_info, make_data, versions  # noqa: E402
+from bench_treeshap import (N_TRAIN, _count, build_model, machine_info, make_data, repo_relative,  # noqa: E402
+                            shown, versions)
 
 ACCUMULATORS = {"auto": 0, "local": 1, "shared": 2, "global": 3}
 INDICES = {"shap": 0, "interaction": 2}
@@ -62,7 +63,7 @@ def main(argv=None):
     forest = assay.TreeExplainer(model, data=bg[:10], device="cpu").model.forest
     X_dev = torch.as_tensor(X, device="cuda")
 
-    result = {"config": vars(args) | {"n_fg": n_fg, "n_interaction": n_int, "n_bg": n_bg},
+    result = {"config": vars(args) | {"out": repo_relative(args.out), "n_fg": n_fg, "n_interaction": n_int, "n_bg": n_bg},
               "machine": machine_info(), "versions": versions(), "cases": []}
     print(f"# {args.model}: {n_fg} rows (SHAP), {n_int} rows (interactions), {n_bg} background rows, "
           f"best of {args.repeats}")
@@ -86,11 +87,11 @@ def main(argv=None):
                 print(f"{index_name:<12}{input_name:<8}{acc_name:<13}{build_s:>10.3f}"
                       + (f"{case['values_s']:>10.3f}{case['median_s']:>10.3f}  {case['agrees']}"
                          if case["values_s"] is not None else f"{'-':>10}{'-':>10}  ({case['error']})"))
-        del kernel
+        kernel = None  # the device tables freed before the next index (not del: the lambda above names it)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(result, f, indent=1, default=str)
-    print(f"wrote {args.out}")
+    print(f"wrote {shown(args.out)}")
     if any(c["agrees"] is False for c in result["cases"]):
         sys.exit("bench_cuda_kernel: the variants disagree")
 

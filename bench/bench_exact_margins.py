@@ -102,7 +102,7 @@ def main(argv=None):
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(result, f, indent=1)
-    print(f"# wrote {args.out}")
+    print(f"# wrote {common.shown(args.out)}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ Timings are one call each after a warm-up; `a_build` is the explainer and its in
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time

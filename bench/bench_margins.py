@@ -221,7 +221,8 @@ def main(argv=None):
         rows += bench_mlp(tuple(int(v) for v in h.split("-")), args.mlp_points, methods, not args.no_hint)
     versions = {**common.versions(), **{k: metadata.version(k) for k in ("torch", "adv-lib")}}
     total, load1 = time.perf_counter() - t_start, os.getloadavg()
-    common.write_results(args.out, {"machine": machine, "versions": versions, "config": vars(args),
+    config = {**vars(args), "out": common.repo_relative(args.out)}
+    common.write_results(args.out, {"machine": machine, "versions": versions, "config": config,
                                     "total_s": total, "loadavg_start_end": [load0, load1], "rows": rows})
     print(f"total {total:.0f} s; load average (1, 5, 15 min) at start {load0}, at end {load1}")
 

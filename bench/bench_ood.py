@@ -7,10 +7,10 @@ assay's streamed top-k vs pytorch-ood and a plain-torch full distance matrix). A
 checked on every case (pytorch-ood's scores are "higher = more OOD": compared negated).
 
 pytorch-ood needs torchvision, which does not load beside the torch 2.13.0 CPU build the test
-suite uses; run this in the peer venv of ../shared/reference/peers.md:
+suite uses; run this in a separate peer venv (bench/README.md, bench_margins.py section):
 
-    python -m venv /tmp/peer && /tmp/peer/bin/pip install torch==2.14.1 torchvision==0.29.1 pytorch-ood
-    /tmp/peer/bin/pip install . && /tmp/peer/bin/python bench/bench_ood.py     # writes bench/results/ood.json
+    python -m venv .venv-peer && .venv-peer/bin/pip install torch==2.14.1 torchvision==0.29.1 pytorch-ood
+    .venv-peer/bin/pip install . && .venv-peer/bin/python bench/bench_ood.py     # writes bench/results/ood.json
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ import os
 import resource
 import time
 
-import numpy as np
 import torch
 
 from assay import ood
@@ -118,7 +117,7 @@ def main(argv=None):
     with open(args.out, "w") as f:
         json.dump({"torch": torch.__version__, "pytorch_ood": pytorch_ood.__version__, "threads": torch.get_num_threads(),
                    "cases": cases}, f, indent=2)
-    print(f"wrote {args.out}")
+    print(f"wrote {os.path.relpath(args.out)}")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ import warnings
 from importlib import metadata
 
 import numpy as np
-import pandas as pd
 
 N_FEATURES = 20
 SEED = 20240601
@@ -46,9 +45,28 @@ MODEL_SPECS = {
 # named sizes -> (foreground rows, background rows)
 NAMED_SIZES = {"1k": (1_000, 1_000), "10k": (10_000, 10_000), "100k": (100_000, 10_000)}
 QUICK_SIZES = "200x100,1000x300"
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 # --------------------------------------------------------------------------- helpers
+
+def repo_relative(path: str) -> str:
+    """A path as results may record it, with no machine's directories: relative to the repository when
+    inside it, from site-packages for an installed file, else the file's name."""
+    path = os.path.abspath(path)
+    if os.path.commonpath([path, REPO]) == REPO:
+        return os.path.relpath(path, REPO)
+    parts = path.split(os.sep)
+    if "site-packages" in parts:
+        return "/".join(parts[len(parts) - 1 - parts[::-1].index("site-packages"):])
+    return os.path.basename(path)
+
+
+def shown(path: str) -> str:
+    """A path as printed (logs are committed too): relative to the repository when inside it, else as given."""
+    inside = os.path.commonpath([os.path.abspath(path), REPO]) == REPO
+    return os.path.relpath(os.path.abspath(path), REPO) if inside else path
+
 
 def parse_size(tok: str):
     tok = tok.strip().lower()
@@ -196,7 +214,7 @@ def versions():
     try:
         import assay
         out["assay.__version__"] = assay.__version__
-        out["assay.__file__"] = assay.__file__
+        out["assay.__file__"] = repo_relative(assay.__file__)  # python/... (source tree) or site-packages/...
     except Exception:  # noqa: BLE001
         pass
     return out
@@ -226,10 +244,9 @@ def machine_info():
     except Exception:  # noqa: BLE001
         info["gpus"] = None
     try:
-        repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        info["git_commit"] = subprocess.run(["git", "-C", repo, "rev-parse", "HEAD"], capture_output=True,
+        info["git_commit"] = subprocess.run(["git", "-C", REPO, "rev-parse", "HEAD"], capture_output=True,
                                             text=True, timeout=10).stdout.strip() or None
-        dirty = subprocess.run(["git", "-C", repo, "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"],
                                capture_output=True, text=True, timeout=10).stdout.strip()
         info["git_dirty"] = bool(dirty)
     except Exception:  # noqa: BLE001
@@ -507,12 +524,12 @@ def main(argv=None):
                 gc.collect()
             del ex, phi
             gc.collect()
-        del model
+        model = None  # freed before the next model is trained (not del: the peer lambdas above name it)
         gc.collect()
 
     save()
     print("\n" + format_table(result))
-    print(f"\nwrote {args.out}")
+    print(f"\nwrote {shown(args.out)}")
     return 0
 
 
@@ -531,7 +548,7 @@ def write_results(path, result):
     os.makedirs(os.path.dirname(os.path.abspath(path)) or ".", exist_ok=True)
     with open(path, "w") as f:
         json.dump(result, f, indent=2, default=_json_default)
-    print(f"\nwrote {path}")
+    print(f"\nwrote {shown(path)}")
 
 
 def _f(x, nd=3):

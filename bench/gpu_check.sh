@@ -48,8 +48,7 @@ step "device"
 (nvidia-smi || echo "nvidia-smi: not here") > "$OUT/nvidia-smi.txt" 2>&1
 head -12 "$OUT/nvidia-smi.txt"
 
-SITE=/tmp/assay-gpu-check
-rm -rf "$SITE" && mkdir -p "$SITE"
+SITE="$(mktemp -d -t assay-gpu-check.XXXXXX)"  # the build and the peer wheels, outside the source tree
 if ls "$WHEELS"/*.whl >/dev/null 2>&1; then
   step "peer wheels"
   python3 -m pip install -q --no-index --no-deps --no-compile --target "$SITE/deps" "$WHEELS"/*.whl || exit 1

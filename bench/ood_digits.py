@@ -121,7 +121,7 @@ def main():
     with open(out, "w") as f:
         json.dump({"test_accuracy": acc, "id_classes": ID_CLASSES, "combination_members": members, "rows": rows}, f,
                   indent=2)
-    print(f"\nwrote {out}")
+    print(f"\nwrote {os.path.relpath(out)}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 // Fast exact interventional attributions (Shapley, Banzhaf, Shapley interaction and
-// Shapley-Taylor values: indices.hpp) from per-leaf decision patterns (leaf_paths.hpp and
-// DESIGN.md "Performance model"). The background enters only through per-leaf pattern
+// Shapley-Taylor values: indices.hpp) from per-leaf decision patterns (leaf_paths.hpp; the cost
+// model is in README.md "How it works"). The background enters only through per-leaf pattern
 // histograms, turned once into tables (leaf_tables.hpp); a foreground row then costs
 // O(nodes + table entries of its leaves) per tree, independent of the background size.
 //

@@ -8,7 +8,8 @@
 
 namespace assay::core {
 
-// Split semantics exact to the source library (see DESIGN.md "split semantics as a policy").
+// Split semantics exact to the source library: every node of the IR carries one policy (forest.hpp),
+// so one kernel serves every library (README.md "Supported models" and "How it works").
 enum class SplitPolicy : uint8_t {
   kXgbNumeric = 0,        // float32(x) < float32(t); NaN -> default direction
   kLgbNumericNone = 1,    // NaN (and |x| <= 1e-35) is read as 0.0, then x <= t in double

@@ -1,4 +1,8 @@
-"""Which backend runs a kernel: "auto" | "cpu" | "cuda" (DESIGN.md: honest fallback)."""
+"""Which backend runs a kernel: "auto" | "cpu" | "cuda".
+
+Honest fallback (README.md, "GPU"): "auto" uses the GPU when there is one and this build has the CUDA
+kernels, else the CPU; an explicit "cuda" that cannot run raises, saying why, instead of falling back.
+"""
 from __future__ import annotations
 
 from . import _core

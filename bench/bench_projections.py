@@ -67,9 +67,9 @@ def main(argv=None):
         for box in ((0.0, 1.0), None):
             for norm in ("inf", 2, 1):
                 run = lambda backend: project_hyperplanes(t, w, b, norm=norm, box=box, backend=backend,  # noqa: E731
-                                                          n_jobs=args.threads)
-                run("cpu")  # warm-up (thread pool, page faults)
-                ours, t_ours, all_ours, cpu_ours = median_time(lambda: run("cpu"), args.repeats)
+                                                          n_jobs=args.threads, device="cpu")
+                run("auto")  # warm-up (thread pool, page faults)
+                ours, t_ours, all_ours, cpu_ours = median_time(lambda: run("auto"), args.repeats)
                 ref, t_ref, all_ref, cpu_ref = median_time(lambda: run("torch"), max(1, args.repeats // 2 + 1))
                 f = ref.feasible
                 agree = bool((ours.feasible == ref.feasible).all())

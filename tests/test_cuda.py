@@ -15,8 +15,8 @@ from conftest import adversarial_rows, assert_close_scaled
 from models import all_models
 from random_forests import random_rows, random_tree_model
 
-INDEX_CODES = {"shapley": 0, "banzhaf": 1, "interaction": 2, "taylor": 3}
-METHOD = {"shapley": "shap_values", "banzhaf": "banzhaf_values", "interaction": "shap_interaction_values",
+INDEX_CODES = {"shap": 0, "banzhaf": 1, "interaction": 2, "taylor": 3}
+METHOD = {"shap": "shap_values", "banzhaf": "banzhaf_values", "interaction": "shap_interaction_values",
           "taylor": "shapley_taylor_values"}
 
 
@@ -107,7 +107,7 @@ def test_pair_columns_beyond_32_bits_are_refused_by_the_device_plan():
     forest = assay.TreeExplainer(DecisionTreeRegressor().fit(X, [0.0, 1.0]), data=X, device="cpu").model.forest
     with pytest.raises(ValueError, match="at most 2\\^31 output columns"):
         _core.RowQueryShap(forest, X, index=INDEX_CODES["interaction"])
-    assert _core.RowQueryShap(forest, X, index=INDEX_CODES["shapley"]).values(X[:1]).shape == (1, d, 1)
+    assert _core.RowQueryShap(forest, X, index=INDEX_CODES["shap"]).values(X[:1]).shape == (1, d, 1)
 
 
 def test_device_choice_is_honest_on_a_cpu_build(models):
@@ -384,7 +384,7 @@ def test_cuda_explainers_live_on_their_data_device(models):
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("index", ["shapley", "interaction"])
+@pytest.mark.parametrize("index", ["shap", "interaction"])
 def test_cuda_accumulators_give_the_same_bits(models, index):
     # local / shared / global keep a row's sums in different memory but add the same terms in
     # the same order (bench/bench_cuda_kernel.py times them).
@@ -392,7 +392,7 @@ def test_cuda_accumulators_give_the_same_bits(models, index):
     ex = assay.TreeExplainer(model, data=X[:200], device="cpu")
     kernel = _core.CudaPatternShap(ex.model.forest, ex.data, index=INDEX_CODES[index])
     A = np.nan_to_num(X[:500])
-    row = (6 if index == "shapley" else 36) * ex.n_outputs
+    row = (6 if index == "shap" else 36) * ex.n_outputs
     fits = {1: row <= 64, 2: row <= 48, 3: True}
     want = kernel.values(A, accumulator=3)
     for accumulator in (0, 1, 2):

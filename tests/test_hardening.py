@@ -112,7 +112,7 @@ def test_malformed_lightgbm_documents():
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), d=st.integers(1, 5), trees=st.integers(1, 4), depth=st.integers(1, 6),
-       outputs=st.sampled_from([1, 2]), index=st.sampled_from(["shapley", "banzhaf", "interaction", "taylor"]))
+       outputs=st.sampled_from([1, 2]), index=st.sampled_from(["shap", "banzhaf", "interaction", "taylor"]))
 def test_random_forests_of_random_shapes_match_brute_force(seed, d, trees, depth, outputs, index):
     rng = np.random.default_rng(seed)
     cats = (0,) if rng.random() < 0.3 else ()
@@ -120,7 +120,7 @@ def test_random_forests_of_random_shapes_match_brute_force(seed, d, trees, depth
                               leaf_prob=0.3)
     bg, X = random_rows(rng, model, 6, cats), random_rows(rng, model, 3, cats)
     ex = assay.TreeExplainer(model, bg, n_jobs=1)
-    method = {"shapley": ex.shap_values, "banzhaf": ex.banzhaf_values, "interaction": ex.shap_interaction_values,
+    method = {"shap": ex.shap_values, "banzhaf": ex.banzhaf_values, "interaction": ex.shap_interaction_values,
               "taylor": ex.shapley_taylor_values}[index]
     predict = lambda A: ex.model.predict_raw(np.ascontiguousarray(A))
     brute = np.stack([brute_force_values(predict, x, bg, index) for x in X])

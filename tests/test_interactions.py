@@ -8,8 +8,8 @@ from assay.trees.reference import brute_force_values
 from conftest import assert_close_scaled
 from random_forests import random_rows, random_tree_model
 
-INDICES = ("shapley", "banzhaf", "interaction", "taylor")
-METHOD = {"shapley": "shap_values", "banzhaf": "banzhaf_values", "interaction": "shap_interaction_values",
+INDICES = ("shap", "banzhaf", "interaction", "taylor")
+METHOD = {"shap": "shap_values", "banzhaf": "banzhaf_values", "interaction": "shap_interaction_values",
           "taylor": "shapley_taylor_values"}
 
 

@@ -7,7 +7,7 @@ import assay
 from assay.trees.reference import indices_from_game, path_dependent_coalition_values
 from random_forests import random_rows, random_tree_model
 
-INDEX_METHODS = {"shapley": "shap_values", "banzhaf": "banzhaf_values", "interaction": "shap_interaction_values",
+INDEX_METHODS = {"shap": "shap_values", "banzhaf": "banzhaf_values", "interaction": "shap_interaction_values",
                  "taylor": "shapley_taylor_values"}
 
 
@@ -41,7 +41,7 @@ def test_sparse_and_dense_leaf_tables_agree(dense_max_bits):
     X = random_rows(rng, model, 8)
     ex = assay.TreeExplainer(model, dense_max_bits=dense_max_bits)
     for r in range(3):
-        np.testing.assert_allclose(ex.shap_values(X[r:r + 1])[0], _brute(model, X[r], "shapley")[:, 0], atol=1e-10)
+        np.testing.assert_allclose(ex.shap_values(X[r:r + 1])[0], _brute(model, X[r], "shap")[:, 0], atol=1e-10)
         np.testing.assert_allclose(ex.shap_interaction_values(X[r:r + 1])[0], _brute(model, X[r], "interaction")[..., 0],
                                    atol=1e-10)
 
@@ -54,7 +54,7 @@ def test_groups_of_features_are_players_of_the_path_dependent_game():
     ex = assay.TreeExplainer(model, groups=groups)
     player_of = np.array([0, 1, 2, 0, 1, 1])
     for r in range(len(X)):
-        np.testing.assert_allclose(ex.shap_values(X[r:r + 1])[0], _brute(model, X[r], "shapley", player_of)[:, 0],
+        np.testing.assert_allclose(ex.shap_values(X[r:r + 1])[0], _brute(model, X[r], "shap", player_of)[:, 0],
                                    atol=1e-10)
 
 

@@ -16,6 +16,7 @@ from assay.robustness.projection import ProjectionResult, project_hyperplanes  #
 
 TOL = 1e-10
 NORMS = ["inf", 2, 1]
+UNIT = (0.0, 1.0)  # passed explicitly: the default box=(0.0, 1.0) is deprecated (None from the next release)
 
 
 def _bounds(box, d):
@@ -119,9 +120,9 @@ def check_problem(t, w, b, norm, box, dist, feas, delta):
         assert np.abs(delta - want).max() <= TOL * max(1.0, np.abs(want).max())
 
 
-def check_all(t, w, b, norm, box, backends=("cpu", "torch")):
+def check_all(t, w, b, norm, box, backends=("auto", "torch")):
     for backend in backends:
-        res = project_hyperplanes(t, w, b, norm=norm, box=box, backend=backend)
+        res = project_hyperplanes(t, w, b, norm=norm, box=box, backend=backend, device="cpu")
         assert isinstance(res, ProjectionResult)
         assert res.distance.dtype == np.float64 and res.feasible.dtype == bool and res.delta.dtype == np.float64
         for i in range(w.shape[0]):
@@ -195,21 +196,21 @@ def test_degenerate_values():
     """A few answers worked out by hand (the oracles could share a misreading of the problem)."""
     t, w, b = _one(*DEGENERATE["exactly at the limit"])
     for norm, dist in [("inf", 0.5), (1, 0.75), (2, np.hypot(0.5, 0.25))]:
-        res = project_hyperplanes(t, w, b, norm=norm)
+        res = project_hyperplanes(t, w, b, norm=norm, box=UNIT)
         assert res.feasible[0, 0] and res.distance[0, 0] == pytest.approx(dist, rel=1e-15)
         np.testing.assert_allclose(res.delta[0, 0], [0.5, -0.25])
     t, w, b = _one(*DEGENERATE["ties in |w| and room"])  # c = 0.75 - 0.625 = 0.125
-    res = project_hyperplanes(t, w, b, norm=1)  # ties |1| = |-1| = |1|: lowest index first
+    res = project_hyperplanes(t, w, b, norm=1, box=UNIT)  # ties |1| = |-1| = |1|: lowest index first
     np.testing.assert_array_equal(res.delta[0, 0], [0.125, 0.0, 0.0, 0.0])
     res = project_hyperplanes(t, w, b, norm=1, box=None)
     np.testing.assert_array_equal(res.delta[0, 0], [0.125, 0.0, 0.0, 0.0])
     res = project_hyperplanes(t, w, b, norm="inf", box=None)  # lam = c / ||w||_1 = 0.125 / 3.5
     np.testing.assert_allclose(res.delta[0, 0], np.array([1, -1, 1, 1]) / 28, rtol=1e-15)
-    res = project_hyperplanes(t, w, b + 1.5, norm="inf")  # c = 1.625: g(lam) = 3 lam + 0.125 (t_3 on its face)
+    res = project_hyperplanes(t, w, b + 1.5, norm="inf", box=UNIT)  # c = 1.625: g(lam) = 3 lam + 0.125 (t_3 on its face)
     np.testing.assert_allclose(res.delta[0, 0], [0.5, -0.5, 0.5, 0.25], rtol=1e-15)
     assert res.distance[0, 0] == 0.5
     t, w, b = _one(*DEGENERATE["all-zero w, c == 0"])
-    res = project_hyperplanes(t, w, b)
+    res = project_hyperplanes(t, w, b, box=UNIT)
     assert res.feasible[0, 0] and res.distance[0, 0] == 0 and not res.delta.any()
 
 
@@ -218,8 +219,8 @@ def test_float32_input_is_not_upcast_and_matches(rng):
     w32 = w.astype(np.float32)
     for norm in NORMS:
         check_all(t, w32, b, norm, (0.0, 1.0))
-        r32 = project_hyperplanes(t, w32, b, norm=norm)
-        r64 = project_hyperplanes(t, w32.astype(np.float64), b, norm=norm)
+        r32 = project_hyperplanes(t, w32, b, norm=norm, box=UNIT)
+        r64 = project_hyperplanes(t, w32.astype(np.float64), b, norm=norm, box=UNIT)
         np.testing.assert_array_equal(r32.distance, r64.distance)  # float32 read exactly, same maths
         np.testing.assert_array_equal(r32.delta, r64.delta)
 
@@ -235,7 +236,7 @@ def test_cpp_matches_torch_reference_on_large_batches(norm, box, dtype, rng):
     t, w, b = random_instance(rng, B, H, d, box)
     w = w.astype(dtype)
     b = np.einsum("bhd,bd->bh", w.astype(np.float64), t) + (b - np.einsum("bhd,bd->bh", w.astype(np.float64), t))
-    got = project_hyperplanes(t, w, b, norm=norm, box=box, backend="cpu")
+    got = project_hyperplanes(t, w, b, norm=norm, box=box, device="cpu")
     ref = project_hyperplanes(t, w, b, norm=norm, box=box, backend="torch")
     assert 0.2 < got.feasible.mean() and (got.feasible == ref.feasible).all()
     f = got.feasible
@@ -254,35 +255,35 @@ def test_cpp_matches_torch_reference_on_large_batches(norm, box, dtype, rng):
 def test_deterministic_across_n_jobs_and_without_delta(rng):
     t, w, b = random_instance(rng, 16, 6, 400, (0.0, 1.0))
     for norm in NORMS:
-        one = project_hyperplanes(t, w, b, norm=norm, n_jobs=1)
-        two = project_hyperplanes(t, w, b, norm=norm, n_jobs=2)
-        again = project_hyperplanes(t, w, b, norm=norm, n_jobs=-1)
+        one = project_hyperplanes(t, w, b, norm=norm, n_jobs=1, box=UNIT)
+        two = project_hyperplanes(t, w, b, norm=norm, n_jobs=2, box=UNIT)
+        again = project_hyperplanes(t, w, b, norm=norm, n_jobs=-1, box=UNIT)
         for r in (two, again):
             assert np.array_equal(one.distance, r.distance) and np.array_equal(one.delta, r.delta)
             assert np.array_equal(one.feasible, r.feasible)
-        bare = project_hyperplanes(t, w, b, norm=norm, return_delta=False)
+        bare = project_hyperplanes(t, w, b, norm=norm, return_delta=False, box=UNIT)
         assert bare.delta is None and np.array_equal(bare.distance, one.distance)
-        bare_ref = project_hyperplanes(t, w, b, norm=norm, return_delta=False, backend="torch")
+        bare_ref = project_hyperplanes(t, w, b, norm=norm, return_delta=False, backend="torch", box=UNIT)
         assert bare_ref.delta is None and np.array_equal(bare_ref.feasible, one.feasible)
 
 
 def test_norm_aliases_types_and_empty(rng):
     t, w, b = random_instance(rng, 2, 3, 5, (0.0, 1.0))
-    base = project_hyperplanes(t, w, b, norm="inf").distance
+    base = project_hyperplanes(t, w, b, norm="inf", box=UNIT).distance
     for alias in (float("inf"), np.inf):
-        assert np.array_equal(project_hyperplanes(t, w, b, norm=alias).distance, base)
-    assert np.array_equal(project_hyperplanes(t, w, b, norm=2.0).distance,
-                          project_hyperplanes(t, w, b, norm=2).distance)
+        assert np.array_equal(project_hyperplanes(t, w, b, norm=alias, box=UNIT).distance, base)
+    assert np.array_equal(project_hyperplanes(t, w, b, norm=2.0, box=UNIT).distance,
+                          project_hyperplanes(t, w, b, norm=2, box=UNIT).distance)
     tt, wt, bt = (torch.from_numpy(x) for x in (t, w, b))
-    res = project_hyperplanes(tt, wt.float(), bt, norm=1)  # torch in, torch out
+    res = project_hyperplanes(tt, wt.float(), bt, norm=1, box=UNIT)  # torch in, torch out
     assert isinstance(res.distance, torch.Tensor) and res.distance.dtype == torch.float64
     assert res.feasible.dtype == torch.bool and res.delta.shape == (2, 3, 5)
-    ref = project_hyperplanes(tt, wt.float(), bt, norm=1, backend="torch")
+    ref = project_hyperplanes(tt, wt.float(), bt, norm=1, backend="torch", box=UNIT)
     assert isinstance(ref.delta, torch.Tensor) and torch.allclose(ref.delta, res.delta, rtol=0, atol=1e-12)
-    ints = project_hyperplanes(np.zeros((1, 2), dtype=np.int64), np.ones((1, 1, 2), dtype=np.int32), [[1]])
+    ints = project_hyperplanes(np.zeros((1, 2), dtype=np.int64), np.ones((1, 1, 2), dtype=np.int32), [[1]], box=UNIT)
     assert ints.distance[0, 0] == pytest.approx(0.5)  # l_inf: both coordinates move 0.5
     for B, H in [(0, 3), (2, 0)]:
-        e = project_hyperplanes(np.zeros((B, 4)), np.zeros((B, H, 4)), np.zeros((B, H)))
+        e = project_hyperplanes(np.zeros((B, 4)), np.zeros((B, H, 4)), np.zeros((B, H)), box=UNIT)
         assert e.distance.shape == (B, H) and e.delta.shape == (B, H, 4)
 
 
@@ -314,7 +315,9 @@ def _bad_calls():
         (dict(box=(np.zeros(2), 1.0)), ValueError, "lo"),
         (dict(box=(0.0, np.nan)), ValueError, "hi"),
         (dict(backend="gpu"), ValueError, "backend"),
-        (dict(backend="cuda"), ValueError, "backend"),
+        (dict(backend="triton"), ValueError, "backend"),
+        (dict(device="gpu"), ValueError, "device"),
+        (dict(device="cuda"), ValueError, "device"),
         (dict(n_jobs=0), ValueError, "n_jobs"),
         (dict(n_jobs=1.5), TypeError, "n_jobs"),
         (dict(return_delta="yes"), TypeError, "return_delta"),
@@ -325,7 +328,7 @@ def _bad_calls():
 def test_bad_input_names_the_argument(case):
     cases, (t, w, b) = _bad_calls()
     kwargs, exc, name = cases[case]
-    args = dict(t=t, w=w, b=b)
+    args = dict(t=t, w=w, b=b, box=UNIT)
     args.update(kwargs)
     with pytest.raises(exc, match=name):
         project_hyperplanes(**args)
@@ -348,15 +351,15 @@ def test_compiled_kernel_checks_shapes():
 @pytest.mark.parametrize("norm", NORMS)
 def test_cuda_matches_cpu(norm, rng):
     t, w, b = random_instance(rng, 16, 9, 1000, (0.0, 1.0))
-    cpu = project_hyperplanes(t, w.astype(np.float32), b, norm=norm)
+    cpu = project_hyperplanes(t, w.astype(np.float32), b, norm=norm, box=UNIT)
     dev = [torch.from_numpy(x).cuda() for x in (t, w.astype(np.float32), b)]
-    gpu = project_hyperplanes(*dev, norm=norm)
+    gpu = project_hyperplanes(*dev, norm=norm, box=UNIT)
     assert gpu.distance.is_cuda and gpu.delta.is_cuda
     assert np.array_equal(gpu.feasible.cpu().numpy(), cpu.feasible)
     f = cpu.feasible
     np.testing.assert_allclose(gpu.distance.cpu().numpy()[f], cpu.distance[f], rtol=TOL, atol=TOL)
     np.testing.assert_allclose(gpu.delta.cpu().numpy(), cpu.delta, rtol=0, atol=TOL)
-    ref = project_hyperplanes(*dev, norm=norm, backend="torch", return_delta=False)
+    ref = project_hyperplanes(*dev, norm=norm, backend="torch", return_delta=False, box=UNIT)
     np.testing.assert_allclose(ref.distance.cpu().numpy()[f], cpu.distance[f], rtol=TOL, atol=TOL)
 
 
@@ -368,10 +371,10 @@ def test_memory_float32_not_copied_and_no_moves_without_delta(rng):
     t = rng.random((B, d))
     w = rng.normal(size=(B, H, d)).astype(np.float32)
     b = np.einsum("bhd,bd->bh", w.astype(np.float64), t) + 1.0
-    project_hyperplanes(t, w, b, return_delta=False)  # warm-up (imports, thread pool)
+    project_hyperplanes(t, w, b, return_delta=False, box=UNIT)  # warm-up (imports, thread pool)
     tracemalloc.start()
     try:
-        project_hyperplanes(t, w, b, norm=2, return_delta=False)
+        project_hyperplanes(t, w, b, norm=2, return_delta=False, box=UNIT)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -210,7 +210,7 @@ def test_forest_bounds_and_orders_equal_brute_force_over_subforests(small_forest
         assert np.array_equal(~po.ambiguous, agreed)
         brute = np.all(np.abs(s)[:, :, None] > np.abs(s)[:, None, :], axis=0) & agreed[:, None] & agreed[None, :]
         assert np.array_equal(po.relation, brute)
-        glo = F.global_order(X[:6], eps)
+        glo = F.global_order(eps, X[:6])
         imp = np.sqrt(np.mean(subs ** 2, axis=1))  # every sub-forest's global importances
         assert all(glo.consistent_with(v) for v in imp)
 

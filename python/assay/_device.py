@@ -1,4 +1,5 @@
-"""Which backend runs a kernel: "auto" | "cpu" | "cuda".
+"""Which device runs a kernel: "auto" | "cpu" | "cuda" (`device=`: where; `backend=`, where a
+function has one, chooses the implementation on that device).
 
 Honest fallback (README.md, "GPU"): "auto" uses the GPU when there is one and this build has the CUDA
 kernels, else the CPU; an explicit "cuda" that cannot run raises, saying why, instead of falling back.

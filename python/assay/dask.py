@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import align_columns
+from ._vocabulary import PAIRWISE, index_name
 
 _METHODS = {"shap": "shap_values", "banzhaf": "banzhaf_values", "interaction": "shap_interaction_values",
             "taylor": "shapley_taylor_values"}
@@ -28,15 +29,15 @@ def _explain(explainer, method, block):
 
 def values(explainer, data, kind: str = "shap"):
     """Values of every row of a dask DataFrame or 2-D dask Array, as a dask array whose row
-    chunks follow the partitions. kind: "shap", "banzhaf", "interaction" or "taylor".
+    chunks follow the partitions. kind: "shap", "banzhaf", "interaction" or "taylor" (the
+    deprecated spellings "shapley" and "interactions" still work, with a DeprecationWarning).
     A DataFrame's columns are matched by name as in TreeExplainer (reordered to the model's
     order; missing, extra or duplicated columns raise ValueError before anything is computed);
     a dask Array is positional."""
     import dask
     import dask.array as da
 
-    if kind not in _METHODS:
-        raise ValueError(f"kind: expected one of {list(_METHODS)}, got {kind!r}")
+    kind = index_name(kind, "kind")
     if not hasattr(explainer, _METHODS[kind]):
         raise TypeError(f"explainer: expected an assay.TreeExplainer, got {type(explainer).__name__}")
     if hasattr(data, "npartitions") and hasattr(data, "columns"):      # dask DataFrame
@@ -55,7 +56,7 @@ def values(explainer, data, kind: str = "shap"):
     else:
         raise TypeError(f"data: expected a dask DataFrame or dask Array, got {type(data).__name__}")
     P, K = explainer.n_players, explainer.n_outputs
-    tail = ((P, P) if kind in ("interaction", "taylor") else (P,)) + ((K,) if K > 1 else ())
+    tail = ((P, P) if kind in PAIRWISE else (P,)) + ((K,) if K > 1 else ())
     shared = dask.delayed(explainer, pure=True)   # one key: sent to each worker once
     blocks = [da.from_delayed(dask.delayed(_explain)(shared, _METHODS[kind], part), shape=(n,) + tail, dtype=np.float64)
               for part, n in zip(parts, lengths)]

@@ -4,8 +4,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-KIND_HELP = ("which values: shap (Shapley, default), banzhaf, interactions (Shapley interaction "
-             "values, one column per ordered pair a|b) or taylor (Shapley-Taylor, order 2)")
+KIND_HELP = ("which values: shap (Shapley, default), banzhaf, interaction (Shapley interaction "
+             "values, one column per ordered pair a|b) or taylor (Shapley-Taylor, order 2); "
+             "'interactions' is the deprecated spelling of interaction")
+# Accepted for one release with a warning on stderr (assay's one vocabulary: "interaction").
+KIND_CHOICES = ["shap", "banzhaf", "interaction", "taylor", "interactions"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,7 +35,7 @@ def _add_explain(sub):
     e.add_argument("model", help="XGBoost .json/.ubj, LightGBM .txt, or a pickled model (.joblib/.pkl)")
     e.add_argument("--data", required=True, help="rows to explain (.csv or .parquet)")
     e.add_argument("--background", required=True, help="background rows (.csv or .parquet)")
-    e.add_argument("--kind", choices=["shap", "banzhaf", "interactions", "taylor"], default="shap",
+    e.add_argument("--kind", choices=KIND_CHOICES, default="shap", metavar="{shap,banzhaf,interaction,taylor}",
                    help=KIND_HELP)
     e.add_argument("--interactions", choices=["shap", "taylor"], default=None,
                    help="shorthand: interaction values (shap) or Shapley-Taylor values (taylor)")
@@ -57,7 +60,8 @@ def main(argv=None) -> int:
     """Run the `assay` command line on `argv` (default: sys.argv[1:]) and return the exit status.
 
     Bad arguments exit through argparse (status 2, the message on stderr); `--interactions` maps
-    to `--kind` (shap -> interactions, taylor -> taylor) before `assay explain` runs.
+    to `--kind` (shap -> interaction, taylor -> taylor) before `assay explain` runs; the deprecated
+    `--kind interactions` runs as `--kind interaction`, with a warning on stderr.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -68,7 +72,7 @@ def main(argv=None) -> int:
         return demo(args.rows, not args.no_shap)
     if args.command == "explain":
         if args.interactions:
-            args.kind = {"shap": "interactions", "taylor": "taylor"}[args.interactions]
+            args.kind = {"shap": "interaction", "taylor": "taylor"}[args.interactions]
         from .explain import explain
         return explain(args)
     from .bench import bench

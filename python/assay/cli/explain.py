@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import align_columns, check_n_jobs, reference_names
+from .._vocabulary import OLD_INDEX_NAMES, PAIRWISE
 from ..trees import model_files
 
-KINDS = {"shap": "shap_values", "banzhaf": "banzhaf_values", "interactions": "shap_interaction_values",
+KINDS = {"shap": "shap_values", "banzhaf": "banzhaf_values", "interaction": "shap_interaction_values",
          "taylor": "shapley_taylor_values"}
 TABLES = (".csv", ".parquet", ".pq")
 # The API's argument names in the explainer's messages, as the command line spells them.
@@ -23,7 +24,13 @@ class CliError(Exception):
 
 def check_args(args) -> None:
     """Every argument that can be checked without reading a file's contents: a typo in -o or a
-    missing input fails here, before the model is loaded or any value computed."""
+    missing input fails here, before the model is loaded or any value computed. A deprecated
+    --kind spelling (interactions) is translated, with a warning on stderr."""
+    if args.kind in OLD_INDEX_NAMES:
+        new = OLD_INDEX_NAMES[args.kind]
+        print(f"assay explain: warning: --kind {args.kind} is deprecated and will be removed in the next "
+              f"release: use --kind {new}", file=sys.stderr)
+        args.kind = new
     if args.kind not in KINDS:
         raise CliError(f"--kind: expected one of {list(KINDS)}, got {args.kind!r}")
     _check_table_path(args.output, "-o", must_exist=False)
@@ -95,10 +102,11 @@ def align_tables(model, data, background):
 
 
 def values_frame(values, names, K, kind):
-    """Wide table: one column per player (or per ordered pair "a|b" for interactions), [k] per output."""
+    """Wide table: one column per player (or per ordered pair "a|b" for interaction and taylor
+    values), [k] per output."""
     import pandas as pd
     n = values.shape[0]
-    pairs = kind in ("interactions", "taylor")
+    pairs = kind in PAIRWISE
     labels = [f"{a}|{b}" for a in names for b in names] if pairs else list(names)
     flat = values.reshape(n, len(labels), -1) if K > 1 else values.reshape(n, len(labels), 1)
     columns = labels if K == 1 else [f"{c}[{k}]" for c in labels for k in range(K)]

@@ -1,5 +1,11 @@
 """Post-hoc out-of-distribution detection: scores from logits and features, and honest metrics.
-Higher scores mean more in-distribution. Needs torch (`pip install assay[ood]`)."""
+Higher scores mean more in-distribution. Needs torch (`pip install assay[ood]`).
+
+Every score runs on the device its input is on (nothing is moved), so the scores take no
+`device=`: their `backend=` ("auto" | "torch" | "triton") chooses an implementation, not a place,
+in assay's one vocabulary (`device=` where, `backend=` which implementation). "auto" runs the fused
+Triton kernel for CUDA inputs it supports and torch elsewhere; "triton" forces the kernel (e.g.
+under TRITON_INTERPRET=1 on the CPU)."""
 from . import metrics, transforms
 from .combine import Combine
 from .detectors import KNN, Mahalanobis

@@ -23,6 +23,14 @@ from .quadratic import quadratic_range_on_ellipsoid
 _MAX_GLOBAL_ROWS = 2000  # rows of the training data kept for global importances
 
 
+def _keep_global_rows(rows) -> np.ndarray:
+    """The default rows of global importances: all of `rows`, or 2000 of them drawn with seed 0."""
+    rows = np.asarray(rows, dtype=np.float64)
+    if len(rows) > _MAX_GLOBAL_ROWS:
+        rows = rows[np.random.default_rng(0).choice(len(rows), _MAX_GLOBAL_ROWS, replace=False)]
+    return rows
+
+
 class EllipsoidRashomon:
     """Base class. Subclasses fit, then call _set_ellipsoid(theta_hat, A, loss_star, names,
     global_rows) and implement _maps(X): (n, P, p) with phi[r, i] = maps[r, i] @ theta."""
@@ -43,10 +51,7 @@ class EllipsoidRashomon:
         self.loss_ = float(loss_star)
         self._whiten = U / np.sqrt(s)            # B with B B^T = A^-1
         self.names = list(names)
-        rows = np.asarray(global_rows, dtype=np.float64)
-        if len(rows) > _MAX_GLOBAL_ROWS:
-            rows = rows[np.random.default_rng(0).choice(len(rows), _MAX_GLOBAL_ROWS, replace=False)]
-        self._global_rows = rows                 # their attribution maps are built on first use
+        self._global_rows = _keep_global_rows(global_rows)   # their attribution maps are built on first use
         self.__dict__.pop("_global_maps_cache", None)
         return self
 
@@ -144,11 +149,18 @@ class EllipsoidRashomon:
         return {"sign": sign_eps, "order": order, "names": list(self.names)}
 
     # ------------------------------------------------------------------ quadratic statements
-    def importance_bounds(self, eps):
+    def _importance_maps(self, X):
+        """Attribution maps (n, P, p) of the rows global importance averages over: X's, or by
+        default the training rows' (cached)."""
+        return self._global_maps if X is None else self._maps(self._rows(X))
+
+    def importance_bounds(self, eps, X=None):
         """(lo, hi), each (P,): extremes over R(eps) of each player's global importance, the root
-        mean square of its local attributions over the training rows."""
-        eps = self._eps(eps)
-        G = self._global_maps
+        mean square of its local attributions over the rows of X (default: the training rows, at
+        most 2000 of them)."""
+        return self._importance_bounds(self._eps(eps), self._importance_maps(X))
+
+    def _importance_bounds(self, eps: float, G):
         n = G.shape[0]
         lo, hi = np.zeros(len(self.names)), np.zeros(len(self.names))
         for i in range(len(self.names)):
@@ -156,14 +168,16 @@ class EllipsoidRashomon:
             lo[i], hi[i] = np.sqrt(max(a, 0.0)), np.sqrt(max(b, 0.0))
         return lo, hi
 
-    def global_order(self, eps) -> PartialOrder:
-        """i > j when importance_i > importance_j for every model in R(eps); players whose
-        importance can reach 0 are ambiguous."""
+    def global_order(self, eps, X=None) -> PartialOrder:
+        """i > j when importance_i > importance_j for every model in R(eps), global importance
+        being the root mean square of the attributions over the rows of X (default: the training
+        rows, at most 2000 of them); players whose importance can reach 0 are ambiguous. The same
+        signature as ForestRashomon.global_order(eps, X=None)."""
         eps = self._eps(eps)
-        G = self._global_maps
+        G = self._importance_maps(X)
         n, P, _ = G.shape
         imp = np.mean((G @ self.theta_) ** 2, axis=0)
-        lo, _ = self.importance_bounds(eps)
+        lo, _ = self._importance_bounds(eps, G)
         ambiguous = lo ** 2 <= 1e-12 * max(float(imp.max()), 1e-300)
         rel = np.zeros((P, P), dtype=bool)
         ones = np.ones(n) / n

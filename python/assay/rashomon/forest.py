@@ -22,6 +22,8 @@ from ..trees import TreeExplainer, convert_model
 from ..trees.forest import TreeModel
 from .._memory import check_bytes
 from .._validation import align_columns, is_dataframe, reference_names
+from .._vocabulary import deprecated
+from .ellipsoid import _keep_global_rows
 from .partial_order import PartialOrder
 
 _AVERAGING = ("RandomForestRegressor", "ExtraTreesRegressor")
@@ -30,7 +32,9 @@ _AVERAGING = ("RandomForestRegressor", "ExtraTreesRegressor")
 class ForestRashomon:
     """ForestRashomon(forest, X_val, y_val, background): `forest` is a fitted scikit-learn
     RandomForestRegressor or ExtraTreesRegressor; tree errors are measured on (X_val, y_val);
-    attributions are interventional SHAP values against `background`."""
+    attributions are interventional SHAP values against `background`. Global importances
+    (importance_bounds, global_order) average over the rows of X_val unless given other rows (at
+    most 2000 of them, as the ellipsoid classes use their training rows)."""
 
     def __init__(self, forest, X_val, y_val, background, feature_names: Optional[Sequence[str]] = None,
                  n_jobs: int = -1):
@@ -59,6 +63,7 @@ class ForestRashomon:
         self.forest_rmse_ = float(np.sqrt(np.mean((preds.mean(axis=0) - y_val) ** 2)))
         # The smallest tolerance the bound supports (m = M: the mean per-tree MSE); eps >= this.
         self.min_tolerance_ = float(np.sqrt(self._mse_bounds()[-1]))
+        self._global_rows = _keep_global_rows(X_val)  # the default rows of global importances
 
     def _mse_bounds(self):
         """Entry m - 1: the bound on the MSE of every sub-forest of m trees."""
@@ -110,12 +115,40 @@ class ForestRashomon:
         x = x if is_dataframe(x) else np.asarray(x, dtype=np.float64).reshape(1, -1)
         return self.local_orders(x, eps)[0]
 
-    def global_order(self, X, eps) -> PartialOrder:
-        """Order of global importance (root mean square of attributions over the rows of X), with
-        sound bounds: i > j when the smallest possible importance of i exceeds the largest of j."""
-        lo, hi = self.attribution_bounds(X, eps)
+    def _global_bounds(self, eps, X):
+        """attribution_bounds over X, or over the default rows (their per-tree values cached)."""
+        if X is not None:
+            return self.attribution_bounds(X, eps)
+        m = self.subforest_size(eps)
+        if not hasattr(self, "_global_phi"):
+            self._global_phi = np.sort(self.per_tree_attributions(self._global_rows), axis=-1)
+        return self._global_phi[..., :m].mean(axis=-1), self._global_phi[..., -m:].mean(axis=-1)
+
+    def importance_bounds(self, eps, X=None):
+        """(lo, hi), each (d,): sound bounds over R(eps) of each feature's global importance, the
+        root mean square of its attributions over the rows of X (default: the rows of X_val, at
+        most 2000 of them)."""
+        lo, hi = self._global_bounds(eps, X)
         low = np.sqrt(np.mean(np.where((lo <= 0) & (hi >= 0), 0.0, np.minimum(lo ** 2, hi ** 2)), axis=0))
         high = np.sqrt(np.mean(np.maximum(lo ** 2, hi ** 2), axis=0))
+        return low, high
+
+    def global_order(self, eps, X=None) -> PartialOrder:
+        """Order of global importance (root mean square of attributions over the rows of X, by
+        default those of X_val), with sound bounds: i > j when the smallest possible importance of
+        i exceeds the largest of j. The same signature as the ellipsoid classes' global_order.
+        The old argument order global_order(X, eps) still works, with a DeprecationWarning."""
+        if X is not None and _is_number(X) and not _is_number(eps):
+            deprecated("ForestRashomon.global_order(X, eps)", "global_order(eps, X)")
+            eps, X = X, eps
+        low, high = self.importance_bounds(eps, X)
         ambiguous = low <= 0
         rel = (low[:, None] > high[None, :]) & ~ambiguous[:, None] & ~ambiguous[None, :]
         return PartialOrder(rel, self.names, ambiguous)
+
+
+def _is_number(v) -> bool:
+    """A real scalar (an eps), as opposed to rows."""
+    if isinstance(v, np.ndarray):
+        return v.ndim == 0 and v.dtype.kind in "iuf"
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)

@@ -93,18 +93,20 @@ def p_norm(v: np.ndarray, p) -> np.ndarray:
 
 
 def _box_side(v, name: str, d: int) -> np.ndarray:
-    arr = to_numpy(v, name)
+    # Real numbers only (a bool bound is a TypeError, as in project_hyperplanes).
+    arr = _inputs.host_array(v, name, kinds="fiu", cuda="copy").astype(np.float64)
     if arr.ndim > 1 or arr.size not in (1, d):
         raise ValueError(f"{name}: expected a scalar or {d} values (one per feature), got shape {arr.shape}")
     return np.broadcast_to(arr.reshape(-1), (d,)).copy()
 
 
 def box(b, d: int, x: np.ndarray | None = None):
-    """None or (lo, hi) with scalars or length-d arrays -> (lo (d,), hi (d,)) or None; x must lie in it."""
+    """None or (lo, hi) with scalars or length-d arrays -> (lo (d,), hi (d,)) or None; x must lie in it.
+    TypeError for a wrong type (box not None / tuple / list, a non-numeric bound), ValueError for a
+    bad value (not two entries, a wrong shape, NaN, lo > hi, x outside)."""
+    b = _inputs.box_pair(b)
     if b is None:
         return None
-    if not isinstance(b, (tuple, list)) or len(b) != 2:
-        raise TypeError(f"box: expected None or a pair (lo, hi), got {type(b).__name__}")
     lo, hi = (_box_side(v, n, d) for v, n in zip(b, ("box[0]", "box[1]")))
     if np.isnan(lo).any() or np.isnan(hi).any():
         raise ValueError("box: contains NaN")

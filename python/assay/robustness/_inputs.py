@@ -130,6 +130,20 @@ def data(a, name: str, ndim: int | None = 2, *, what: str = "(rows, features)", 
                         name)
 
 
+def box_pair(box):
+    """None, or the two sides (lo, hi) of a box argument: the one shape check of every box= in
+    assay.robustness. A wrong type (anything but None, a tuple or a list) is a TypeError; a bad
+    value (a tuple or list without exactly two entries) is a ValueError, as are the sides' own
+    value errors (shape, NaN, lo > hi) checked by the callers."""
+    if box is None:
+        return None
+    if not isinstance(box, (tuple, list)):
+        raise TypeError(f"box: expected None or a pair (lo, hi), got {type(box).__name__}")
+    if len(box) != 2:
+        raise ValueError(f"box: expected a pair (lo, hi), got {len(box)} entries")
+    return box[0], box[1]
+
+
 def as_output(out, numpy_out: bool):
     """A torch result (a tensor, or a dict / tuple / list of them) as NumPy when numpy_out, else
     unchanged. NumPy results come back from the host (.cpu())."""

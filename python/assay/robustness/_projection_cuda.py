@@ -1,5 +1,5 @@
 """CUDA tensors: the same checks as the CPU path, done on the device, then the CUDA kernel
-(assay built with ASSAY_CUDA=ON) or the torch reference (backend="torch")."""
+(assay built with ASSAY_CUDA=ON, backend="auto") or the torch reference (backend="torch")."""
 from __future__ import annotations
 
 import torch

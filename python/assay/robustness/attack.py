@@ -190,13 +190,12 @@ def _first_float_parameter(model):
 
 
 def _flat_box(box, shape, d, flat):
+    box = _inputs.box_pair(box)  # TypeError for a wrong type, ValueError for a bad value
     if box is None:
         return None
-    if not isinstance(box, (tuple, list)) or len(box) != 2:
-        raise TypeError(f"box: expected None or a pair (lo, hi), got {type(box).__name__}")
     sides = []
     for v, name in zip(box, ("box[0]", "box[1]")):
-        a = _checks.to_numpy(v, name)
+        a = _inputs.host_array(v, name, kinds="fiu", cuda="copy")  # real bounds, as in _checks.box
         if a.shape == shape:
             a = a.reshape(-1)
         sides.append(a)

@@ -10,6 +10,7 @@ docstring of `project_hyperplanes`.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +18,13 @@ import numpy as np
 
 from .. import _core
 from .._device import _HOW_TO_BUILD
-from .._validation import _describe, check_n_jobs
+from .._validation import check_n_jobs
+from .._vocabulary import deprecated
 from . import _inputs
 
 _NORMS = ("inf", 2, 1)
-_BACKENDS = ("auto", "cpu", "torch", "cuda")
+_DEVICES = ("auto", "cpu", "cuda")    # where: the data's own device ("auto"), or insist on one
+_BACKENDS = ("auto", "torch")         # which implementation: the compiled kernel, or the torch reference
 _NORM_CODE = {"inf": 0, 2: 2, 1: 1}  # the kernels' codes (csrc/core/projection_problem.hpp)
 
 
@@ -84,11 +87,10 @@ def _bound(v, name: str, d: int) -> np.ndarray:
 
 
 def _check_box(box, d: int):
-    if box is None:
+    pair = _inputs.box_pair(box)
+    if pair is None:
         return None, None
-    if not isinstance(box, (tuple, list)) or len(box) != 2:
-        raise ValueError(f"box: expected None or a pair (lo, hi) of scalars or ({d},) arrays, got {_describe(box)}")
-    lo, hi = _bound(box[0], "box[0] (lo)", d), _bound(box[1], "box[1] (hi)", d)
+    lo, hi = _bound(pair[0], "box[0] (lo)", d), _bound(pair[1], "box[1] (hi)", d)
     if (lo > hi).any():
         j = int(np.argmax(lo > hi))
         raise ValueError(f"box: expected lo <= hi, got lo[{j}] = {lo[j]} > hi[{j}] = {hi[j]}")
@@ -119,24 +121,45 @@ def _check_inside(t: np.ndarray, lo, hi) -> None:
                          f"[{lo[j]}, {hi[j]}]")
 
 
-def _check_backend(backend: str, on_cuda: bool) -> str:
-    if backend not in _BACKENDS:
-        raise ValueError(f"backend: expected one of {_BACKENDS}, got {backend!r}")
-    if backend == "auto":
-        backend = "cuda" if on_cuda else "cpu"
-    if backend == "cuda":
-        if not on_cuda:
-            raise ValueError("backend='cuda': expected CUDA torch tensors, got CPU data (move t, w, b to the GPU "
-                             "or use backend='cpu')")
-        if not _core.built_with_cuda:
-            raise RuntimeError(f"CUDA tensors need the CUDA kernels: {_HOW_TO_BUILD}; or pass backend='torch'")
-    if backend == "cpu" and on_cuda:
-        raise ValueError("backend='cpu': expected CPU data, got CUDA tensors (use backend='cuda' or 'torch')")
-    return backend
+def _check_device(device: str, backend: str, on_cuda: bool) -> tuple:
+    """(device, backend) resolved: device "cpu" or "cuda" (where the data are), backend "auto" or
+    "torch". backend="cpu" | "cuda" is the old spelling of device= (DeprecationWarning)."""
+    if isinstance(backend, str) and backend in ("cpu", "cuda"):
+        deprecated(f"project_hyperplanes(backend={backend!r})", f"device={backend!r} (backend= now names the "
+                   "implementation: 'auto' for the compiled kernel, 'torch' for the reference)", stacklevel=3)
+        if device not in ("auto", backend):
+            raise ValueError(f"device: {device!r} contradicts the deprecated backend={backend!r}; pass device alone")
+        device, backend = backend, "auto"
+    if not isinstance(device, str) or device not in _DEVICES:
+        raise ValueError(f"device: expected one of {_DEVICES}, got {device!r}")
+    if not isinstance(backend, str) or backend not in _BACKENDS:
+        raise ValueError(f"backend: expected one of {_BACKENDS} (device= says where: 'cpu' or 'cuda'), "
+                         f"got {backend!r}")
+    if device == "auto":
+        device = "cuda" if on_cuda else "cpu"
+    if device == "cuda" and not on_cuda:
+        raise ValueError("device='cuda': expected CUDA torch tensors, got CPU data (move t, w, b to the GPU "
+                         "or use device='cpu')")
+    if device == "cpu" and on_cuda:
+        raise ValueError("device='cpu': expected CPU data, got CUDA tensors (use device='cuda' or 'auto')")
+    if device == "cuda" and backend == "auto" and not _core.built_with_cuda:
+        raise RuntimeError(f"CUDA tensors need the CUDA kernels: {_HOW_TO_BUILD}; or pass backend='torch'")
+    return device, backend
 
 
-def project_hyperplanes(t, w, b, norm="inf", box=(0.0, 1.0), return_delta: bool = True, backend: str = "auto",
-                        n_jobs: int = -1) -> ProjectionResult:
+class _UnitBoxDefault:
+    """The deprecated default box=(0.0, 1.0): used when `box` is not passed, with a
+    DeprecationWarning; the default becomes None (no box) in the next release."""
+
+    def __repr__(self):
+        return "(0.0, 1.0) [deprecated default; None from the next release]"
+
+
+_UNIT_BOX_DEFAULT = _UnitBoxDefault()
+
+
+def project_hyperplanes(t, w, b, norm="inf", box=_UNIT_BOX_DEFAULT, return_delta: bool = True,
+                        backend: str = "auto", n_jobs: int = -1, *, device: str = "auto") -> ProjectionResult:
     """Exact minimum-norm moves from points onto hyperplanes, staying inside a box.
 
     For each i < B, h < H: minimise ||delta||_p subject to <w[i, h], t[i] + delta> = b[i, h] and
@@ -150,10 +173,18 @@ def project_hyperplanes(t, w, b, norm="inf", box=(0.0, 1.0), return_delta: bool 
     b : (B, H) offsets.
     norm : "inf" (or float("inf") / np.inf), 2 or 1.
     box : None (no box) or (lo, hi), each a scalar or a (d,) array of finite bounds, lo <= hi.
+        TypeError when box is not None, a tuple or a list, or a bound is not numeric; ValueError
+        for a bad value (not two entries, a wrong shape, NaN or inf, lo > hi), as everywhere in
+        assay.robustness. Pass it explicitly: left out, it is still (0.0, 1.0) with a
+        DeprecationWarning, and becomes None (no box, like every other box= of assay.robustness)
+        in the next release.
     return_delta : when False only distances and feasibility are computed (no (B, H, d) output).
-    backend : "auto" (C++ for CPU data, CUDA for CUDA tensors), "cpu", "cuda" or "torch" (the
-        pure-torch sort-based reference, any device).
+    backend : which implementation: "auto" (the compiled kernel: C++ for CPU data, CUDA for CUDA
+        tensors) or "torch" (the pure-torch sort-based reference, on the data's device). The old
+        backend="cpu" | "cuda" still works as device="cpu" | "cuda", with a DeprecationWarning.
     n_jobs : CPU threads (-1: all). Results do not depend on it.
+    device : where: "auto" (where t, w and b are: CUDA tensors on the GPU, anything else on the
+        CPU), "cpu" or "cuda" (insist: ValueError when the data are elsewhere; nothing is moved).
 
     Returns
     -------
@@ -174,13 +205,18 @@ def project_hyperplanes(t, w, b, norm="inf", box=(0.0, 1.0), return_delta: bool 
       box: everything on the first largest |w_i|.
     """
     norm = _check_norm(norm)
+    if box is _UNIT_BOX_DEFAULT:
+        warnings.warn("project_hyperplanes: box was not passed; its default (0.0, 1.0) is deprecated and becomes "
+                      "None (no box, like every box= of assay.robustness) in the next release: pass "
+                      "box=(0.0, 1.0) or box=None explicitly", DeprecationWarning, stacklevel=2)
+        box = (0.0, 1.0)
     n_jobs = check_n_jobs(n_jobs)
     if not isinstance(return_delta, (bool, np.bool_)):
         raise TypeError(f"return_delta: expected a bool, got {type(return_delta).__name__}")
     as_torch = any(_is_torch(x) for x in (t, w, b))
     on_cuda = as_torch and any(_is_torch(x) and x.device.type == "cuda" for x in (t, w, b))
-    backend = _check_backend(backend, on_cuda)
-    if on_cuda:
+    device, backend = _check_device(device, backend, on_cuda)
+    if device == "cuda":
         from ._projection_cuda import project_cuda_tensors
 
         return project_cuda_tensors(t, w, b, norm, box, bool(return_delta), backend)

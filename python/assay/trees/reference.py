@@ -13,8 +13,10 @@ from math import comb, factorial
 
 import numpy as np
 
-# The closed forms checked against: csrc/core/indices.hpp.
-INDICES = ("shapley", "banzhaf", "interaction", "taylor")
+from .._vocabulary import INDICES, index_name  # noqa: F401  (INDICES: the index names, re-exported)
+
+# The closed forms checked against: csrc/core/indices.hpp. Index names: "shap", "banzhaf",
+# "interaction", "taylor" (assay's one vocabulary; "shapley" still works, deprecated).
 
 
 def coalition_values(predict, x, background, player_of=None):
@@ -38,18 +40,16 @@ def _with(S, *players):
     return tuple(sorted(S + players))
 
 
-def brute_force_values(predict, x, background, index="shapley", player_of=None) -> np.ndarray:
-    """One row's values: (P, K) for shapley/banzhaf, (P, P, K) for interaction/taylor."""
-    if index not in INDICES:
-        raise ValueError(f"index: expected one of {INDICES}, got {index!r}")
+def brute_force_values(predict, x, background, index="shap", player_of=None) -> np.ndarray:
+    """One row's values: (P, K) for "shap"/"banzhaf", (P, P, K) for "interaction"/"taylor"
+    ("shapley" is the deprecated spelling of "shap")."""
+    index = index_name(index)
     v, P = coalition_values(predict, x, background, player_of)
     return _indices(v, P, index)
 
 
 def _indices(v, P, index):
-    """Values of one row from its coalition values: (P, K) or (P, P, K)."""
-    if index not in INDICES:
-        raise ValueError(f"index: expected one of {INDICES}, got {index!r}")
+    """Values of one row from its coalition values: (P, K) or (P, P, K); index already checked."""
     K = v[()].shape[0]
     first = np.zeros((P, K))
     for i in range(P):
@@ -58,7 +58,7 @@ def _indices(v, P, index):
             w = factorial(size) * factorial(P - size - 1) / factorial(P) if index != "banzhaf" else 0.5 ** (P - 1)
             for S in combinations(others, size):
                 first[i] += w * (v[_with(S, i)] - v[S])
-    if index in ("shapley", "banzhaf"):
+    if index in ("shap", "banzhaf"):
         return first
     M = np.zeros((P, P, K))
     for i, j in combinations(range(P), 2):
@@ -82,7 +82,7 @@ def _indices(v, P, index):
 
 def brute_force_shap(predict, x, background) -> np.ndarray:
     """Interventional SHAP values of one row x: (d, K)."""
-    return brute_force_values(predict, x, background, "shapley")
+    return brute_force_values(predict, x, background, "shap")
 
 
 def path_dependent_coalition_values(model, x, player_of=None):
@@ -124,6 +124,7 @@ def path_dependent_coalition_values(model, x, player_of=None):
     return values, P
 
 
-def indices_from_game(v, P, index="shapley") -> np.ndarray:
-    """Every index of a game given by its coalition values v (dict: sorted tuple -> (K,))."""
-    return _indices(v, P, index)
+def indices_from_game(v, P, index="shap") -> np.ndarray:
+    """Every index of a game given by its coalition values v (dict: sorted tuple -> (K,)); index
+    "shap", "banzhaf", "interaction" or "taylor" ("shapley": deprecated spelling of "shap")."""
+    return _indices(v, P, index_name(index))

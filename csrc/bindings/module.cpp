@@ -13,6 +13,7 @@
 #include "core/parallel.hpp"
 #include "core/pattern_shap.hpp"
 #include "core/predict.hpp"
+#include "core/transformed_shap.hpp"
 
 namespace py = pybind11;
 using namespace assay::core;
@@ -104,6 +105,34 @@ py::array_t<double> values_pairwise(const Forest& f, const CArray<double>& X, co
   return result;
 }
 
+// Shapley values of a transformed output (transformed_shap.hpp): returns (values (n, P, K), base (n, K)).
+py::tuple values_transformed(const Forest& f, const CArray<double>& X, const CArray<double>& bg, int32_t transform,
+                             const py::object& y, const py::object& player_of_feature, int32_t n_players, int n_jobs,
+                             const py::object& out, const py::object& progress, int64_t budget_bytes) {
+  const int64_t n = rows_of(X, f.n_features, "X");
+  const int64_t nb = rows_of(bg, f.n_features, "data");
+  if (nb < 1) throw std::invalid_argument("data: the background must have at least one row");
+  const OutputTransform tr = transform_from_int(transform);
+  std::vector<double> labels;
+  if (!y.is_none()) {
+    const auto ya = y.cast<CArray<double>>();
+    if (ya.ndim() != 1 || ya.shape(0) != n)
+      throw std::invalid_argument("y: expected a 1-D array with one label per row of X (" + std::to_string(n) + ")");
+    labels = to_vector(ya);
+  }
+  if (budget_bytes < 0) throw std::invalid_argument("budget_bytes: expected a non-negative number of bytes");
+  const Players players = make_players(f, player_of_feature, n_players);
+  auto result = output_array(out, output_shape(OutputLayout(players, f.n_outputs, Index::kShapley), n));
+  auto base = new_array({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(f.n_outputs)});
+  double *o = result.mutable_data(), *b = base.mutable_data();
+  const double *x = X.data(), *z = bg.data(), *yl = y.is_none() ? nullptr : labels.data();
+  const double work = static_cast<double>(n) * static_cast<double>(nb) * static_cast<double>(f.n_trees());
+  run_interruptible(progress, work, [&](Progress* p) {
+    transformed_values(f, players, tr, x, yl, n, z, nb, o, b, resolve_threads(n_jobs), p, budget_bytes);
+  });
+  return py::make_tuple(result, base);
+}
+
 }  // namespace
 
 // Defined in the other binding files (one per kernel family).
@@ -166,6 +195,10 @@ PYBIND11_MODULE(_core, m) {
   m.def("values_pairwise", &values_pairwise, py::arg("forest"), py::arg("X"), py::arg("data"),
         py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0, py::arg("index") = 0,
         py::arg("n_jobs") = -1, py::arg("out") = py::none(), py::arg("progress") = py::none());
+  m.def("values_transformed", &values_transformed, py::arg("forest"), py::arg("X"), py::arg("data"),
+        py::arg("transform"), py::arg("y") = py::none(), py::arg("player_of_feature") = py::none(),
+        py::arg("n_players") = 0, py::arg("n_jobs") = -1, py::arg("out") = py::none(),
+        py::arg("progress") = py::none(), py::arg("budget_bytes") = int64_t{1} << 28);
 
   py::class_<PatternShap>(m, "PatternShap")
       .def(py::init([](const Forest& f, const CArray<double>& bg, int dense_max_bits, int64_t budget, int n_jobs,

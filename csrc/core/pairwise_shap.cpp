@@ -75,6 +75,18 @@ void pairwise_values_row(const Forest& f, const Players& players, const IndexWei
   }
 }
 
+void pairwise_values_row_weighted(const Forest& f, const Players& players, const IndexWeights& w, const double* x,
+                                  const double* bg, const double* bg_weight, int64_t n_bg, int64_t tree_begin,
+                                  int64_t tree_end, double* out_row) {
+  PairWalker walker{f, players, w, OutputLayout(players, f.n_outputs, w.index()), x, nullptr, 0.0, out_row,
+                    std::vector<uint8_t>(players.n, 1), std::vector<uint8_t>(players.n, 1), {}, {}, {}};
+  for (int64_t b = 0; b < n_bg; ++b) {
+    walker.z = bg + b * f.n_features;
+    walker.scale = bg_weight[b];
+    for (int64_t t = tree_begin; t < tree_end; ++t) walker.walk(f.tree_offsets[t], f.tree_offsets[t], f.tree_output[t]);
+  }
+}
+
 void pairwise_values(const Forest& f, const Players& players, Index ix, const double* fg, int64_t n_fg,
                      const double* bg, int64_t n_bg, double* out, int n_threads, Progress* progress) {
   const IndexWeights w(ix, std::min(f.max_depth, players.n));

@@ -1,5 +1,5 @@
 # Type stub of the compiled module assay._core (csrc/bindings/module.cpp).
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,6 +35,16 @@ def predict_raw(forest: Forest, X: NDArray[np.float64], n_jobs: int = -1) -> NDA
 def values_pairwise(forest: Forest, X: NDArray[np.float64], data: NDArray[np.float64],
                     player_of_feature: Optional[NDArray[np.int32]] = None, n_players: int = 0, index: int = 0,
                     n_jobs: int = -1, out: Optional[NDArray[np.float64]] = None) -> NDArray[np.float64]: ...
+# Shapley values of a transformed output (csrc/core/transformed_shap.hpp), per (row, background row)
+# pair. transform: 0 identity, 1 sigmoid, 2 logistic log loss log(1 + e^f) - y f, 3 squared loss
+# (f - y)^2 (shap's codes); y: one label per row, for 2 and 3. Returns (values (n, P, K), base
+# (n, K)): base[i] = mean over the background of g(f(z), y_i), and values[i] sums to g(f(x_i), y_i)
+# - base[i]. progress counts (row, tree) pairs.
+def values_transformed(forest: Forest, X: NDArray[np.float64], data: NDArray[np.float64], transform: int,
+                       y: Optional[NDArray[np.float64]] = None, player_of_feature: Optional[NDArray[np.int32]] = None,
+                       n_players: int = 0, n_jobs: int = -1, out: Optional[NDArray[np.float64]] = None,
+                       progress: Optional[Callable[[int], None]] = None,
+                       budget_bytes: int = ...) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
 
 class PatternShap:
     def __init__(self, forest: Forest, data: NDArray[np.float64], dense_max_bits: int = 16,

@@ -231,11 +231,14 @@ def test_chunks_threads_and_wide_row_ids_give_the_same_values():
         got, got_base = _core.values_transformed(model.forest, X, bg, SIGMOID, **kwargs)
         np.testing.assert_array_equal(got, ref, err_msg=str(kwargs))  # every row's sums run in one order
         np.testing.assert_array_equal(got_base, base)
-    # 2^16 background rows and more take 32-bit row ids: the mean over two halves of 16-bit runs
-    big = random_rows(rng, model, 70000, nan_frac=0.0)
-    whole, _ = _core.values_transformed(model.forest, X[:3], big, SIGMOID)
-    a, _ = _core.values_transformed(model.forest, X[:3], big[:35000], SIGMOID)
-    b, _ = _core.values_transformed(model.forest, X[:3], big[35000:], SIGMOID)
+    # 2^16 background rows and more take 32-bit row ids (and the 256-leaf trees' patterns are
+    # built a slice of leaves at a time): the mean over two halves of 16-bit runs
+    deep = random_tree_model(rng, 8, n_trees=3, max_depth=8, leaf_prob=0.0)
+    big = random_rows(rng, deep, 70000, nan_frac=0.0)
+    X = random_rows(rng, deep, 3)
+    whole, _ = _core.values_transformed(deep.forest, X, big, SIGMOID)
+    a, _ = _core.values_transformed(deep.forest, X, big[:35000], SIGMOID)
+    b, _ = _core.values_transformed(deep.forest, X, big[35000:], SIGMOID)
     assert_close_scaled(whole, (a + b) / 2, 1e-12, "32-bit row ids")
 
 

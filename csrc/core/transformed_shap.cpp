@@ -76,6 +76,7 @@ constexpr int64_t kMaxBlockRows = 64;
 constexpr int64_t kWeightBlockBytes = int64_t{256} << 10;  // a block of rows' weights
 constexpr int64_t kL1WeightBytes = int64_t{20} << 10;      // the weights of the rows sharing a pass
 constexpr int64_t kBuildBlockRows = 1024;
+constexpr int64_t kPatternScratchBytes = int64_t{32} << 20;  // per thread building a tree's groups
 
 // A group of a leaf's background rows (those with one pattern on the leaf's path): the path
 // players they fail (bit k: the path's k-th player) and their range in the leaf's row ids.
@@ -128,27 +129,34 @@ int64_t tree_group_bytes(const LeafPaths& lp, int64_t t, int64_t n_bg) {
 void build_tree_groups(const Forest& f, const LeafPaths& lp, int64_t t, const double* bg_cols, int64_t n_bg,
                        TreeGroups& g) {
   const int64_t L0 = lp.tree_leaf_begin[t], nl = lp.tree_leaf_begin[t + 1] - L0;
-  std::vector<uint64_t> pats(static_cast<size_t>(nl * n_bg));
+  // The background's patterns at a slice of the leaves at a time (bounded scratch; each slice
+  // walks the background once).
+  const int64_t slice = std::clamp<int64_t>(kPatternScratchBytes / (8 * n_bg), 1, nl);
+  std::vector<uint64_t> pats(static_cast<size_t>(slice * n_bg));
   const int64_t blk = std::min(n_bg, kBuildBlockRows);
   ColumnWalker walker(lp, blk);
-  for (int64_t b0 = 0; b0 < n_bg; b0 += blk) {
-    const int64_t nb = std::min(blk, n_bg - b0);
-    walker.walk(t, ColumnBlock{bg_cols + b0, n_bg, nb}, [&](int64_t slot, const uint64_t* pat) {
-      const uint64_t mask = width_mask(lp.leaf_width[slot]);
-      uint64_t* dst = &pats[static_cast<size_t>((slot - L0) * n_bg + b0)];
-      for (int64_t r = 0; r < nb; ++r) dst[r] = pat[r] & mask;
-    });
-  }
   const bool narrow = narrow_ids(n_bg);
   g.leaf.resize(static_cast<size_t>(nl));
   std::vector<uint32_t> order(static_cast<size_t>(n_bg));
   std::vector<std::pair<uint64_t, uint32_t>> sorted;
   std::vector<int64_t> pos;
   for (int64_t l = 0; l < nl; ++l) {
+    const int64_t s0 = l - l % slice;
+    if (l == s0) {
+      for (int64_t b0 = 0; b0 < n_bg; b0 += blk) {
+        const int64_t nb = std::min(blk, n_bg - b0);
+        walker.walk(t, ColumnBlock{bg_cols + b0, n_bg, nb}, [&](int64_t slot, const uint64_t* pat) {
+          if (slot - L0 < s0 || slot - L0 >= s0 + slice) return;
+          const uint64_t mask = width_mask(lp.leaf_width[slot]);
+          uint64_t* dst = &pats[static_cast<size_t>((slot - L0 - s0) * n_bg + b0)];
+          for (int64_t r = 0; r < nb; ++r) dst[r] = pat[r] & mask;
+        });
+      }
+    }
     const int64_t slot = L0 + l;
     const int d = lp.leaf_width[slot];
     const uint64_t mask = width_mask(d);
-    const uint64_t* p = &pats[static_cast<size_t>(l * n_bg)];
+    const uint64_t* p = &pats[static_cast<size_t>((l - s0) * n_bg)];
     LeafInfo& li = g.leaf[static_cast<size_t>(l)];
     li.players = &lp.leaf_players[static_cast<size_t>(lp.leaf_player_begin[slot])];
     li.value = &f.value[static_cast<size_t>(lp.leaf_value_node[slot] * f.n_outputs)];

@@ -12,16 +12,23 @@
 // (row, background row) pair.
 //
 // How: each leaf's background rows are grouped by their decision pattern on the leaf's path
-// (leaf_paths.hpp); a row x reaches the leaf with background row z exactly when every player
-// x fails on the path is one z satisfies, so x only visits the groups whose patterns cover
-// x's failures (found by enumerating subsets of x's pattern, or by scanning the leaf's groups,
-// whichever is fewer), sums c(x, z) / n_bg over each such group (one gather per pair and leaf
-// the pair reaches) and spreads the group's Shapley weight over the group's players. Cost per
-// row: O(n_bg) for the weights, plus per tree O(nodes + sum over leaves of min(2^|x's pattern|,
-// groups) * d + (pairs (z, leaf) with z reaching the leaf with x)); memory: per chunk of trees
-// O(leaves * n_bg) 4-byte row ids (budget_bytes bounds the chunk; a single tree is always
-// taken whole), per thread a block of rows' weights (at most 64 x n_bg doubles). Trees with a
-// path of more than 64 distinct players use the pairwise recursion with the same weights.
+// (leaf_paths.hpp). A row x reaches the leaf together with background row z exactly when z
+// satisfies every player x fails on the path (the set F), and then the players z fails are
+// x-only and F is z-only, so x visits the groups whose pattern covers F (listed per F for leaves
+// with at most 12 players and 2^d <= max(64, n_bg), else found by scanning the leaf's groups),
+// sums c(x, z) / n_bg over each such group's rows (one gather per pair and leaf the pair reaches)
+// and spreads the group's Shapley weight over the players. Each row's sums run in one order
+// whatever the thread count or chunking, so results are bit-identical.
+//
+// Cost per explained row: O(n_bg) weights (one transform per pair), then per tree
+// O(nodes + leaves * d + groups visited * d + pairs (z, leaf) with z reaching the leaf with x);
+// the last term dominates: about (3/2)^depth * n_bg when every split sends half the rows each way
+// (about 5 n_bg for the depth-6 XGBoost trees of bench/bench_model_output.py).
+// Memory: the groups of a chunk of trees, O(leaves * n_bg) row ids (2 bytes below 65536
+// background rows, else 4) plus the per-F lists, within budget_bytes (a single tree is always
+// taken whole); per thread 32 MB of pattern scratch while building and one block of rows'
+// weights (at most 256 KB, or one row). Nothing is (n x n_bg). Trees with a path of more than
+// 64 distinct players use the pairwise recursion with the same weights.
 #pragma once
 #include <cstdint>
 

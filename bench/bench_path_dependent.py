@@ -8,7 +8,8 @@ One process, the same synthetic data (bench_treeshap.make_data) and the same fit
   shap         TreeExplainer(model, feature_perturbation="tree_path_dependent")
   woodelf      WoodelfExplainer(model) (path-dependent without data)
 Every peer's values are compared with assay's (max |difference|, relative to the output scale).
-A peer slower than --peer-timeout seconds is stopped and reported as such.
+A peer slower than --peer-timeout seconds is reported as a timeout when the alarm can interrupt
+it (Python code); a peer inside one long C++ call (XGBoost's pred_interactions) runs to the end.
 
     python bench/bench_path_dependent.py --quick
     python bench/bench_path_dependent.py                       # 10k and 100k rows, every model

@@ -25,6 +25,16 @@ Outputs, as shap 0.51 defines them:
                   log-odds models above; g = (f - y)^2 for regressors trained on squared error.
                   Other objectives raise ValueError.
 
+Where assay departs from shap 0.51 (each checked against shap):
+  - f(x) == f(z) exactly: the ratio is g'(f(x)), the limit; shap uses 1.
+  - LightGBM multi-class "probability": shap applies a sigmoid to each class margin, which is
+    not the probability the model predicts (a softmax); assay raises, as shap does for XGBoost.
+  - scikit-learn tree/forest classifiers with "log_loss": shap applies the logistic log loss to
+    the class probabilities as if they were margins; assay raises.
+  - Supported where shap raises: "log_loss" of GradientBoosting/HistGradientBoosting binary
+    classifiers and of scikit-learn regressors fitted with squared error (shap does not map
+    their loss/criterion names), XGBoost binary:logitraw and LightGBM cross_entropy margins.
+
 The work is per (row, background row) pair (the weights do not factor), unlike the raw game
 whose background folds into tables: O(rows x background rows x trees x leaves a pair reaches).
 """
@@ -151,8 +161,9 @@ def output_transform(model_output: str, objective: Optional[str], n_outputs: int
                          "model_output='raw'")
     if objective == SOFTMAX:
         raise ValueError(f"model_output={model_output!r}: this is a multi-class model{what}, whose probabilities are "
-                         "a softmax over its per-class margins; shap's rescaling of each margin does not apply "
-                         "(shap raises too). Explain model_output='raw' (the per-class margins) instead")
+                         "a softmax over its per-class margins, not a function of each margin alone (shap raises for "
+                         "XGBoost; for LightGBM it applies a sigmoid to each margin, which is not the model's "
+                         "probability). Explain model_output='raw' (the per-class margins) instead")
     if model_output == "probability":
         if objective == LOGISTIC:
             _single_output(model_output, n_outputs)

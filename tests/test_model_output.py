@@ -10,8 +10,8 @@ import pytest
 from assay import _core
 from assay.trees.convert import convert_model
 from assay.trees.forest import ForestBuilder, TreeModel
-from assay.trees.model_output import (LOGISTIC, PROBABILITY, SOFTMAX, SQUARED_ERROR, model_objective,
-                                      transformed_shap_values)
+from assay.trees.model_output import (LOGISTIC, PROBABILITY, SOFTMAX, SQUARED_ERROR, expected_value,
+                                      model_objective, transformed_shap_values)
 from assay.trees.reference import _indices
 from conftest import assert_close_scaled
 from models import data
@@ -299,6 +299,8 @@ def test_binary_classifiers_match_shap(model_output):
                             f"{name} expected value")
         fx = convert_model(m).predict_raw(fg)[:, 0]
         total = _g(SIGMOID if model_output == "probability" else LOGISTIC_LOSS, fx, labels)
+        alone = expected_value(convert_model(m), bg, model_output, y=labels, source_model=m)
+        assert_close_scaled(np.broadcast_to(alone, np.shape(expected)), expected, 1e-13, f"{name} expected_value()")
         assert_close_scaled(values.sum(axis=1) + expected, total, 1e-12, f"{name} additivity")
 
 
@@ -330,6 +332,8 @@ def test_regressors_log_loss_matches_shap():
         want, want_expected = _shap_reference(m, bg, fg, "log_loss", target)
         assert_close_scaled(values, want, 1e-6, f"{name} squared loss")
         assert_close_scaled(expected, want_expected, 1e-6, f"{name} expected value")
+        alone = expected_value(convert_model(m), bg, "log_loss", y=target, source_model=m)
+        assert_close_scaled(alone, expected, 1e-12, f"{name} expected_value()")
 
 
 def test_forest_classifier_probability_is_the_raw_game():
@@ -344,6 +348,8 @@ def test_forest_classifier_probability_is_the_raw_game():
     ex = assay.TreeExplainer(m, data=X[50:80])
     assert_close_scaled(values, ex.shap_values(X[:10]), 1e-12, "probability == raw")
     assert_close_scaled(expected, ex.expected_value, 1e-12, "expected value")
+    alone = expected_value(convert_model(m), X[50:80], "probability", source_model=m)
+    assert_close_scaled(alone, ex.expected_value, 1e-12, "expected_value()")
 
 
 # --------------------------------------------------------------------------- objectives and arguments
@@ -431,6 +437,10 @@ def test_bad_arguments_name_the_argument():
         call(model, fg, bg, "probability", source_model=clf, out=np.zeros((3, 3)))
     with pytest.raises(TypeError, match="^model"):
         call(clf, fg, bg, "probability")
+    with pytest.raises(ValueError, match="^y: .*pass y"):
+        expected_value(model, bg, "log_loss", source_model=clf)
+    with pytest.raises(ValueError, match="^model_output"):
+        expected_value(model, bg, "margin", source_model=clf)
     with pytest.raises(ValueError, match="^transform"):
         _core.values_transformed(model.forest, fg, bg, 7)
     with pytest.raises(ValueError, match="^y: expected a 1-D array"):

@@ -210,6 +210,38 @@ def _check_labels(y, n: int, transform: int) -> np.ndarray:
     return np.ascontiguousarray(labels)
 
 
+def expected_value(model: TreeModel, background, model_output: str, y=None, *, objective: Optional[str] = None,
+                   source_model=None, n_jobs: int = -1):
+    """mean_z g(f(z)) over the background rows, what transformed_shap_values' rows add up to
+    from: a float for "probability" (K values for a K-output identity), and for "log_loss" one
+    value per label in y (an array shaped like y; y is required). Arguments as in
+    transformed_shap_values; O(background rows x trees)."""
+    if model_output not in MODEL_OUTPUTS:
+        raise ValueError(f"model_output: expected one of {MODEL_OUTPUTS}, got {model_output!r}")
+    described = ""
+    if model_output != "raw" and objective is None:
+        objective, described = model_objective(source_model) if source_model is not None else (None, "")
+        described = f"{model.source}: {described}" if described else model.source
+    transform = output_transform(model_output, objective, model.n_outputs, described)
+    margins = model.predict_raw(as_matrix(background, "data", model.n_features), check_n_jobs(n_jobs))
+    if transform == _IDENTITY:
+        mean = margins.mean(axis=0)
+        return float(mean[0]) if model.n_outputs == 1 else mean
+    f = margins[:, 0]
+    if transform == _SIGMOID:
+        return float(np.mean(0.5 * (1.0 + np.tanh(0.5 * f))))
+    labels = np.asarray(y, dtype=np.float64) if y is not None else None
+    if labels is None:
+        raise ValueError("y: model_output='log_loss' has one expected value per label; pass y")
+    flat = _check_labels(labels.reshape(-1), labels.size, transform)
+    if transform == _LOGISTIC_LOG_LOSS:
+        out = np.mean(np.logaddexp(0.0, f)) - flat * np.mean(f)
+    else:
+        centred = np.mean((f - f.mean()) ** 2)
+        out = centred + (f.mean() - flat) ** 2
+    return out.reshape(labels.shape)
+
+
 def transformed_shap_values(model: TreeModel, X, background, model_output: str, y=None, *,
                             objective: Optional[str] = None, source_model=None, player_of=None,
                             n_players: Optional[int] = None, n_jobs: int = -1, progress=None, out=None):

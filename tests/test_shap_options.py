@@ -103,3 +103,49 @@ def test_call_with_interactions_returns_interaction_values(diabetes):
     np.testing.assert_array_equal(np.asarray(e.values), ex.shap_interaction_values(X[:6]))
     e10 = ex(X[:6], tree_limit=10)
     np.testing.assert_allclose(np.asarray(e10.base_values), ex._of_first_rounds(10).expected_value)
+
+
+def test_model_output_probability_and_log_loss_through_the_explainer():
+    shap = pytest.importorskip("shap")
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    model = xgb.XGBClassifier(n_estimators=20, max_depth=3).fit(X, y)
+    bg = X[:80]
+    masker = shap.maskers.Independent(bg, max_samples=len(bg))
+    ex = assay.TreeExplainer(model, bg, model_output="probability")
+    phi = ex.shap_values(X[:40])
+    np.testing.assert_allclose(phi.sum(1) + ex.expected_value, model.predict_proba(X[:40])[:, 1], atol=1e-6)
+    theirs = shap.TreeExplainer(model, masker, model_output="probability", feature_perturbation="interventional")
+    np.testing.assert_allclose(phi, theirs.shap_values(X[:40]), atol=1e-6)
+    el = assay.TreeExplainer(model, bg, model_output="log_loss")
+    loss = el.shap_values(X[:40], y[:40])
+    theirs = shap.TreeExplainer(model, masker, model_output="log_loss", feature_perturbation="interventional")
+    np.testing.assert_allclose(loss, theirs.shap_values(X[:40], y[:40]), atol=1e-6)
+    e = el(X[:40], y[:40])
+    np.testing.assert_array_equal(np.asarray(e.values), loss)
+    np.testing.assert_allclose(np.asarray(e.base_values), el.expected_value(y[:40]))
+    p = model.predict_proba(X[:40])[np.arange(40), y[:40]]
+    np.testing.assert_allclose(loss.sum(1) + el.expected_value(y[:40]), -np.log(p), atol=1e-5)
+    limited = ex.shap_values(X[:10], tree_limit=5)
+    np.testing.assert_allclose(limited.sum(1) + ex._of_first_rounds(5).expected_value,
+                               model.predict_proba(X[:10], iteration_range=(0, 5))[:, 1], atol=1e-6)
+
+
+def test_model_output_refusals_name_the_argument():
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    model = xgb.XGBClassifier(n_estimators=5, max_depth=3).fit(X, y)
+    with pytest.raises(ValueError, match="^model_output: "):
+        assay.TreeExplainer(model, X[:20], model_output="margin")
+    with pytest.raises(ValueError, match="^model_output='probability': the path-dependent"):
+        assay.TreeExplainer(model, model_output="probability")
+    ex = assay.TreeExplainer(model, X[:20], model_output="probability")
+    for method in ("banzhaf_values", "shap_interaction_values", "shapley_taylor_values"):
+        with pytest.raises(ValueError, match="^model_output='probability': "):
+            getattr(ex, method)(X[:3])
+    with pytest.raises(ValueError, match="^check_additivity: "):
+        ex.shap_values(X[:3], check_additivity=True)
+    with pytest.raises(ValueError, match="^y: "):
+        assay.TreeExplainer(model, X[:20], model_output="log_loss").shap_values(X[:3])

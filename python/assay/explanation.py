@@ -53,12 +53,16 @@ def category_labels(X) -> Optional[np.ndarray]:
     return np.column_stack(columns)
 
 
-def make_explanation(values, expected_value, data, feature_names, display_data=None):
+def make_explanation(values, expected_value, data, feature_names, display_data=None, per_row: bool = False):
     """A shap.Explanation (or, without shap, this module's Explanation) of `values` (rows first),
     with `expected_value` repeated per row as base_values, the explained rows `data`, their
-    `feature_names` and optional `display_data` (e.g. category labels)."""
+    `feature_names` and optional `display_data` (e.g. category labels). per_row: expected_value
+    already holds one value per row (n,)."""
     n = values.shape[0]
-    base = np.broadcast_to(np.asarray(expected_value, dtype=np.float64), (n,) + np.shape(expected_value)).copy()
+    if per_row:  # one expected value per row already (e.g. the expected log loss of each row's label)
+        base = np.array(expected_value, dtype=np.float64).reshape(n)
+    else:
+        base = np.broadcast_to(np.asarray(expected_value, dtype=np.float64), (n,) + np.shape(expected_value)).copy()
     try:
         import shap
     except ImportError:

@@ -14,6 +14,9 @@ from ..explanation import category_labels, make_explanation
 from . import model_files
 from .convert import convert_model
 from .forest import TreeModel
+from .model_output import MODEL_OUTPUTS, model_objective, output_transform, transformed_shap_values
+from .model_output import _IDENTITY as IDENTITY
+from .model_output import expected_value as transformed_expected
 from .players import player_count, resolve_groups
 
 ALGORITHMS = ("pattern", "pairwise")
@@ -32,6 +35,15 @@ class TreeExplainer:
     forest classifiers). Players are the features, or the groups given by `groups` (a dict
     name -> columns or a list of column lists; columns by index or name; unlisted features
     stay players of their own, after the groups). Shapley values sum to f(x) - expected_value.
+
+    model_output (interventional game, as in shap): "raw" (default); "probability" (sigmoid of a
+    binary classifier's log-odds; a scikit-learn forest classifier's raw output already is one);
+    "log_loss" (needs y: logistic log loss of binary classifiers, squared error of regressors).
+    shap's definition for a non-linear g: per background row z, the single-reference values
+    phi(x, z) are rescaled to sum to g(f(x)) - g(f(z)), then averaged over z; expected_value is
+    mean_z g(f(z)) (for log_loss a function expected_value(y)). SHAP values only, on the CPU,
+    at O(rows x background rows x trees) work (the C++ kernel groups background rows by leaf
+    pattern); objective= overrides what the raw output is read to be.
 
     Without `data` (feature_perturbation="auto" or "tree_path_dependent", as in shap) the game
     is the path-dependent one: v(S) follows x at splits on S and weights both children by their
@@ -79,7 +91,8 @@ class TreeExplainer:
 
     def __init__(self, model, data=None, feature_names=None, n_jobs: int = -1, algorithm: str = "pattern",
                  dense_max_bits: int = 16, max_table_bytes: int = 2**31, groups=None, progress=False,
-                 device: str = "auto", feature_perturbation: str = "auto"):
+                 device: str = "auto", feature_perturbation: str = "auto", model_output: str = "raw",
+                 objective=None):
         if algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm: expected one of {ALGORITHMS}, got {algorithm!r}")
         self.feature_perturbation = _resolve_perturbation(feature_perturbation, data)
@@ -108,7 +121,10 @@ class TreeExplainer:
         self.model = convert_model(self._source if self._source is not None else model)
         self._options = dict(n_jobs=n_jobs, algorithm=algorithm, dense_max_bits=dense_max_bits,
                              max_table_bytes=max_table_bytes, groups=groups, progress=progress, device=device,
-                             feature_perturbation=self.feature_perturbation)
+                             feature_perturbation=self.feature_perturbation, model_output=model_output,
+                             objective=objective)
+        self.model_output, self._objective = model_output, objective
+        self._transform = self._resolve_output(model_output, objective, path_dependent)
         self._limited = {}  # tree_limit -> the explainer of the model's first rounds
         if path_dependent and self.model.node_cover is None:
             raise ValueError(f"model: this {self.model.source} model carries no node covers (training weight per "
@@ -125,11 +141,47 @@ class TreeExplainer:
         self.n_outputs = self.model.n_outputs
         self._table_options = (int(dense_max_bits), int(max_table_bytes))
         self._kernels = {}
+        if self._transform != IDENTITY:
+            # shap's expected value of a transformed output: mean_z g(f(z)); for log_loss a function of y.
+            if model_output == "log_loss":
+                self.expected_value = self._log_loss_expected_value
+            else:
+                self.expected_value = transformed_expected(self.model, self.data, model_output,
+                                                           objective=self._objective, n_jobs=self.n_jobs)
+            return
         if algorithm == "pattern":
             mean = self._kernel(SHAPLEY).expected_value()  # from the background histograms
         else:
             mean = self.model.predict_raw(self.data, self.n_jobs).mean(axis=0)
         self.expected_value = float(mean[0]) if self.n_outputs == 1 else mean
+
+    def _resolve_output(self, model_output, objective, path_dependent):
+        """The kernel transform of model_output (IDENTITY for raw, or where the raw output already
+        is the requested one); ValueError where shap's definition does not apply."""
+        if model_output not in MODEL_OUTPUTS:
+            raise ValueError(f"model_output: expected one of {MODEL_OUTPUTS}, got {model_output!r}")
+        if model_output == "raw":
+            return IDENTITY
+        if path_dependent:
+            raise ValueError(f"model_output={model_output!r}: the path-dependent game explains the raw output only "
+                             "(as in shap); pass background data= for the interventional game")
+        if objective is None and self._source is not None:
+            self._objective = model_objective(self._source)[0]
+        return output_transform(model_output, self._objective, self.model.n_outputs, self.model.source)
+
+    def _log_loss_expected_value(self, y):
+        """shap's expected_value(y) for model_output="log_loss": mean_z loss(f(z), y), per label."""
+        return transformed_expected(self.model, self.data, "log_loss", y=y, objective=self._objective,
+                                    n_jobs=self.n_jobs)
+
+    def _transformed_values(self, X, y, out, progress):
+        """(values, base) of a transformed output (per (row, background row) pair; CPU)."""
+        if _is_device_array(X):
+            raise ValueError(f"X: model_output={self.model_output!r} runs on the CPU; pass a NumPy array")
+        return transformed_shap_values(self.model, self._matrix(X, "X"), self.data, self.model_output, y=y,
+                                       objective=self._objective, player_of=self._player_of,
+                                       n_players=self.n_players, n_jobs=self.n_jobs,
+                                       progress=self.progress if progress is None else progress, out=out)
 
     @property
     def _tables(self):
@@ -278,7 +330,7 @@ class TreeExplainer:
         if approximate:
             warnings.warn("approximate=True: assay computes exact SHAP values, which are cheaper here than "
                           "shap's approximation; approximate is ignored", UserWarning, stacklevel=2)
-        return self._explain(X, SHAPLEY, out, progress, tree_limit, check_additivity)
+        return self._explain(X, SHAPLEY, out, progress, tree_limit, check_additivity, y)
 
     def banzhaf_values(self, X, y=None, *, out=None, progress=None, tree_limit=None) -> np.ndarray:
         """Exact interventional Banzhaf values: each player's marginal contribution averaged
@@ -306,11 +358,18 @@ class TreeExplainer:
         """
         return self._explain(X, TAYLOR, out, progress, tree_limit)
 
-    def _explain(self, X, index, out, progress, tree_limit=None, check_additivity=False):
+    def _explain(self, X, index, out, progress, tree_limit=None, check_additivity=False, y=None):
         if tree_limit is not None:
             # shap's tree_limit: the first rounds of the model, explained by an explainer of their own.
             X = align_columns(X, self._column_names, "X")
-            return self._of_first_rounds(tree_limit)._explain(X, index, out, progress, None, check_additivity)
+            return self._of_first_rounds(tree_limit)._explain(X, index, out, progress, None, check_additivity, y)
+        if self._transform != IDENTITY:
+            if index != SHAPLEY:
+                raise ValueError(f"model_output={self.model_output!r}: shap's rescaling defines SHAP values only; "
+                                 f"explain the raw output for {_INDEX_NAMES[index]} values")
+            if check_additivity:
+                raise ValueError("check_additivity: compares with the raw output; it applies to model_output='raw'")
+            return self._transformed_values(X, y, out, progress)[0]
         values = self._values(X, index, out, progress)
         if check_additivity:
             if self._source is None or _is_device_array(X):
@@ -331,8 +390,9 @@ class TreeExplainer:
         if tree_limit not in self._limited:
             from .source_model import first_rounds
 
+            options = dict(self._options, objective=self._objective)  # the cut model has no library object
             self._limited[tree_limit] = TreeExplainer(first_rounds(self._source, int(tree_limit)), data=self.data,
-                                                      feature_names=self.feature_names, **self._options)
+                                                      feature_names=self.feature_names, **options)
         return self._limited[tree_limit]
 
     def predict_raw(self, X) -> np.ndarray:
@@ -358,19 +418,26 @@ class TreeExplainer:
         explained (pandas categorical columns as their codes, NaN for missing); display_data: the
         same rows with categorical columns as their labels (what shap's plots show), or None when
         X has no categorical column; feature_names: the player names. For grouped players, data
-        is None (a group has no single value). y is accepted for shap's signature and ignored.
+        is None (a group has no single value). y: the labels, used by model_output="log_loss"
+        (whose base_values are then per row), ignored otherwise.
         """
         if interactions:
             values = self.shap_interaction_values(X, tree_limit=tree_limit)
+        elif self._transform != IDENTITY and tree_limit is None:
+            values, expected = self._transformed_values(X, y, None, None)
         else:
-            values = self.shap_values(X, tree_limit=tree_limit, check_additivity=check_additivity,
+            values = self.shap_values(X, y, tree_limit=tree_limit, check_additivity=check_additivity,
                                       approximate=approximate)
-        expected = self.expected_value if tree_limit is None else self._of_first_rounds(tree_limit).expected_value
+        if self._transform == IDENTITY or tree_limit is not None or interactions:
+            expected = self.expected_value if tree_limit is None else self._of_first_rounds(tree_limit).expected_value
+            if callable(expected):  # log_loss under tree_limit: per-row expected values
+                expected = expected(y)
+        per_row = self.model_output == "log_loss" and not interactions  # the expected loss depends on each label
         data = display = None
         if self._player_of is None and not _is_device_array(X):
             data = self._matrix(X, "X")
             display = category_labels(align_columns(X, self._column_names, "X"))
-        return make_explanation(values, expected, data, self.player_names, display)
+        return make_explanation(values, expected, data, self.player_names, display, per_row=per_row)
 
     def __repr__(self):
         f = self.model.forest
@@ -388,8 +455,9 @@ _ARGUMENTS_DOC = """
              to the model's features and reordered to the model's order (missing, extra or
              duplicated columns raise ValueError); a NumPy array is read by position. On an
              explainer running on the GPU, also a CUDA array (C-contiguous float64).
-          y: accepted for shap's signature (explainer.shap_values(X, y)) and ignored: the raw
-             output explained here does not depend on labels.
+          y: shap's second argument (explainer.shap_values(X, y)): the labels of X's rows, used
+             only by model_output="log_loss" (SHAP values only); ignored otherwise, since the raw
+             output does not depend on labels.
           out: keyword-only; a writable C-contiguous float64 array of the result's shape (e.g. a
              np.memmap) filled in place and returned, instead of allocating the result.
           progress: keyword-only; True (a progress bar), False, or a callable receiving

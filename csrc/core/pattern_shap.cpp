@@ -41,18 +41,23 @@ constexpr int64_t kMaxBlockRows = 8192;
 constexpr int64_t kRowScratchBytes = int64_t{32} << 20;   // per thread
 }  // namespace
 
-PatternShap::PatternShap(const Forest& forest, const Players& players, Index index, const double* bg, int64_t n_bg,
-                         const PatternOptions& opt, int n_threads, Progress* progress)
+PatternShap::PatternShap(const Forest& forest, const Players& players, Index index, int64_t n_bg,
+                         const PatternOptions& opt)
     : f_(forest),
       players_(players),
       layout_(players, forest.n_outputs, index),
       paths_(f_, players_),
       w_(index, std::min({f_.max_depth, players.n, kMaxPatternBits})),
       n_bg_(n_bg) {
-  if (n_bg < 1) throw std::invalid_argument("the background must have at least one row");
-  if (n_bg > int64_t{0xFFFFFFFF}) throw std::invalid_argument("the background must have fewer than 2^32 rows");
   if (opt.dense_max_bits < 0 || opt.dense_max_bits > 24)
     throw std::invalid_argument("dense_max_bits must be in [0, 24]");
+}
+
+PatternShap::PatternShap(const Forest& forest, const Players& players, Index index, const double* bg, int64_t n_bg,
+                         const PatternOptions& opt, int n_threads, Progress* progress)
+    : PatternShap(forest, players, index, n_bg, opt) {
+  if (n_bg < 1) throw std::invalid_argument("the background must have at least one row");
+  if (n_bg > int64_t{0xFFFFFFFF}) throw std::invalid_argument("the background must have fewer than 2^32 rows");
   plan_tables(opt);
   sparse_pattern_.resize(f_.n_trees());
   sparse_weight_.resize(f_.n_trees());
@@ -78,14 +83,7 @@ PatternShap::PatternShap(const Forest& forest, const Players& players, Index ind
 
 PatternShap::PatternShap(const Forest& forest, const Players& players, Index index, const std::vector<double>& cover,
                          const PatternOptions& opt, int n_threads, Progress* progress)
-    : f_(forest),
-      players_(players),
-      layout_(players, forest.n_outputs, index),
-      paths_(f_, players_),
-      w_(index, std::min({f_.max_depth, players.n, kMaxPatternBits})),
-      n_bg_(1) {  // the leaf weights are probabilities: no background count to divide by
-  if (opt.dense_max_bits < 0 || opt.dense_max_bits > 24)
-    throw std::invalid_argument("dense_max_bits must be in [0, 24]");
+    : PatternShap(forest, players, index, 1, opt) {  // leaf weights are probabilities: n_bg_ = 1
   for (int64_t t = 0; t < f_.n_trees(); ++t)
     if (paths_.tree_too_wide[t])
       throw std::invalid_argument("path-dependent game: tree " + std::to_string(t) +

@@ -65,6 +65,10 @@ class PatternShap {
   int64_t table_bytes() const;
 
  private:
+  // What both games share: the forest, players, leaf paths and index weights; n_bg is the
+  // count the leaf histograms are divided by (1 for the path-dependent game's probabilities).
+  PatternShap(const Forest& forest, const Players& players, Index index, int64_t n_bg, const PatternOptions& opt);
+
   // kGrouped: the leaf belongs to a LeafGroup, whose table holds its contributions.
   enum LeafKind : uint8_t { kEmpty = 0, kDense = 1, kSparse = 2, kGrouped = 3 };
 

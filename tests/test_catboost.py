@@ -239,3 +239,16 @@ def test_names_unfitted_and_dispatch():
     assert assay.convert_model(framed).feature_names == ["p", "q", "r", "s"]
     with pytest.raises(ValueError, match="not fitted"):
         assay.convert_model(catboost.CatBoostRegressor())
+
+
+def test_a_saved_cbm_file_is_explained_like_the_model(tmp_path):
+    catboost = pytest.importorskip("catboost")
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(200, 4))
+    model = catboost.CatBoostRegressor(iterations=15, depth=3, verbose=False).fit(X, X[:, 0] + X[:, 1] * X[:, 2])
+    path = tmp_path / "model.cbm"
+    model.save_model(str(path))
+    np.testing.assert_array_equal(assay.TreeExplainer(str(path), X[:30]).shap_values(X[:10]),
+                                  assay.TreeExplainer(model, X[:30]).shap_values(X[:10]))
+    np.testing.assert_array_equal(assay.TreeExplainer(path).shap_values(X[:10]),
+                                  assay.TreeExplainer(model).shap_values(X[:10]))

@@ -32,7 +32,7 @@ def _add_explain(sub):
     e = sub.add_parser("explain", help="explain a saved model on a CSV / Parquet table",
                        description="Explain a saved model on a CSV / Parquet table; every argument is "
                                    "checked before anything is loaded or computed.")
-    e.add_argument("model", help="XGBoost .json/.ubj, LightGBM .txt, or a pickled model (.joblib/.pkl)")
+    e.add_argument("model", help="XGBoost .json/.ubj, LightGBM .txt, CatBoost .cbm, or a pickled model (.joblib/.pkl)")
     e.add_argument("--data", required=True, help="rows to explain (.csv or .parquet)")
     e.add_argument("--background", required=True, help="background rows (.csv or .parquet)")
     e.add_argument("--kind", choices=KIND_CHOICES, default="shap", metavar="{shap,banzhaf,interaction,taylor}",

@@ -1,6 +1,7 @@
 """One entry point from any supported model to the IR; model libraries are imported lazily."""
 from __future__ import annotations
 
+from ..errors import UnsupportedModelError
 from .forest import TreeModel
 from . import model_files
 
@@ -10,7 +11,7 @@ SUPPORTED = (
     "sklearn DecisionTree*, RandomForest*, ExtraTrees*, GradientBoosting*, HistGradientBoosting* "
     "(regressor and classifier), "
     "catboost.CatBoost/CatBoostRegressor/CatBoostClassifier/CatBoostRanker (numeric and one-hot categorical splits); "
-    "or the path (str / os.PathLike) of an XGBoost .json/.ubj or LightGBM .txt model file"
+    "or the path (str / os.PathLike) of an XGBoost .json/.ubj, LightGBM .txt or CatBoost .cbm model file"
 )
 
 
@@ -20,7 +21,7 @@ def _module_root(model) -> str:
 
 def convert_model(model) -> TreeModel:
     """Convert a fitted XGBoost, LightGBM, scikit-learn or CatBoost tree model to assay's IR. A path to a
-    saved XGBoost (.json, .ubj) or LightGBM (.txt) model is read as the command line reads it."""
+    saved XGBoost (.json, .ubj), LightGBM (.txt) or CatBoost (.cbm) model is read as the command line reads it."""
     if isinstance(model, TreeModel):
         return model
     if model_files.is_model_path(model):
@@ -42,4 +43,4 @@ def convert_model(model) -> TreeModel:
         from ._catboost import convert_catboost
 
         return convert_catboost(model)
-    raise TypeError(f"model: unsupported model type {type(model).__module__}.{type(model).__name__}; supported: {SUPPORTED}")
+    raise UnsupportedModelError(f"model: unsupported model type {type(model).__module__}.{type(model).__name__}; supported: {SUPPORTED}")

@@ -1,4 +1,4 @@
-"""Saved model files by path: XGBoost .json / .ubj and LightGBM .txt, read by their own libraries.
+"""Saved model files by path: XGBoost .json / .ubj, LightGBM .txt and CatBoost .cbm, read by their own libraries.
 
 One loader for both doors: `convert_model("model.json")` (so `assay.TreeExplainer("model.json",
 data=X)`) and `assay explain model.json ...`. Pickles run code when loaded, so only the command
@@ -11,7 +11,9 @@ import pickle
 import warnings
 from pathlib import Path
 
-MODEL_FILES = {".json": "XGBoost", ".ubj": "XGBoost", ".txt": "LightGBM"}
+from ..errors import ModelError
+
+MODEL_FILES = {".json": "XGBoost", ".ubj": "XGBoost", ".txt": "LightGBM", ".cbm": "CatBoost"}
 PICKLES = (".joblib", ".pkl", ".pickle")
 
 
@@ -30,12 +32,12 @@ def check_model_path(path, allow_pickle: bool = False) -> Path:
     suffix = p.suffix.lower()
     if suffix in MODEL_FILES or (allow_pickle and suffix in PICKLES):
         return p
-    expected = ".json/.ubj for XGBoost, .txt for LightGBM"
+    expected = ".json/.ubj for XGBoost, .txt for LightGBM, .cbm for CatBoost"
     if allow_pickle:
         expected += ", .joblib/.pkl/.pickle for scikit-learn"
     elif suffix in PICKLES:
         expected += "; a pickle runs code when loaded: unpickle it yourself if you trust it and pass the model"
-    raise ValueError(f"model: unknown model file type {suffix!r} for {str(p)!r} (expected {expected})")
+    raise ModelError(f"model: unknown model file type {suffix!r} for {str(p)!r} (expected {expected})")
 
 
 def load_model_file(path, allow_pickle: bool = False):
@@ -50,7 +52,7 @@ def load_model_file(path, allow_pickle: bool = False):
     try:
         return booster_class(model_file=str(p))
     except Exception as exc:  # noqa: BLE001  (XGBoostError / LightGBMError: the libraries' own)
-        raise ValueError(f"model: cannot read {str(p)!r} as a {library} model ({_first_line(exc)})") from None
+        raise ModelError(f"model: cannot read {str(p)!r} as a {library} model ({_first_line(exc)})") from None
 
 
 def _booster_class(library: str, p: Path):
@@ -58,6 +60,9 @@ def _booster_class(library: str, p: Path):
         if library == "XGBoost":
             import xgboost
             return xgboost.Booster
+        if library == "CatBoost":
+            import catboost
+            return lambda model_file: catboost.CatBoost().load_model(model_file)
         import lightgbm
         return lightgbm.Booster
     except ImportError:

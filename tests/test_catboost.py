@@ -252,3 +252,14 @@ def test_a_saved_cbm_file_is_explained_like_the_model(tmp_path):
                                   assay.TreeExplainer(model, X[:30]).shap_values(X[:10]))
     np.testing.assert_array_equal(assay.TreeExplainer(path).shap_values(X[:10]),
                                   assay.TreeExplainer(model).shap_values(X[:10]))
+
+
+def test_check_additivity_reads_catboost_raw_output_for_every_class():
+    catboost = pytest.importorskip("catboost")
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(200, 4))
+    y = X[:, 0] + X[:, 1] * X[:, 2]
+    ranker = catboost.CatBoostRanker(iterations=10, depth=3, verbose=False).fit(X, y, group_id=np.repeat(np.arange(20), 10))
+    classifier = catboost.CatBoostClassifier(iterations=10, depth=3, verbose=False).fit(X, y > 0)
+    for model in (ranker, classifier):
+        assay.TreeExplainer(model, X[:30]).shap_values(X[:20], check_additivity=True)

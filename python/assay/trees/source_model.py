@@ -37,7 +37,9 @@ def library_raw_output(model, X) -> np.ndarray:
         else:
             out = model.predict(X)
     elif module == "catboost":
-        out = model.predict(X, prediction_type="RawFormulaVal")
+        # CatBoostRanker.predict has no prediction_type: it returns the raw formula value already.
+        ranker = type(model).__name__ == "CatBoostRanker"
+        out = model.predict(X) if ranker else model.predict(X, prediction_type="RawFormulaVal")
     else:
         raise TypeError(f"check_additivity: no library prediction for a {type(model).__name__}; "
                         "pass check_additivity=False")

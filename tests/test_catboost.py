@@ -263,3 +263,15 @@ def test_check_additivity_reads_catboost_raw_output_for_every_class():
     classifier = catboost.CatBoostClassifier(iterations=10, depth=3, verbose=False).fit(X, y > 0)
     for model in (ranker, classifier):
         assay.TreeExplainer(model, X[:30]).shap_values(X[:20], check_additivity=True)
+
+
+def test_tree_limit_on_catboost_explains_its_first_trees():
+    catboost = pytest.importorskip("catboost")
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(200, 4))
+    model = catboost.CatBoostRegressor(iterations=20, depth=3, verbose=False).fit(X, X[:, 0] + X[:, 1] * X[:, 2])
+    ex = assay.TreeExplainer(model)
+    phi = ex.shap_values(X[:10], tree_limit=7)
+    raw = model.predict(X[:10], prediction_type="RawFormulaVal", ntree_end=7)
+    np.testing.assert_allclose(phi.sum(1) + ex._of_first_rounds(7).expected_value, raw, atol=1e-9)
+    np.testing.assert_array_equal(ex.shap_values(X[:10], tree_limit=-1), ex.shap_values(X[:10]))

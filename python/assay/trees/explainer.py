@@ -7,6 +7,8 @@ import warnings
 
 from .. import _core
 from .._device import cuda_available, resolve_device
+from .._enums import Index
+from ..errors import DeviceMemoryError, DeviceUnsupportedError
 from .._memory import check_bytes
 from .._validation import align_columns, as_matrix, check_n_jobs, is_dataframe, reference_names
 from .._progress import progress_callback
@@ -21,8 +23,7 @@ from .players import player_count, resolve_groups
 
 ALGORITHMS = ("pattern", "pairwise")
 
-# Index codes shared with csrc/core/indices.hpp
-SHAPLEY, BANZHAF, INTERACTION, TAYLOR = 0, 1, 2, 3
+SHAPLEY, BANZHAF, INTERACTION, TAYLOR = Index.SHAPLEY, Index.BANZHAF, Index.INTERACTION, Index.TAYLOR
 _PAIRS = (INTERACTION, TAYLOR)
 _INDEX_NAMES = {SHAPLEY: "Shapley", BANZHAF: "Banzhaf", INTERACTION: "interaction", TAYLOR: "Shapley-Taylor"}
 
@@ -219,10 +220,15 @@ class TreeExplainer:
                 return _core.CudaPatternShap(
                     self.model.forest, self.data, player_of_feature=self._player_of, n_players=self.n_players,
                     index=index, max_width=bits, budget_bytes=budget, progress=None if cb is None else callback)
-            except (ValueError, MemoryError) as err:  # MemoryError: _core.DeviceMemoryError
-                # A user's progress callback that raised is the user's error, never a reason to fall back.
-                if self._device_request == "cuda" or _is_device_array(self.data) or callback.raised:
+            except (DeviceUnsupportedError, DeviceMemoryError) as err:
+                # Only these two say the CPU kernel would take the forest: any other error (a bad
+                # argument, a user's progress callback that raised) is raised, never a reason to fall back.
+                if callback.raised:
                     raise
+                if self._device_request == "cuda" or _is_device_array(self.data):
+                    advice = ("pass data as a NumPy array to run on the CPU" if _is_device_array(self.data) else
+                              "use device='cpu' (or 'auto', which falls back to the CPU with a warning)")
+                    raise type(err)(f"{err}; the CPU kernel takes this forest: {advice}") from None
                 warnings.warn(f"assay: the {_INDEX_NAMES[index]} tables of this forest are built for the CPU ({err})",
                               RuntimeWarning, stacklevel=4)
                 return None
@@ -464,7 +470,7 @@ _ARGUMENTS_DOC = """
              (done, total); None uses the explainer's own setting.
           tree_limit: keyword-only, as in shap: explain the model's first tree_limit boosting
              rounds (-1: every round; None: the model's default, e.g. up to XGBoost's
-             best_iteration). XGBoost and LightGBM models; the tables of each limit are built
+             best_iteration). XGBoost, LightGBM and CatBoost models; the tables of each limit are built
              on first use and kept.
 """
 for _method in (TreeExplainer.shap_values, TreeExplainer.banzhaf_values, TreeExplainer.shap_interaction_values,

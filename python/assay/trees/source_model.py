@@ -49,7 +49,7 @@ def library_raw_output(model, X) -> np.ndarray:
 
 def first_rounds(model, rounds: int) -> TreeModel:
     """The model restricted to its first `rounds` boosting rounds (shap's tree_limit), converted.
-    XGBoost and LightGBM only: their files say which trees form a round."""
+    XGBoost, LightGBM and CatBoost only: their files say which trees form a round."""
     module = type(model).__module__.split(".")[0]
     if module == "xgboost":
         from ._xgboost import _load_model, from_model_dict
@@ -63,7 +63,15 @@ def first_rounds(model, rounds: int) -> TreeModel:
 
         booster = model if type(model).__name__ == "Booster" else model.booster_
         return from_dump(booster.dump_model(num_iteration=rounds), f"lightgbm.{type(model).__name__}")
-    raise TypeError(f"tree_limit: supported for XGBoost and LightGBM models, got {type(model).__name__}; "
+    if module == "catboost":
+        from ._catboost import convert_catboost
+
+        if rounds == -1:
+            return convert_catboost(model)
+        cut = model.copy()  # one tree per iteration (K-wide leaves for multi-class)
+        cut.shrink(ntree_end=min(int(rounds), model.tree_count_))
+        return convert_catboost(cut)
+    raise TypeError(f"tree_limit: supported for XGBoost, LightGBM and CatBoost models, got {type(model).__name__}; "
                     "pass tree_limit=None")
 
 

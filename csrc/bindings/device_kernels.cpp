@@ -143,7 +143,7 @@ void bind_device_kernels(py::module_& m) {
   py::class_<RowQueryShap>(m, "RowQueryShap")
       .def(py::init<const Forest&, const CArray<double>&, const py::object&, int32_t, int32_t, int, int64_t, int>(),
            py::arg("forest"), py::arg("data"), py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0,
-           py::arg("index") = 0, py::arg("max_width") = 16, py::arg("budget_bytes") = int64_t{1} << 31,
+           py::arg("index") = Index::kShapley, py::arg("max_width") = 16, py::arg("budget_bytes") = int64_t{1} << 31,
            py::arg("n_jobs") = -1)
       .def("values", &RowQueryShap::values, py::arg("X"), py::arg("n_jobs") = -1, py::arg("out") = py::none())
       .def("expected_value", &RowQueryShap::expected_value)
@@ -154,7 +154,7 @@ void bind_device_kernels(py::module_& m) {
   using assay::cuda::CudaPatternShap;
   py::class_<CudaPatternShap>(m, "CudaPatternShap")
       .def(py::init(&make_cuda_kernel), py::arg("forest"), py::arg("data"), py::arg("player_of_feature") = py::none(),
-           py::arg("n_players") = 0, py::arg("index") = 0, py::arg("max_width") = 16,
+           py::arg("n_players") = 0, py::arg("index") = Index::kShapley, py::arg("max_width") = 16,
            py::arg("budget_bytes") = int64_t{1} << 31, py::arg("progress") = py::none())
       .def("values",
            [](const CudaPatternShap& k, const py::object& X, const py::object& out, const py::object& progress,

@@ -8,11 +8,14 @@
 #include "bindings/arrays.hpp"
 #include "bindings/interruptible.hpp"
 #include "bindings/kernel_args.hpp"
+#include "core/errors.hpp"
 #include "core/forest.hpp"
+#include "core/indices.hpp"
 #include "core/pairwise_shap.hpp"
 #include "core/parallel.hpp"
 #include "core/pattern_shap.hpp"
 #include "core/predict.hpp"
+#include "core/split_decision.hpp"
 #include "core/transformed_shap.hpp"
 
 namespace py = pybind11;
@@ -135,6 +138,33 @@ py::tuple values_transformed(const Forest& f, const CArray<double>& X, const CAr
 
 }  // namespace
 
+// The core's enums and typed errors, bound first: the kernels' default arguments use them.
+void bind_enums_and_errors(py::module_& m) {
+  // Members convert to int (__int__, __index__): a binding that takes an index as int32_t takes a
+  // member, an IntEnum (assay._enums) or a plain code alike, and index_from_int checks it. They do
+  // not compare equal to ints (C++ enum classes), hence the IntEnums on the Python side.
+  py::enum_<Index>(m, "Index", "The attribution indices (csrc/core/indices.hpp).")
+      .value("SHAPLEY", Index::kShapley)
+      .value("BANZHAF", Index::kBanzhaf)
+      .value("INTERACTION", Index::kInteraction, "Shapley interaction index, shap's convention")
+      .value("TAYLOR", Index::kTaylor, "Shapley-Taylor index of order 2");
+  py::enum_<SplitPolicy>(m, "SplitPolicy", "How a node's split reads a value (csrc/core/split_decision.hpp).")
+      .value("XGB_NUMERIC", SplitPolicy::kXgbNumeric)
+      .value("LGB_NUMERIC_NONE", SplitPolicy::kLgbNumericNone)
+      .value("LGB_NUMERIC_ZERO", SplitPolicy::kLgbNumericZero)
+      .value("LGB_NUMERIC_NAN", SplitPolicy::kLgbNumericNaN)
+      .value("SKLEARN_NUMERIC", SplitPolicy::kSklearnNumeric)
+      .value("HGB_NUMERIC", SplitPolicy::kHgbNumeric)
+      .value("XGB_CATEGORICAL", SplitPolicy::kXgbCategorical)
+      .value("LGB_CATEGORICAL_NAN", SplitPolicy::kLgbCategoricalNaN)
+      .value("LGB_CATEGORICAL", SplitPolicy::kLgbCategorical)
+      .value("HGB_CATEGORICAL", SplitPolicy::kHgbCategorical);
+  static_assert(static_cast<int>(SplitPolicy::kCount) == 10, "bind every SplitPolicy above");
+  py::register_exception<std::bad_alloc>(m, "KernelMemoryError", PyExc_MemoryError);
+  py::register_exception<TooManyPlayers>(m, "TooManyPlayersError", PyExc_ValueError);
+  py::register_exception<DeviceUnsupported>(m, "DeviceUnsupportedError", PyExc_ValueError);
+}
+
 // Defined in the other binding files (one per kernel family).
 void bind_cuda_info(py::module_& m);
 void bind_device_kernels(py::module_& m);
@@ -143,11 +173,11 @@ void bind_regions(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "assay's compiled kernels (private: use the assay package)";
+  bind_enums_and_errors(m);
   bind_cuda_info(m);
   bind_device_kernels(m);
   bind_projections(m);
   bind_regions(m);
-  py::register_exception<std::bad_alloc>(m, "KernelMemoryError", PyExc_MemoryError);
 
   py::class_<Forest>(m, "Forest")
       .def(py::init(&make_forest), py::arg("n_features"), py::arg("n_outputs"), py::arg("tree_offsets"),
@@ -193,7 +223,7 @@ PYBIND11_MODULE(_core, m) {
 
   m.def("predict_raw", &predict, py::arg("forest"), py::arg("X"), py::arg("n_jobs") = -1);
   m.def("values_pairwise", &values_pairwise, py::arg("forest"), py::arg("X"), py::arg("data"),
-        py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0, py::arg("index") = 0,
+        py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0, py::arg("index") = Index::kShapley,
         py::arg("n_jobs") = -1, py::arg("out") = py::none(), py::arg("progress") = py::none());
   m.def("values_transformed", &values_transformed, py::arg("forest"), py::arg("X"), py::arg("data"),
         py::arg("transform"), py::arg("y") = py::none(), py::arg("player_of_feature") = py::none(),
@@ -219,7 +249,7 @@ PYBIND11_MODULE(_core, m) {
            }),
            py::arg("forest"), py::arg("data"), py::arg("dense_max_bits") = 16,
            py::arg("dense_budget_bytes") = int64_t{1} << 31, py::arg("n_jobs") = -1,
-           py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0, py::arg("index") = 0,
+           py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0, py::arg("index") = Index::kShapley,
            py::arg("progress") = py::none())
       .def_static(
           "path_dependent",
@@ -243,7 +273,7 @@ PYBIND11_MODULE(_core, m) {
           },
           py::arg("forest"), py::arg("node_cover"), py::arg("dense_max_bits") = 16,
           py::arg("dense_budget_bytes") = int64_t{1} << 31, py::arg("n_jobs") = -1,
-          py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0, py::arg("index") = 0,
+          py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0, py::arg("index") = Index::kShapley,
           py::arg("progress") = py::none())
       .def("values",
            [](const PatternShap& ps, const CArray<double>& X, int n_jobs, const py::object& out,

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/column_walk.hpp"
+#include "core/errors.hpp"
 #include "core/parallel.hpp"
 
 namespace assay::core {
@@ -31,8 +32,8 @@ AnchoredRegions::AnchoredRegions(const Forest& forest, const Players& players, i
     for (int64_t s = paths_.tree_leaf_begin[t]; s < paths_.tree_leaf_begin[t + 1]; ++s) {
       leaf_value_[s] = counts ? forest.value[paths_.leaf_value_node[s] * K + output] : 0.0;
       if (leaf_value_[s] != 0.0 && (paths_.tree_too_wide[t] || paths_.leaf_width[s] > kMaxRegionBits))
-        throw std::invalid_argument("model: a leaf path has more than " + std::to_string(kMaxRegionBits) +
-                                    " distinct players; the tree kernel for regions does not support it");
+        throw TooManyPlayers("model: a leaf path has more than " + std::to_string(kMaxRegionBits) +
+                             " distinct players; the tree kernel for regions does not support it");
       max_width_ = std::max(max_width_, paths_.leaf_width[s]);
     }
   }

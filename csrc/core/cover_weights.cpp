@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/errors.hpp"
+
 namespace assay::core {
 
 std::vector<double> leaf_cover_ratios(const Forest& f, const LeafPaths& paths, const Players& players,
@@ -61,8 +63,8 @@ void cover_patterns(const double* r, int d, int64_t max_patterns, std::vector<ui
     if (r[k] <= 0.0) continue;
     const size_t n = patterns.size();
     if (static_cast<int64_t>(2 * n) > max_patterns)
-      throw std::invalid_argument("path-dependent game: a leaf has " + std::to_string(d) +
-                                  " distinct players on its path, too many for its weight table");
+      throw TooManyPlayers("path-dependent game: a leaf has " + std::to_string(d) +
+                           " distinct players on its path, too many for its weight table");
     for (size_t i = 0; i < n; ++i) {
       patterns.push_back(patterns[i] | bit);
       weights.push_back(weights[i] * r[k]);

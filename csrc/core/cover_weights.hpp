@@ -30,7 +30,7 @@ std::vector<double> leaf_cover_ratios(const Forest& f, const LeafPaths& paths, c
 void cover_histogram(const double* r, int d, double* counts);
 
 // The patterns b with non-zero weight and their weights, for leaves too wide for a dense table.
-// Throws std::invalid_argument when there would be more than max_patterns of them.
+// Throws TooManyPlayers (errors.hpp) when there would be more than max_patterns of them.
 void cover_patterns(const double* r, int d, int64_t max_patterns, std::vector<uint64_t>& patterns,
                     std::vector<double>& weights);
 

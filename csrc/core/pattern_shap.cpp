@@ -7,6 +7,7 @@
 
 #include "core/column_walk.hpp"
 #include "core/cover_weights.hpp"
+#include "core/errors.hpp"
 #include "core/leaf_groups.hpp"
 #include "core/leaf_tables.hpp"
 #include "core/pairwise_shap.hpp"
@@ -86,8 +87,8 @@ PatternShap::PatternShap(const Forest& forest, const Players& players, Index ind
     : PatternShap(forest, players, index, 1, opt) {  // leaf weights are probabilities: n_bg_ = 1
   for (int64_t t = 0; t < f_.n_trees(); ++t)
     if (paths_.tree_too_wide[t])
-      throw std::invalid_argument("path-dependent game: tree " + std::to_string(t) +
-                                  " has a path with more than 64 distinct players");
+      throw TooManyPlayers("path-dependent game: tree " + std::to_string(t) +
+                           " has a path with more than 64 distinct players");
   leaf_ratio_ = leaf_cover_ratios(f_, paths_, players_, cover);
   plan_tables(opt);
   sparse_pattern_.resize(f_.n_trees());

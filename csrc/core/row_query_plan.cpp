@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/errors.hpp"
 #include "core/leaf_groups.hpp"
 #include "core/leaf_paths.hpp"
 #include "core/leaf_tables.hpp"
@@ -34,18 +35,18 @@ RowQueryPlan::RowQueryPlan(const Forest& f, const Players& players, Index index,
       paths_(f, players) {
   if (max_width < 0 || max_width > 24) throw std::invalid_argument("max_width must be in [0, 24]");
   if (f.max_depth > kMaxRowWalkDepth)
-    throw std::invalid_argument("the CUDA kernel walks trees up to depth " + std::to_string(kMaxRowWalkDepth) +
-                                "; this forest has depth " + std::to_string(f.max_depth) + " (use device='cpu')");
+    throw DeviceUnsupported("the CUDA kernel walks trees up to depth " + std::to_string(kMaxRowWalkDepth) +
+                            "; this forest has depth " + std::to_string(f.max_depth));
   if (layout_.columns() > INT32_MAX)  // columns_ holds 32-bit output columns
-    throw std::invalid_argument("the CUDA kernel indexes at most 2^31 output columns; " + std::to_string(players.n) +
-                                " players have " + std::to_string(layout_.columns()) + ": use device='cpu'");
+    throw DeviceUnsupported("the CUDA kernel indexes at most 2^31 output columns; " + std::to_string(players.n) +
+                            " players have " + std::to_string(layout_.columns()));
   const LeafPaths& paths = paths_;
   const int K = f.n_outputs;
   for (int64_t s = 0; s < paths.n_leaves(); ++s)
     if (paths.leaf_width[s] > max_width)
-      throw std::invalid_argument("the CUDA kernel tabulates every leaf; a leaf has " +
-                                  std::to_string(paths.leaf_width[s]) + " distinct players on its path (limit " +
-                                  std::to_string(max_width) + "): use device='cpu'");
+      throw DeviceUnsupported("the CUDA kernel tabulates every leaf; a leaf has " +
+                              std::to_string(paths.leaf_width[s]) + " distinct players on its path (limit " +
+                              std::to_string(max_width) + ")");
   // Small subtrees of trees whose leaves carry one output answer as one group (leaf_groups.hpp),
   // as in the CPU kernel: about 3x fewer table reads per row.
   std::vector<uint8_t> groupable(f.n_trees());
@@ -85,8 +86,8 @@ RowQueryPlan::RowQueryPlan(const Forest& f, const Players& players, Index index,
     for (int64_t s = g.leaf_begin; s < g.leaf_end; ++s) grouped[s] = 1;
   table_doubles_ = total_doubles();
   if (table_doubles_ * static_cast<int64_t>(sizeof(double)) > budget_bytes)
-    throw std::invalid_argument("the CUDA kernel's tables would take " + std::to_string(table_doubles_ * 8) +
-                                " bytes, over the budget of " + std::to_string(budget_bytes) + ": use device='cpu'");
+    throw DeviceUnsupported("the CUDA kernel's tables would take " + std::to_string(table_doubles_ * 8) +
+                            " bytes, over the budget of " + std::to_string(budget_bytes));
   for (const PatternNode& p : paths.nodes) {
     RowNode r{};
     r.threshold = p.threshold;

@@ -20,9 +20,10 @@ namespace assay::core {
 
 class RowQueryPlan {
  public:
-  // Throws std::invalid_argument when the forest cannot run this way (a tree deeper than
-  // kMaxRowWalkDepth, a leaf wider than max_width players, tables over budget_bytes): the
-  // message says so, and the CPU kernel handles every such forest.
+  // Throws DeviceUnsupported (errors.hpp) when the forest cannot run this way (a tree deeper
+  // than kMaxRowWalkDepth, more than 2^31 output columns, a leaf wider than max_width players,
+  // tables over budget_bytes): the message says which, and the CPU kernel handles every such
+  // forest. A bad max_width is a plain std::invalid_argument.
   RowQueryPlan(const Forest& f, const Players& players, Index index, int max_width, int64_t budget_bytes);
 
   // counts: n_cells() background pattern counts (leaf l's cells start at leaves()[l].cells).

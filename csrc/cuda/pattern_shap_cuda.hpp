@@ -32,7 +32,9 @@ class CudaPatternShap {
 
   // device: where the tables go (home_device; a device-array background must be on it).
   // progress (may be null) counts background rows histogrammed; once it is stopped the
-  // constructor throws core::Cancelled.
+  // constructor throws core::Cancelled. A forest this kernel does not take throws
+  // core::DeviceUnsupported (core/errors.hpp; see RowQueryPlan), a failed device allocation
+  // DeviceMemoryError.
   CudaPatternShap(const core::Forest& f, const core::Players& players, core::Index index, Matrix background,
                   int device, int max_width, int64_t budget_bytes, core::Progress* progress = nullptr);
   ~CudaPatternShap();

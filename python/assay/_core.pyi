@@ -1,13 +1,51 @@
 # Type stub of the compiled module assay._core (csrc/bindings/module.cpp).
-from typing import Callable, Optional
+from typing import Callable, ClassVar, Optional, Union
 
 import numpy as np
 from numpy.typing import NDArray
 
-class KernelMemoryError(MemoryError): ...
+# The core's enums (csrc/core/indices.hpp, split_decision.hpp). Members of a C++ enum class: they
+# convert to int (int(), __index__) but neither equal nor subclass it; assay._enums makes IntEnums
+# of them. Every binding that takes an index takes an Index member, an IntEnum one or a plain int.
+class _CoreEnum:
+    __members__: ClassVar[dict[str, object]]
+    def __init__(self, value: int) -> None: ...
+    def __int__(self) -> int: ...
+    def __index__(self) -> int: ...
+    def __hash__(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+class Index(_CoreEnum):
+    SHAPLEY: ClassVar[Index]
+    BANZHAF: ClassVar[Index]
+    INTERACTION: ClassVar[Index]  # Shapley interaction index, shap's convention
+    TAYLOR: ClassVar[Index]  # Shapley-Taylor index of order 2
+
+class SplitPolicy(_CoreEnum):
+    XGB_NUMERIC: ClassVar[SplitPolicy]
+    LGB_NUMERIC_NONE: ClassVar[SplitPolicy]
+    LGB_NUMERIC_ZERO: ClassVar[SplitPolicy]
+    LGB_NUMERIC_NAN: ClassVar[SplitPolicy]
+    SKLEARN_NUMERIC: ClassVar[SplitPolicy]
+    HGB_NUMERIC: ClassVar[SplitPolicy]
+    XGB_CATEGORICAL: ClassVar[SplitPolicy]
+    LGB_CATEGORICAL_NAN: ClassVar[SplitPolicy]
+    LGB_CATEGORICAL: ClassVar[SplitPolicy]
+    HGB_CATEGORICAL: ClassVar[SplitPolicy]
+
+IndexArg = Union[Index, int]
+Progress = Optional[Callable[[int], None]]  # None or a callable receiving the count done so far
+
+# Typed errors (csrc/core/errors.hpp): the Python layer decides by type, never by message.
+class KernelMemoryError(MemoryError): ...  # a host allocation failed (std::bad_alloc)
+class TooManyPlayersError(ValueError): ...  # a leaf path wider than a kernel's per-leaf tables
+class DeviceUnsupportedError(ValueError): ...  # the one-thread-per-row (CUDA) kernel does not take this forest
+class DeviceMemoryError(MemoryError): ...  # a device allocation failed (registered in every build, raised by CUDA ones)
 
 built_with_cuda: bool
-class DeviceMemoryError(MemoryError): ...  # CUDA builds only: a device allocation failed
 def cuda_device_count() -> int: ...  # 0 without a CUDA build, driver or device
 
 class Forest:
@@ -27,14 +65,17 @@ class Forest:
     @property
     def max_depth(self) -> int: ...
     def subforest(self, begin: int, end: int) -> Forest: ...
+    def goes_left(self, X: NDArray[np.float64]) -> NDArray[np.uint8]: ...  # (n, n_nodes), 1 = left
     def split_thresholds(self) -> tuple[NDArray[np.int32], NDArray[np.float64]]: ...
 
 def predict_raw(forest: Forest, X: NDArray[np.float64], n_jobs: int = -1) -> NDArray[np.float64]: ...
-# index: 0 Shapley, 1 Banzhaf, 2 Shapley interaction (shap's convention), 3 Shapley-Taylor order 2.
-# Results are (n, P, K) for first-order indices and (n, P, P, K) for pairwise ones.
+# index: an Index (or its code: 0 Shapley, 1 Banzhaf, 2 Shapley interaction (shap's convention),
+# 3 Shapley-Taylor order 2). Results are (n, P, K) for first-order indices and (n, P, P, K) for
+# pairwise ones. progress counts (row, background row, tree) triples.
 def values_pairwise(forest: Forest, X: NDArray[np.float64], data: NDArray[np.float64],
-                    player_of_feature: Optional[NDArray[np.int32]] = None, n_players: int = 0, index: int = 0,
-                    n_jobs: int = -1, out: Optional[NDArray[np.float64]] = None) -> NDArray[np.float64]: ...
+                    player_of_feature: Optional[NDArray[np.int32]] = None, n_players: int = 0,
+                    index: IndexArg = Index.SHAPLEY, n_jobs: int = -1, out: Optional[NDArray[np.float64]] = None,
+                    progress: Progress = None) -> NDArray[np.float64]: ...
 # Shapley values of a transformed output (csrc/core/transformed_shap.hpp), per (row, background row)
 # pair. transform: 0 identity, 1 sigmoid, 2 logistic log loss log(1 + e^f) - y f, 3 squared loss
 # (f - y)^2 (shap's codes); y: one label per row, for 2 and 3. Returns (values (n, P, K), base
@@ -43,16 +84,24 @@ def values_pairwise(forest: Forest, X: NDArray[np.float64], data: NDArray[np.flo
 def values_transformed(forest: Forest, X: NDArray[np.float64], data: NDArray[np.float64], transform: int,
                        y: Optional[NDArray[np.float64]] = None, player_of_feature: Optional[NDArray[np.int32]] = None,
                        n_players: int = 0, n_jobs: int = -1, out: Optional[NDArray[np.float64]] = None,
-                       progress: Optional[Callable[[int], None]] = None,
+                       progress: Progress = None,
                        budget_bytes: int = ...) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
 
+# progress counts background rows x trees in the constructor (trees in path_dependent) and rows x
+# trees in values.
 class PatternShap:
     def __init__(self, forest: Forest, data: NDArray[np.float64], dense_max_bits: int = 16,
                  dense_budget_bytes: int = ..., n_jobs: int = -1,
                  player_of_feature: Optional[NDArray[np.int32]] = None, n_players: int = 0,
-                 index: int = 0) -> None: ...
-    def values(self, X: NDArray[np.float64], n_jobs: int = -1,
-               out: Optional[NDArray[np.float64]] = None) -> NDArray[np.float64]: ...
+                 index: IndexArg = Index.SHAPLEY, progress: Progress = None) -> None: ...
+    # The path-dependent game from node covers (one non-negative weight per node): no background.
+    @staticmethod
+    def path_dependent(forest: Forest, node_cover: NDArray[np.float64], dense_max_bits: int = 16,
+                       dense_budget_bytes: int = ..., n_jobs: int = -1,
+                       player_of_feature: Optional[NDArray[np.int32]] = None, n_players: int = 0,
+                       index: IndexArg = Index.SHAPLEY, progress: Progress = None) -> PatternShap: ...
+    def values(self, X: NDArray[np.float64], n_jobs: int = -1, out: Optional[NDArray[np.float64]] = None,
+               progress: Progress = None) -> NDArray[np.float64]: ...
     def expected_value(self) -> NDArray[np.float64]: ...
     @property
     def n_dense_leaves(self) -> int: ...
@@ -70,10 +119,11 @@ class PatternShap:
 # PatternShap); CudaPatternShap, in CUDA builds only, runs it on the device. data / X of the
 # latter may be NumPy arrays or C-contiguous float64 CUDA arrays (__cuda_array_interface__) of the
 # kernel's own device or managed memory; progress (None or a callable) counts background rows in
-# the constructor and foreground rows in values, and Ctrl-C stops both.
+# the constructor and foreground rows in values, and Ctrl-C stops both. Both constructors raise
+# DeviceUnsupportedError for a forest this kernel does not take (PatternShap takes every one).
 class RowQueryShap:
     def __init__(self, forest: Forest, data: NDArray[np.float64], player_of_feature: Optional[NDArray[np.int32]] = None,
-                 n_players: int = 0, index: int = 0, max_width: int = 16, budget_bytes: int = ...,
+                 n_players: int = 0, index: IndexArg = Index.SHAPLEY, max_width: int = 16, budget_bytes: int = ...,
                  n_jobs: int = -1) -> None: ...
     def values(self, X: NDArray[np.float64], n_jobs: int = -1,
                out: Optional[NDArray[np.float64]] = None) -> NDArray[np.float64]: ...
@@ -85,11 +135,11 @@ class RowQueryShap:
 
 class CudaPatternShap:
     def __init__(self, forest: Forest, data: object, player_of_feature: Optional[NDArray[np.int32]] = None,
-                 n_players: int = 0, index: int = 0, max_width: int = 16, budget_bytes: int = ...,
-                 progress: Optional[object] = None) -> None: ...
+                 n_players: int = 0, index: IndexArg = Index.SHAPLEY, max_width: int = 16, budget_bytes: int = ...,
+                 progress: Progress = None) -> None: ...
     # accumulator (benchmarks): 0 auto, 1 local, 2 shared, 3 global (pattern_shap_cuda.hpp)
     def values(self, X: object, out: Optional[NDArray[np.float64]] = None,
-               progress: Optional[object] = None, accumulator: int = 0) -> NDArray[np.float64]: ...
+               progress: Progress = None, accumulator: int = 0) -> NDArray[np.float64]: ...
     def expected_value(self) -> NDArray[np.float64]: ...
     @property
     def table_bytes(self) -> int: ...
@@ -112,7 +162,7 @@ class AnchoredRegions:
     """GRANITE's anchored decomposition of a forest on regions (row subsets) of a fixed X."""
     def __init__(self, forest: Forest, X: NDArray[np.float64], output: int,
                  player_of_feature: NDArray[np.int32], n_players: int,
-                 n_jobs: int = -1, progress: Optional[object] = None) -> None: ...
+                 n_jobs: int = -1, progress: Progress = None) -> None: ...
     @property
     def n_rows(self) -> int: ...
     @property
@@ -123,4 +173,4 @@ class AnchoredRegions:
     def effects(self, rows: NDArray[np.int64], pairs: bool = False) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
     def loss(self, rows: NDArray[np.int64], pairs: bool = False) -> float: ...
     def split_losses(self, rows: NDArray[np.int64], column: NDArray[np.float64], thresholds: NDArray[np.float64],
-                     pairs: bool = False, n_jobs: int = -1, progress: Optional[object] = None) -> NDArray[np.float64]: ...
+                     pairs: bool = False, n_jobs: int = -1, progress: Progress = None) -> NDArray[np.float64]: ...

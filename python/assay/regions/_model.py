@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import UnsupportedModelError
 from ..trees.convert import convert_model
 from ..trees.forest import TreeModel
 
@@ -14,7 +15,7 @@ def as_tree_model(model):
         return model
     try:
         return convert_model(model)
-    except TypeError:
+    except UnsupportedModelError:
         return None
 
 
@@ -33,8 +34,8 @@ def callable_predictor(model, output):
     """f(X) -> (n,) for a callable or an object with .predict, picking column `output` of 2-D outputs."""
     fn = model if callable(model) and not hasattr(model, "predict") else getattr(model, "predict", None)
     if fn is None or not callable(fn):
-        raise TypeError(f"model: expected a supported tree model, a callable f(X) -> (n,) or an object with "
-                        f".predict, got {type(model).__name__}")
+        raise UnsupportedModelError(f"model: expected a supported tree model, a callable f(X) -> (n,) or an object "
+                                    f"with .predict, got {type(model).__name__}")
 
     def predict(X):
         y = np.asarray(fn(X), dtype=np.float64)

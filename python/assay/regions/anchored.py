@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from .. import _core
+from ..errors import TooManyPlayersError, UnsupportedModelError
 from .._validation import align_columns, as_matrix, check_n_jobs, is_dataframe, reference_names
 from ..trees.players import player_count, resolve_groups
 from ._model import as_tree_model, callable_predictor, resolve_output
@@ -44,7 +45,7 @@ def anchored_decomposition(model, X, groups=None, order: int = 1, output=None, f
         raise ValueError(f"method: expected 'auto', 'tree' or 'generic', got {method!r}")
     tree = as_tree_model(model)
     if tree is None and method == "tree":
-        raise TypeError(f"model: method='tree' needs a supported tree model, got {type(model).__name__}")
+        raise UnsupportedModelError(f"model: method='tree' needs a supported tree model, got {type(model).__name__}")
     model_names = tree.feature_names if tree is not None else None
     X = align_columns(X, reference_names(model_names, list(X.columns) if is_dataframe(X) else None), "X")
     names = list(map(str, X.columns)) if is_dataframe(X) else None
@@ -58,8 +59,8 @@ def anchored_decomposition(model, X, groups=None, order: int = 1, output=None, f
             try:
                 return AnchoredDecomposition(X, groups, order, names, tree=tree, output=out, n_jobs=n_jobs,
                                              transform=tree.input_transform)
-            except ValueError as exc:
-                if method == "tree" or "distinct players" not in str(exc):
+            except TooManyPlayersError as exc:  # a path wider than the kernel's tables: the generic path takes it
+                if method == "tree":
                     raise
                 warnings.warn(f"{exc}; using the generic path (O(N^2) model calls)", stacklevel=2)
 

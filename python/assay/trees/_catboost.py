@@ -30,6 +30,7 @@ import tempfile
 import numpy as np
 
 from .._validation import is_dataframe
+from ..errors import ModelError, UnsupportedModelError
 from .forest import ForestBuilder, SplitPolicy, TreeModel
 
 # NaN is compared as -inf (goes left, the "0" side) or +inf (goes right).
@@ -42,34 +43,35 @@ def _model_json(model) -> dict:
         try:
             model.save_model(path, format="json")
         except Exception as exc:  # noqa: BLE001  (CatBoostError: e.g. text features have no JSON form)
-            raise TypeError(f"model: CatBoost cannot export this {type(model).__name__} as JSON, which assay "
-                            f"reads ({str(exc).strip()})") from None
+            raise UnsupportedModelError(f"model: CatBoost cannot export this {type(model).__name__} as JSON, which "
+                                        f"assay reads ({str(exc).strip()})") from None
         with open(path, encoding="utf-8") as f:
             return json.load(f)
 
 
 def convert_catboost(model) -> TreeModel:
     if not (hasattr(model, "save_model") and hasattr(model, "is_fitted")):
-        raise TypeError(f"model: expected a CatBoost model (CatBoost, CatBoostRegressor, CatBoostClassifier, "
-                        f"CatBoostRanker), got {type(model).__name__}")
+        raise UnsupportedModelError(f"model: expected a CatBoost model (CatBoost, CatBoostRegressor, "
+                                    f"CatBoostClassifier, CatBoostRanker), got {type(model).__name__}")
     if not model.is_fitted():
-        raise ValueError(f"model: this {type(model).__name__} is not fitted yet; call fit() first")
+        raise ModelError(f"model: this {type(model).__name__} is not fitted yet; call fit() first")
     names = getattr(model, "feature_names_", None)
     return from_json(_model_json(model), f"catboost.{type(model).__name__}",
                      list(map(str, names)) if names else None)
 
 
 def from_json(model_dict, source: str = "catboost", feature_names=None) -> TreeModel:
-    """The IR from CatBoost's JSON model dict. A malformed dict raises ValueError; model kinds assay
-    does not explain (CTR, text or embedding features) raise TypeError."""
+    """The IR from CatBoost's JSON model dict. A malformed dict raises ModelError (a ValueError);
+    model kinds assay does not explain (CTR, text or embedding features) raise
+    UnsupportedModelError (a TypeError)."""
     try:
         return _from_json(model_dict, source, feature_names)
+    except (ModelError, UnsupportedModelError):  # already say what is wrong with the model
+        raise
     except (KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
-        raise ValueError(f"model: malformed CatBoost model ({type(exc).__name__}: {exc})") from None
-    except (ValueError, TypeError) as exc:
-        if str(exc).startswith("model:"):
-            raise
-        raise ValueError(f"model: malformed CatBoost model ({exc})") from None
+        raise ModelError(f"model: malformed CatBoost model ({type(exc).__name__}: {exc})") from None
+    except (ValueError, TypeError) as exc:  # the core's Forest checks, NumPy on bad values
+        raise ModelError(f"model: malformed CatBoost model ({exc})") from None
 
 
 def _from_json(d, source, feature_names) -> TreeModel:
@@ -89,7 +91,7 @@ def _from_json(d, source, feature_names) -> TreeModel:
     scale, bias = d.get("scale_and_bias", [1.0, [0.0]])
     bias = np.atleast_1d(np.asarray(bias, dtype=np.float64)).reshape(-1)
     if bias.size not in (1, K):
-        raise ValueError(f"model: scale_and_bias has {bias.size} biases for {K} outputs")
+        raise ModelError(f"model: scale_and_bias has {bias.size} biases for {K} outputs")
     bias = np.broadcast_to(bias, (K,))
     scale = float(scale)
 
@@ -110,14 +112,14 @@ def _from_json(d, source, feature_names) -> TreeModel:
             f = float_by_index[int(s["float_feature_index"])]
             nan = str(f.get("nan_value_treatment", "AsIs"))
             if nan not in _NAN_LEFT:
-                raise TypeError(f"model: unknown CatBoost nan_value_treatment {nan!r}")
+                raise UnsupportedModelError(f"model: unknown CatBoost nan_value_treatment {nan!r}")
             border = float(np.float32(s["border"]))
             return int(f["flat_feature_index"]), border, _NAN_LEFT[nan], SplitPolicy.SKLEARN_NUMERIC, None
         if kind == "OneHotFeature":
             i = int(s["cat_feature_index"])
             return (int(cat_by_index[i]["flat_feature_index"]), 0.0, True, SplitPolicy.XGB_CATEGORICAL,
                     codes[i][int(s["value"])])
-        raise TypeError(f"model: CatBoost split type {kind!r} is not supported")
+        raise UnsupportedModelError(f"model: CatBoost split type {kind!r} is not supported")
 
     builder = ForestBuilder(n_features, K)
     if "oblivious_trees" in d:
@@ -126,7 +128,7 @@ def _from_json(d, source, feature_names) -> TreeModel:
         for tree in d["trees"]:
             _add_nonsymmetric(builder, tree, K, scale, split_fields)
     else:
-        raise ValueError("model: CatBoost JSON has neither oblivious_trees nor trees")
+        raise ModelError("model: CatBoost JSON has neither oblivious_trees nor trees")
     forest = builder.build(bias)
 
     cat_columns = {int(cat_by_index[i]["flat_feature_index"]): codes.get(i, {}) for i in cat_by_index}
@@ -148,7 +150,7 @@ def _n_outputs(d) -> int:
         while "split" in node:
             node = node["left"]
         return int(np.size(node["value"]))
-    raise ValueError("model: the CatBoost model has no trees")
+    raise ModelError("model: the CatBoost model has no trees")
 
 
 def _all_splits(d) -> list:
@@ -179,12 +181,13 @@ def _refuse_unsupported(d, info, cats):
         "ctr" in str(s.get("split_type", "")).lower() for s in _all_splits(d))
     if has_ctr:
         named = ", ".join(ctr_cats) if ctr_cats else "unnamed"
-        raise TypeError(f"model: CatBoost CTR features ({named}) are not supported: their splits read target "
-                        "statistics, not the input; train with one_hot_max_size above the categories' "
-                        "cardinality (one-hot splits are supported) or encode the categories yourself")
+        raise UnsupportedModelError(f"model: CatBoost CTR features ({named}) are not supported: their splits read "
+                                    "target statistics, not the input; train with one_hot_max_size above the "
+                                    "categories' cardinality (one-hot splits are supported) or encode the categories "
+                                    "yourself")
     for key, what in (("text_features", "text"), ("embedding_features", "embedding")):
         if info.get(key):
-            raise TypeError(f"model: CatBoost {what} features are not supported")
+            raise UnsupportedModelError(f"model: CatBoost {what} features are not supported")
 
 
 def _add_oblivious(builder, trees, K, scale, split_fields):
@@ -200,7 +203,7 @@ def _add_oblivious(builder, trees, K, scale, split_fields):
         n = n_inner + n_leaves
         leaves = np.asarray(tree["leaf_values"], dtype=np.float64)
         if leaves.size != n_leaves * K:
-            raise ValueError(f"model: a depth-{depth} CatBoost tree has {leaves.size} leaf values for {K} outputs")
+            raise ModelError(f"model: a depth-{depth} CatBoost tree has {leaves.size} leaf values for {K} outputs")
         # Heap order: node i's children are 2i+1 (the "0" side: left) and 2i+2; level k tests splits[d-1-k].
         fields = [split_fields(s) for s in reversed(tree_splits)]
         level = np.floor(np.log2(np.arange(1, n_inner + 1))).astype(np.int64) if n_inner else np.zeros(0, np.int64)
@@ -242,7 +245,7 @@ def _add_oblivious(builder, trees, K, scale, split_fields):
         value.append(v)
         offset += n
     if not sizes:
-        raise ValueError("model: the CatBoost model has no trees")
+        raise ModelError("model: the CatBoost model has no trees")
     cat = np.concatenate
     builder.add_trees(sizes=sizes, outputs=np.full(len(sizes), -1), feature=cat(feature), threshold=cat(threshold),
                       left=cat(left), right=cat(right), default_left=cat(dleft), policy=cat(policy),
@@ -270,7 +273,7 @@ def _add_nonsymmetric(builder, root, K, scale, split_fields):
         if "split" not in node:
             leaf = np.atleast_1d(np.asarray(node["value"], dtype=np.float64)).reshape(-1)
             if leaf.size != K:
-                raise ValueError(f"model: a CatBoost leaf has {leaf.size} values for {K} outputs")
+                raise ModelError(f"model: a CatBoost leaf has {leaf.size} values for {K} outputs")
             value[idx] = leaf * scale
             if "weight" in node:
                 cover[idx] = float(node["weight"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import is_dataframe
+from ..errors import ModelError, UnsupportedModelError
 from .forest import ForestBuilder, SplitPolicy, TreeModel
 
 _NUMERIC_POLICY = {"None": SplitPolicy.LGB_NUMERIC_NONE, "Zero": SplitPolicy.LGB_NUMERIC_ZERO,
@@ -22,29 +23,30 @@ def convert_lightgbm(model) -> TreeModel:
 
     if isinstance(model, lgb.Booster):
         booster = model
-    elif hasattr(model, "booster_"):
-        try:
+    elif isinstance(model, lgb.LGBMModel) or hasattr(model, "booster_"):
+        try:  # an unfitted LGBMModel's booster_ raises (so hasattr is False for it)
             booster = model.booster_
         except Exception as exc:
-            raise ValueError(f"model: the LightGBM estimator is not fitted ({exc})") from None
+            raise ModelError(f"model: the LightGBM estimator is not fitted ({exc})") from None
     else:
-        raise TypeError(f"model: expected a lightgbm.Booster or LGBMModel, got {type(model).__name__}")
+        raise UnsupportedModelError(f"model: expected a lightgbm.Booster or LGBMModel, got {type(model).__name__}")
     if str(booster.params.get("linear_tree", False)).lower() in ("true", "1"):
-        raise TypeError("model: LightGBM linear_tree models have linear functions in their leaves, "
-                        "not constants; interventional TreeSHAP does not apply to them")
+        raise UnsupportedModelError("model: LightGBM linear_tree models have linear functions in their leaves, "
+                                    "not constants; interventional TreeSHAP does not apply to them")
     return from_dump(booster.dump_model(), f"lightgbm.{type(model).__name__}")
 
 
 def from_dump(dump, source: str = "lightgbm") -> TreeModel:
-    """The IR from LightGBM's `dump_model()` dict. A malformed dict raises ValueError."""
+    """The IR from LightGBM's `dump_model()` dict. A malformed dict raises ModelError (a ValueError),
+    a model kind assay does not explain (linear trees) UnsupportedModelError (a TypeError)."""
     try:
         return _from_dump(dump, source)
+    except (ModelError, UnsupportedModelError):  # already say what is wrong with the model
+        raise
     except (KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
-        raise ValueError(f"model: malformed LightGBM model ({type(exc).__name__}: {exc})") from None
-    except (ValueError, TypeError) as exc:
-        if str(exc).startswith("model:"):
-            raise
-        raise ValueError(f"model: malformed LightGBM model ({exc})") from None
+        raise ModelError(f"model: malformed LightGBM model ({type(exc).__name__}: {exc})") from None
+    except (ValueError, TypeError) as exc:  # the core's Forest checks, NumPy on bad values
+        raise ModelError(f"model: malformed LightGBM model ({exc})") from None
 
 
 def _from_dump(dump, source) -> TreeModel:
@@ -110,7 +112,7 @@ def _add_tree(builder: ForestBuilder, root: dict, output: int, scale: float):
         cover.append(float(node.get("leaf_count" if "split_index" not in node else "internal_count", 0)))
         if "split_index" not in node:
             if "leaf_coeff" in node or "leaf_features" in node:
-                raise TypeError("model: LightGBM linear_tree leaves are not supported")
+                raise UnsupportedModelError("model: LightGBM linear_tree leaves are not supported")
             value[idx] = float(node["leaf_value"]) * scale
             continue
         feature[idx] = int(node["split_feature"])
@@ -123,7 +125,7 @@ def _add_tree(builder: ForestBuilder, root: dict, output: int, scale: float):
             threshold[idx] = float(node["threshold"])
             policy[idx] = _NUMERIC_POLICY[missing]
         else:
-            raise TypeError(f"model: unknown LightGBM decision_type {node['decision_type']!r}")
+            raise UnsupportedModelError(f"model: unknown LightGBM decision_type {node['decision_type']!r}")
         stack.append((node["right_child"], idx, True))
         stack.append((node["left_child"], idx, False))
     builder.add_tree(feature=feature, threshold=threshold, left=left, right=right, default_left=dleft,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ModelError, UnsupportedModelError
 from .forest import ForestBuilder, SplitPolicy, TreeModel
 
 _DT_FOREST = ("RandomForestRegressor", "RandomForestClassifier", "ExtraTreesRegressor", "ExtraTreesClassifier")
@@ -26,7 +27,7 @@ def _check_fitted(model):
     try:
         check_is_fitted(model)
     except NotFittedError:
-        raise ValueError(f"model: this {type(model).__name__} is not fitted yet; call fit() first") from None
+        raise ModelError(f"model: this {type(model).__name__} is not fitted yet; call fit() first") from None
 
 
 def convert_sklearn(model) -> TreeModel:
@@ -34,7 +35,7 @@ def convert_sklearn(model) -> TreeModel:
     if name not in _DT_FOREST + _DT_SINGLE + _GB + _HGB:
         from .convert import SUPPORTED
 
-        raise TypeError(f"model: unsupported scikit-learn model {name}; supported: {SUPPORTED}")
+        raise UnsupportedModelError(f"model: unsupported scikit-learn model {name}; supported: {SUPPORTED}")
     _check_fitted(model)
     n_features = int(model.n_features_in_)
     names = list(map(str, model.feature_names_in_)) if hasattr(model, "feature_names_in_") else None
@@ -46,7 +47,8 @@ def convert_sklearn(model) -> TreeModel:
         trees = model.estimators_ if name in _DT_FOREST else [model]
         is_classifier = name.endswith("Classifier")
         if is_classifier and getattr(model, "n_outputs_", 1) > 1:
-            raise TypeError("model: multi-output classifiers are not supported (one output per class is assumed)")
+            raise UnsupportedModelError("model: multi-output classifiers are not supported (one output per class is "
+                                        "assumed)")
         K = int(model.n_classes_) if is_classifier else int(model.n_outputs_)
         builder = ForestBuilder(n_features, K)
         for est in trees:
@@ -78,8 +80,8 @@ def _add_cart(builder: ForestBuilder, tree, scale: float, classifier: bool, outp
 def _convert_gb(model, n_features):
     init = model.init_
     if not (isinstance(init, str) and init == "zero") and type(init).__name__ not in ("DummyClassifier", "DummyRegressor"):
-        raise TypeError(f"model: GradientBoosting with a custom init estimator ({type(init).__name__}) has a "
-                        "non-constant prior; only the default (Dummy) or 'zero' init are supported")
+        raise UnsupportedModelError(f"model: GradientBoosting with a custom init estimator ({type(init).__name__}) has "
+                                    "a non-constant prior; only the default (Dummy) or 'zero' init are supported")
     stages = model.estimators_
     K = stages.shape[1]
     base = model._raw_predict_init(np.zeros((1, n_features), dtype=np.float32)).reshape(-1).astype(np.float64)

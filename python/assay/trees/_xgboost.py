@@ -12,6 +12,7 @@ import json
 
 import numpy as np
 
+from ..errors import ModelError, UnsupportedModelError
 from . import _ubjson
 from .forest import ForestBuilder, SplitPolicy, TreeModel
 
@@ -62,10 +63,10 @@ def convert_xgboost(model) -> TreeModel:
         try:
             booster = model.get_booster()
         except Exception as exc:
-            raise ValueError(f"model: the XGBoost estimator is not fitted ({exc})") from None
+            raise ModelError(f"model: the XGBoost estimator is not fitted ({exc})") from None
         limit = _iteration_limit(model)
     else:
-        raise TypeError(f"model: expected an xgboost.Booster or XGBModel, got {type(model).__name__}")
+        raise UnsupportedModelError(f"model: expected an xgboost.Booster or XGBModel, got {type(model).__name__}")
 
     names = booster.feature_names
     return from_model_dict(_load_model(booster), f"xgboost.{type(model).__name__}", limit,
@@ -73,16 +74,17 @@ def convert_xgboost(model) -> TreeModel:
 
 
 def from_model_dict(model_dict, source: str = "xgboost", limit=None, feature_names=None) -> TreeModel:
-    """The IR from XGBoost's saved-model dict (JSON or UBJSON). A malformed dict raises ValueError
-    (or TypeError for a model kind assay does not explain); nothing reaches the kernels unchecked."""
+    """The IR from XGBoost's saved-model dict (JSON or UBJSON). A malformed dict raises ModelError (a
+    ValueError), a model kind assay does not explain UnsupportedModelError (a TypeError); nothing
+    reaches the kernels unchecked."""
     try:
         return _from_model_dict(model_dict, source, limit, feature_names)
+    except (ModelError, UnsupportedModelError):  # already say what is wrong with the model
+        raise
     except (KeyError, IndexError, AttributeError, OverflowError) as exc:
-        raise ValueError(f"model: malformed XGBoost model ({type(exc).__name__}: {exc})") from None
-    except (ValueError, TypeError) as exc:
-        if str(exc).startswith("model:"):
-            raise
-        raise ValueError(f"model: malformed XGBoost model ({exc})") from None
+        raise ModelError(f"model: malformed XGBoost model ({type(exc).__name__}: {exc})") from None
+    except (ValueError, TypeError) as exc:  # the core's Forest checks, NumPy on bad values
+        raise ModelError(f"model: malformed XGBoost model ({exc})") from None
 
 
 def _from_model_dict(model_dict, source, limit, feature_names) -> TreeModel:
@@ -90,9 +92,10 @@ def _from_model_dict(model_dict, source, limit, feature_names) -> TreeModel:
     gb = learner["gradient_booster"]
     kind = gb.get("name", "gbtree")
     if kind == "gblinear":
-        raise TypeError("model: XGBoost gblinear boosters are linear models, not trees; use shap.LinearExplainer")
+        raise UnsupportedModelError("model: XGBoost gblinear boosters are linear models, not trees; "
+                                    "use shap.LinearExplainer")
     if kind not in ("gbtree", "dart"):
-        raise TypeError(f"model: unsupported XGBoost booster {kind!r} (supported: gbtree, dart)")
+        raise UnsupportedModelError(f"model: unsupported XGBoost booster {kind!r} (supported: gbtree, dart)")
     tree_model = gb["model"] if kind == "gbtree" else gb["gbtree"]["model"]
     drop_weights = np.asarray(gb.get("weight_drop", []), dtype=np.float64) if kind == "dart" else None
 
@@ -105,7 +108,7 @@ def _from_model_dict(model_dict, source, limit, feature_names) -> TreeModel:
     base = _parse_base_score(params["base_score"])
     base = np.broadcast_to(base, (n_outputs,)) if base.size in (1, n_outputs) else base
     if base.size != n_outputs:
-        raise ValueError(f"model: base_score has {base.size} values for {n_outputs} outputs")
+        raise ModelError(f"model: base_score has {base.size} values for {n_outputs} outputs")
     base_margin = _base_margin(objective, np.asarray(base))
 
     trees = tree_model["trees"]
@@ -117,7 +120,8 @@ def _from_model_dict(model_dict, source, limit, feature_names) -> TreeModel:
 
     for tree in trees:
         if int(tree["tree_param"].get("size_leaf_vector", "1")) > 1:
-            raise TypeError("model: XGBoost vector-leaf trees (multi_strategy='multi_output_tree') are not supported")
+            raise UnsupportedModelError("model: XGBoost vector-leaf trees (multi_strategy='multi_output_tree') are "
+                                        "not supported")
     weights = np.ones(len(trees)) if drop_weights is None else drop_weights[:len(trees)]
     builder = ForestBuilder(n_features, n_outputs)
     _add_trees(builder, trees, np.asarray(tree_info, dtype=np.int32), weights)

@@ -6,31 +6,13 @@ concatenated struct-of-arrays to the compiled `Forest`, which validates it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Callable, Optional, Sequence
 
 import numpy as np
 
 from .. import _core
-
-
-class SplitPolicy(IntEnum):
-    """How a node's split reads a value, exact to each source library: numeric comparison and
-    missing-value handling (XGBoost, LightGBM's zero / NaN / none missing types, scikit-learn,
-    HistGradientBoosting) or category-set membership. The codes are those of the compiled core."""
-
-    # Keep in step with enum class SplitPolicy in csrc/core/split_decision.hpp.
-
-    XGB_NUMERIC = 0
-    LGB_NUMERIC_NONE = 1
-    LGB_NUMERIC_ZERO = 2
-    LGB_NUMERIC_NAN = 3
-    SKLEARN_NUMERIC = 4
-    HGB_NUMERIC = 5
-    XGB_CATEGORICAL = 6
-    LGB_CATEGORICAL_NAN = 7
-    LGB_CATEGORICAL = 8
-    HGB_CATEGORICAL = 9
+from .._enums import SplitPolicy  # noqa: F401  (made from _core.SplitPolicy; converters import it from here)
+from ..errors import ModelError
 
 
 def categories_to_words(categories: Sequence[int]) -> np.ndarray:
@@ -51,17 +33,17 @@ MAX_OUTPUTS = 1 << 20
 
 class ForestBuilder:
     """Accumulates the trees of one model (node arrays local to each tree, category bitsets,
-    covers) and builds the compiled forest. n_features, n_outputs: the model's sizes; ValueError
-    when either is below 1 or absurdly large (they come from model files)."""
+    covers) and builds the compiled forest. n_features, n_outputs: the model's sizes; ModelError (a
+    ValueError) when either is below 1 or absurdly large (they come from model files)."""
 
     def __init__(self, n_features: int, n_outputs: int):
         self.n_features = int(n_features)
         self.n_outputs = int(n_outputs)
         # Sizes come from model files: refuse absurd ones before allocating anything by them.
         if not 1 <= self.n_features <= MAX_FEATURES:
-            raise ValueError(f"model: {self.n_features} features is out of range [1, {MAX_FEATURES}]")
+            raise ModelError(f"model: {self.n_features} features is out of range [1, {MAX_FEATURES}]")
         if not 1 <= self.n_outputs <= MAX_OUTPUTS:
-            raise ValueError(f"model: {self.n_outputs} outputs is out of range [1, {MAX_OUTPUTS}]")
+            raise ModelError(f"model: {self.n_outputs} outputs is out of range [1, {MAX_OUTPUTS}]")
         self._chunks = []
         self._cat_words = [np.zeros(0, dtype=np.uint32)]
         self._cat_total = 0

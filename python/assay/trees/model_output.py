@@ -46,6 +46,7 @@ from typing import Optional
 import numpy as np
 
 from .. import _core
+from .._enums import Index
 from .._progress import progress_callback
 from .._validation import as_matrix, check_n_jobs
 from .forest import TreeModel
@@ -289,7 +290,7 @@ def transformed_shap_values(model: TreeModel, X, background, model_output: str, 
         core_out = out.reshape((n, P, K))
     if transform == _IDENTITY:
         kernel = _core.PatternShap(model.forest, background, 16, 2**31, n_jobs, player_of_feature=player_of,
-                                   n_players=P, index=0)
+                                   n_players=P, index=Index.SHAPLEY)
         with progress_callback(progress, n, "rows") as cb:
             values = kernel.values(X, n_jobs, out=core_out, progress=cb)
         mean = np.asarray(kernel.expected_value(), dtype=np.float64)

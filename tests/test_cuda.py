@@ -5,6 +5,8 @@ per-row functions of csrc/core/row_walk.hpp, and `_core.RowQueryShap` runs those
 on the host. Those tests compare it with the CPU kernel and brute force on every converter's
 models, every index, groups, K outputs, NaN and on-threshold inputs. Tests marked `gpu` run the
 device kernel itself and are skipped without a CUDA build and device."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -88,14 +90,17 @@ def test_device_algorithm_matches_brute_force_with_groups_and_outputs(seed):
 
 
 def test_forests_the_device_kernel_does_not_take_are_refused_clearly(models):
+    # With their own type (a ValueError), which the explainer's fallback reads; a bad argument is
+    # a plain ValueError.
     model, X, _ = models["xgb_reg"]
     ex = assay.TreeExplainer(model, data=X[:20], device="cpu")
-    with pytest.raises(ValueError, match="distinct players on its path"):
+    with pytest.raises(_core.DeviceUnsupportedError, match="distinct players on its path"):
         _core.RowQueryShap(ex.model.forest, ex.data, max_width=1)
-    with pytest.raises(ValueError, match="over the budget"):
+    with pytest.raises(_core.DeviceUnsupportedError, match="over the budget"):
         _core.RowQueryShap(ex.model.forest, ex.data, budget_bytes=8)
-    with pytest.raises(ValueError, match="data"):
+    with pytest.raises(ValueError, match="data") as info:
         _core.RowQueryShap(ex.model.forest, ex.data[:0])
+    assert not isinstance(info.value, _core.DeviceUnsupportedError)
 
 
 def test_pair_columns_beyond_32_bits_are_refused_by_the_device_plan():
@@ -105,7 +110,7 @@ def test_pair_columns_beyond_32_bits_are_refused_by_the_device_plan():
     X = np.zeros((2, d))
     X[1, 7] = 1.0
     forest = assay.TreeExplainer(DecisionTreeRegressor().fit(X, [0.0, 1.0]), data=X, device="cpu").model.forest
-    with pytest.raises(ValueError, match="at most 2\\^31 output columns"):
+    with pytest.raises(_core.DeviceUnsupportedError, match="at most 2\\^31 output columns"):
         _core.RowQueryShap(forest, X, index=INDEX_CODES["interaction"])
     assert _core.RowQueryShap(forest, X, index=INDEX_CODES["shap"]).values(X[:1]).shape == (1, d, 1)
 
@@ -164,15 +169,17 @@ def test_the_cuda_kernel_checks_device_arrays_before_reading_them(models):
 
 class _EmulatedDeviceKernel:
     """Stands in for _core.CudaPatternShap on any machine (the host emulation behind its
-    signature), refusing the indices in `refuse` as an over-budget forest would."""
+    signature), refusing the indices in `refuse` with `error`, as an over-budget forest would (the
+    emulation's own plan refuses forests as the device's does)."""
     refuse = ()
+    error = _core.DeviceUnsupportedError
 
     def __init__(self, forest, data, player_of_feature=None, n_players=0, index=0, max_width=16,
                  budget_bytes=2**31, progress=None):
         if progress is not None:
             progress(0)
         if index in self.refuse:
-            raise ValueError("the CUDA kernel's tables would take too many bytes")
+            raise self.error("the CUDA kernel's tables would take too many bytes")
         self.inner = _core.RowQueryShap(forest, data, player_of_feature=player_of_feature, n_players=n_players,
                                         index=index, max_width=max_width, budget_bytes=budget_bytes)
 
@@ -232,6 +239,38 @@ def test_dispatch_keeps_each_index_where_its_tables_are(models, pretend_gpu, mon
         pickle.loads(insist)
 
 
+def test_only_the_device_kernels_typed_refusals_fall_back_to_the_cpu(models, pretend_gpu, monkeypatch):
+    model, X, _ = models["xgb_reg"]
+    A = X[:30]
+    cpu = assay.TreeExplainer(model, data=X[:60], device="cpu")
+
+    # The emulation's plan refuses a leaf wider than dense_max_bits, with the device's own type.
+    with pytest.warns(RuntimeWarning, match="Shapley tables .* built for the CPU .*distinct players on its path"):
+        ex = assay.TreeExplainer(model, data=X[:60], dense_max_bits=1)
+    assert ex.device == "cpu"
+    assert_close_scaled(ex.shap_values(A), cpu.shap_values(A), 1e-12, "fell back to the CPU")
+    # device="cuda" insists: the same type, and the Python layer says what to do.
+    with pytest.raises(_core.DeviceUnsupportedError, match="distinct players on its path.*use device='cpu'"):
+        assay.TreeExplainer(model, data=X[:60], dense_max_bits=1, device="cuda")
+
+    monkeypatch.setattr(pretend_gpu, "refuse", (0, 1, 2, 3))
+    monkeypatch.setattr(pretend_gpu, "error", _core.DeviceMemoryError)  # a device allocation failed
+    with pytest.warns(RuntimeWarning, match="Shapley tables of this forest are built for the CPU"):
+        assert assay.TreeExplainer(model, data=X[:60]).device == "cpu"
+    with pytest.raises(_core.DeviceMemoryError, match="use device='cpu'"):
+        assay.TreeExplainer(model, data=X[:60], device="cuda")
+
+    # Any other error is raised, never read as a forest the device refuses: a ValueError (a bad
+    # argument) or a host allocation that failed.
+    for error in (ValueError, _core.KernelMemoryError, TypeError):
+        monkeypatch.setattr(pretend_gpu, "error", error)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no fallback warning either
+            with pytest.raises(error, match="too many bytes") as info:
+                assay.TreeExplainer(model, data=X[:60])
+        assert type(info.value) is error
+
+
 # ---- on a GPU (skipped without one) ---------------------------------------------------------
 
 @pytest.mark.gpu
@@ -277,7 +316,7 @@ def test_cuda_auto_falls_back_for_forests_it_does_not_take(models):
     with pytest.warns(RuntimeWarning, match="built for the CPU"):
         ex = assay.TreeExplainer(model, data=X[:50], dense_max_bits=1)
     assert ex.device == "cpu"
-    with pytest.raises(ValueError, match="distinct players"):
+    with pytest.raises(_core.DeviceUnsupportedError, match="distinct players.*use device='cpu'"):
         assay.TreeExplainer(model, data=X[:50], dense_max_bits=1, device="cuda")
 
 

@@ -26,7 +26,7 @@ from bench_treeshap import (N_TRAIN, _count, build_model, machine_info, make_dat
                             shown, versions)
 
 ACCUMULATORS = {"auto": 0, "local": 1, "shared": 2, "global": 3}
-INDICES = {"shap": 0, "interaction": 2}
+INDICES = {"shap": "SHAPLEY", "interaction": "INTERACTION"}  # members of _core.Index
 
 
 def best_of(fn, repeats):
@@ -68,7 +68,8 @@ def main(argv=None):
     print(f"# {args.model}: {n_fg} rows (SHAP), {n_int} rows (interactions), {n_bg} background rows, "
           f"best of {args.repeats}")
     print(f"{'index':<12}{'input':<8}{'accumulator':<13}{'tables_s':>10}{'values_s':>10}{'median_s':>10}  agrees")
-    for index_name, index in INDICES.items():
+    for index_name, member in INDICES.items():
+        index = _core.Index.__members__[member]
         kernel, build_s, _ = best_of(lambda: _core.CudaPatternShap(forest, bg, index=index), 1)
         rows = n_fg if index_name == "shap" else n_int
         reference = None

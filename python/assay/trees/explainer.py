@@ -81,7 +81,8 @@ class TreeExplainer:
     order (~1e-12 relative). Tables the device kernel does not take (a tree deeper than 64, a
     leaf with more than dense_max_bits players on its path, tables over max_table_bytes or over
     the device's free memory) are built for the CPU under "auto", with a warning, and raise
-    under "cuda". `device` says where the Shapley tables are; an index whose tables fall back
+    under "cuda" (assay.errors.DeviceUnsupportedError, a ValueError, or DeviceMemoryError, a
+    MemoryError); no other error falls back. `device` says where the Shapley tables are; an index whose tables fall back
     later (pairwise tables are d times larger) runs on the CPU while the others stay on the GPU.
 
     progress: True draws a tqdm progress bar for the table builds and every call (a callable

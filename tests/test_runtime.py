@@ -35,16 +35,19 @@ def test_progress_callback_counts_every_row(case):
 def test_ctrl_c_stops_a_long_call_quickly(case):
     model, bg, X = case
     ex = assay.TreeExplainer(model, bg, algorithm="pairwise")  # slow on purpose: ~seconds
+    # Python's own Ctrl-C handler: a process started in the background by a non-interactive shell
+    # (`cmd &`) inherits SIGINT ignored, and Python then installs no handler at all.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
-
     big = np.concatenate([X] * 4)                              # seconds of work
+    timer.start()
     t0 = time.perf_counter()
     try:
         with pytest.raises(KeyboardInterrupt):
             ex.shap_values(big)
     finally:
         timer.cancel()                                         # never let a late SIGINT escape the test
+        signal.signal(signal.SIGINT, previous)
     assert time.perf_counter() - t0 < 1.3
     assert ex.shap_values(X[:5]).shape == (5, 8)  # still usable afterwards
 

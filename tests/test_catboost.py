@@ -137,7 +137,7 @@ def _one_hot_model(rng, n=500):
     })
     df.loc[rng.random(n) < 0.1, "a"] = np.nan
     y = np.nan_to_num(df.a) + 2 * (df.c == "x") - (df.c == "a" * 70) + 1.5 * (df.h == 5) + 0.5 * df.b
-    model = catboost.CatBoostRegressor(allow_writing_files=False, iterations=20, depth=3, verbose=0, thread_count=1, random_seed=0,
+    model = catboost.CatBoostRegressor(iterations=20, depth=3, verbose=0, thread_count=1, random_seed=0,
                                        cat_features=["c", "h"], one_hot_max_size=10,
                                        allow_writing_files=False).fit(df, y)
     return model, df
@@ -190,7 +190,7 @@ def test_category_hash_matches_catboost(tmp_path):
     alphabet = list("abcdefghijklmnopqrstuvwxyz0123456789 -_é€")
     values = list(dict.fromkeys("".join(rng.choice(alphabet, k)) for k in list(range(0, 80)) + [127, 128, 129, 300]))
     df = pd.DataFrame({"a": rng.normal(size=1500), "c": rng.choice(values, 1500)})
-    model = catboost.CatBoostRegressor(allow_writing_files=False, iterations=2, depth=2, verbose=0, thread_count=1, cat_features=["c"],
+    model = catboost.CatBoostRegressor(iterations=2, depth=2, verbose=0, thread_count=1, cat_features=["c"],
                                        one_hot_max_size=1000, allow_writing_files=False).fit(df, df.a)
     path = tmp_path / "model.py"
     model.save_model(str(path), format="python", pool=catboost.Pool(df, df.a, cat_features=["c"]))
@@ -221,7 +221,7 @@ def test_categories_are_read_as_catboost_reads_them():
 def test_ctr_features_are_refused():
     rng = np.random.default_rng(31)
     df = pd.DataFrame({"a": rng.normal(size=300), "colour": rng.choice(list("abcdefgh"), 300)})
-    model = catboost.CatBoostRegressor(allow_writing_files=False, iterations=10, depth=3, verbose=0, thread_count=1, cat_features=["colour"],
+    model = catboost.CatBoostRegressor(iterations=10, depth=3, verbose=0, thread_count=1, cat_features=["colour"],
                                        one_hot_max_size=2, allow_writing_files=False)
     model.fit(df, df.a + (df.colour == "a"))
     with pytest.raises(TypeError, match=r"model: CatBoost CTR features \(colour\) are not supported"):

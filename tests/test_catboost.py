@@ -234,7 +234,7 @@ def test_names_unfitted_and_dispatch():
     assert model.feature_names_ == ["0", "1", "2", "3"]
     ir = assay.convert_model(model)
     assert ir.feature_names is None and ir.source == "catboost.CatBoostRegressor" and ir.node_cover is not None
-    framed = catboost.CatBoostRegressor(allow_writing_files=False, iterations=3, depth=2, verbose=0, thread_count=1, allow_writing_files=False)
+    framed = catboost.CatBoostRegressor(iterations=3, depth=2, verbose=0, thread_count=1, allow_writing_files=False)
     framed.fit(pd.DataFrame(X, columns=["p", "q", "r", "s"]), np.nan_to_num(X[:, 0]))
     assert assay.convert_model(framed).feature_names == ["p", "q", "r", "s"]
     with pytest.raises(ValueError, match="not fitted"):

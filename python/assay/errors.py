@@ -18,6 +18,8 @@ Python layer adds what to do about it.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from ._core import DeviceMemoryError, DeviceUnsupportedError, KernelMemoryError, TooManyPlayersError
 
 __all__ = ["ModelError", "UnsupportedModelError", "TooManyPlayersError", "DeviceUnsupportedError",
@@ -30,3 +32,17 @@ class ModelError(ValueError):
 
 class UnsupportedModelError(TypeError):
     """A model kind assay does not explain (the message starts with "model:" and says which)."""
+
+
+@contextmanager
+def reading_model(library: str):
+    """Turn what a malformed model dict trips over (a missing key, a bad value, the core Forest's
+    own checks) into a ModelError naming the library; the errors above pass unchanged."""
+    try:
+        yield
+    except (ModelError, UnsupportedModelError):  # already say what is wrong with the model
+        raise
+    except (KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
+        raise ModelError(f"model: malformed {library} model ({type(exc).__name__}: {exc})") from None
+    except (ValueError, TypeError) as exc:  # the core's Forest checks, NumPy on bad values
+        raise ModelError(f"model: malformed {library} model ({exc})") from None

@@ -30,8 +30,8 @@ import tempfile
 import numpy as np
 
 from .._validation import is_dataframe
-from ..errors import ModelError, UnsupportedModelError
-from .forest import ForestBuilder, SplitPolicy, TreeModel
+from ..errors import ModelError, UnsupportedModelError, reading_model
+from .forest import ForestBuilder, SplitPolicy, TreeModel, flatten_preorder
 
 # NaN is compared as -inf (goes left, the "0" side) or +inf (goes right).
 _NAN_LEFT = {"AsFalse": True, "Min": True, "AsIs": True, "AsTrue": False, "Max": False}
@@ -64,14 +64,8 @@ def from_json(model_dict, source: str = "catboost", feature_names=None) -> TreeM
     """The IR from CatBoost's JSON model dict. A malformed dict raises ModelError (a ValueError);
     model kinds assay does not explain (CTR, text or embedding features) raise
     UnsupportedModelError (a TypeError)."""
-    try:
+    with reading_model("CatBoost"):
         return _from_json(model_dict, source, feature_names)
-    except (ModelError, UnsupportedModelError):  # already say what is wrong with the model
-        raise
-    except (KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
-        raise ModelError(f"model: malformed CatBoost model ({type(exc).__name__}: {exc})") from None
-    except (ValueError, TypeError) as exc:  # the core's Forest checks, NumPy on bad values
-        raise ModelError(f"model: malformed CatBoost model ({exc})") from None
 
 
 def _from_json(d, source, feature_names) -> TreeModel:
@@ -253,23 +247,13 @@ def _add_oblivious(builder, trees, K, scale, split_fields):
 
 
 def _add_nonsymmetric(builder, root, K, scale, split_fields):
-    feature, threshold, left, right, dleft, policy, value, cover = ([] for _ in range(8))
+    nodes, left, right = flatten_preorder(root, lambda node: (node["left"], node["right"]) if "split" in node else None)
+    n = len(nodes)
+    feature, threshold, dleft, policy = [-1] * n, [0.0] * n, [0] * n, [0] * n
+    value, cover = [np.zeros(K) for _ in range(n)], [0.0] * n
     categories = {}
     has_cover = True
-    stack = [(root, -1, False)]
-    while stack:
-        node, parent, is_right = stack.pop()
-        idx = len(feature)
-        if parent >= 0:
-            (right if is_right else left)[parent] = idx
-        feature.append(-1)
-        threshold.append(0.0)
-        left.append(-1)
-        right.append(-1)
-        dleft.append(0)
-        policy.append(0)
-        value.append(np.zeros(K))
-        cover.append(0.0)
+    for idx, node in enumerate(nodes):
         if "split" not in node:
             leaf = np.atleast_1d(np.asarray(node["value"], dtype=np.float64)).reshape(-1)
             if leaf.size != K:
@@ -284,8 +268,6 @@ def _add_nonsymmetric(builder, root, K, scale, split_fields):
         feature[idx], threshold[idx], dleft[idx], policy[idx] = f, t, int(dl), int(p)
         if code is not None:
             categories[idx] = [code]
-        stack.append((node["right"], idx, True))
-        stack.append((node["left"], idx, False))
     cover = np.asarray(cover)
     if has_cover:  # inner covers: the sum of their leaves' (children come after their parent)
         for i in range(len(feature) - 1, -1, -1):

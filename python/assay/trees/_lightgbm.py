@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import is_dataframe
-from ..errors import ModelError, UnsupportedModelError
-from .forest import ForestBuilder, SplitPolicy, TreeModel
+from ..errors import ModelError, UnsupportedModelError, reading_model
+from .forest import ForestBuilder, SplitPolicy, TreeModel, flatten_preorder
 
 _NUMERIC_POLICY = {"None": SplitPolicy.LGB_NUMERIC_NONE, "Zero": SplitPolicy.LGB_NUMERIC_ZERO,
                    "NaN": SplitPolicy.LGB_NUMERIC_NAN}
@@ -39,14 +39,8 @@ def convert_lightgbm(model) -> TreeModel:
 def from_dump(dump, source: str = "lightgbm") -> TreeModel:
     """The IR from LightGBM's `dump_model()` dict. A malformed dict raises ModelError (a ValueError),
     a model kind assay does not explain (linear trees) UnsupportedModelError (a TypeError)."""
-    try:
+    with reading_model("LightGBM"):
         return _from_dump(dump, source)
-    except (ModelError, UnsupportedModelError):  # already say what is wrong with the model
-        raise
-    except (KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
-        raise ModelError(f"model: malformed LightGBM model ({type(exc).__name__}: {exc})") from None
-    except (ValueError, TypeError) as exc:  # the core's Forest checks, NumPy on bad values
-        raise ModelError(f"model: malformed LightGBM model ({exc})") from None
 
 
 def _from_dump(dump, source) -> TreeModel:
@@ -92,24 +86,13 @@ def _add_tree(builder: ForestBuilder, root: dict, output: int, scale: float):
     if "split_index" not in root:  # a single-leaf tree
         builder.add_leaf_tree([root["leaf_value"] * scale], output=output, cover=float(root.get("leaf_count", 1)))
         return
-    nodes = []  # flatten in DFS order; children filled in after numbering
-    feature, threshold, left, right, dleft, policy, value, cover = [], [], [], [], [], [], [], []
+    nodes, left, right = flatten_preorder(
+        root, lambda node: (node["left_child"], node["right_child"]) if "split_index" in node else None)
+    n = len(nodes)
+    feature, threshold, dleft, policy, value = [-1] * n, [0.0] * n, [0] * n, [0] * n, [0.0] * n
+    cover = [float(node.get("leaf_count" if "split_index" not in node else "internal_count", 0)) for node in nodes]
     categories = {}
-    stack = [(root, -1, False)]
-    while stack:
-        node, parent, is_right = stack.pop()
-        idx = len(nodes)
-        nodes.append(node)
-        if parent >= 0:
-            (right if is_right else left)[parent] = idx
-        feature.append(-1)
-        threshold.append(0.0)
-        left.append(-1)
-        right.append(-1)
-        dleft.append(0)
-        policy.append(0)
-        value.append(0.0)
-        cover.append(float(node.get("leaf_count" if "split_index" not in node else "internal_count", 0)))
+    for idx, node in enumerate(nodes):
         if "split_index" not in node:
             if "leaf_coeff" in node or "leaf_features" in node:
                 raise UnsupportedModelError("model: LightGBM linear_tree leaves are not supported")
@@ -126,7 +109,5 @@ def _add_tree(builder: ForestBuilder, root: dict, output: int, scale: float):
             policy[idx] = _NUMERIC_POLICY[missing]
         else:
             raise UnsupportedModelError(f"model: unknown LightGBM decision_type {node['decision_type']!r}")
-        stack.append((node["right_child"], idx, True))
-        stack.append((node["left_child"], idx, False))
     builder.add_tree(feature=feature, threshold=threshold, left=left, right=right, default_left=dleft,
                      policy=policy, value=value, output=output, categories=categories, cover=cover)

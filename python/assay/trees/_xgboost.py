@@ -12,7 +12,7 @@ import json
 
 import numpy as np
 
-from ..errors import ModelError, UnsupportedModelError
+from ..errors import ModelError, UnsupportedModelError, reading_model
 from . import _ubjson
 from .forest import ForestBuilder, SplitPolicy, TreeModel
 
@@ -77,14 +77,8 @@ def from_model_dict(model_dict, source: str = "xgboost", limit=None, feature_nam
     """The IR from XGBoost's saved-model dict (JSON or UBJSON). A malformed dict raises ModelError (a
     ValueError), a model kind assay does not explain UnsupportedModelError (a TypeError); nothing
     reaches the kernels unchecked."""
-    try:
+    with reading_model("XGBoost"):
         return _from_model_dict(model_dict, source, limit, feature_names)
-    except (ModelError, UnsupportedModelError):  # already say what is wrong with the model
-        raise
-    except (KeyError, IndexError, AttributeError, OverflowError) as exc:
-        raise ModelError(f"model: malformed XGBoost model ({type(exc).__name__}: {exc})") from None
-    except (ValueError, TypeError) as exc:  # the core's Forest checks, NumPy on bad values
-        raise ModelError(f"model: malformed XGBoost model ({exc})") from None
 
 
 def _from_model_dict(model_dict, source, limit, feature_names) -> TreeModel:

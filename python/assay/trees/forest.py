@@ -27,6 +27,27 @@ def categories_to_words(categories: Sequence[int]) -> np.ndarray:
     return words
 
 
+def flatten_preorder(root, children):
+    """The nodes of a nested tree (dicts, as LightGBM and CatBoost export them) in preorder:
+    parents before children, left subtree first. children(node) is (left, right), or None for a
+    leaf. Returns (nodes, left, right): the local indices of each node's children, -1 for leaves."""
+    nodes, left, right = [], [], []
+    stack = [(root, -1, False)]
+    while stack:
+        node, parent, is_right = stack.pop()
+        idx = len(nodes)
+        nodes.append(node)
+        left.append(-1)
+        right.append(-1)
+        if parent >= 0:
+            (right if is_right else left)[parent] = idx
+        kids = children(node)
+        if kids is not None:
+            stack.append((kids[1], idx, True))
+            stack.append((kids[0], idx, False))
+    return nodes, left, right
+
+
 MAX_FEATURES = 2**31 - 1
 MAX_OUTPUTS = 1 << 20
 

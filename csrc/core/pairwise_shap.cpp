@@ -66,23 +66,18 @@ struct PairWalker {
 
 void pairwise_values_row(const Forest& f, const Players& players, const IndexWeights& w, const double* x,
                          const double* bg, int64_t n_bg, int64_t tree_begin, int64_t tree_end, double* out_row) {
-  PairWalker walker{f, players, w, OutputLayout(players, f.n_outputs, w.index()), x, nullptr,
-                    1.0 / static_cast<double>(n_bg), out_row, std::vector<uint8_t>(players.n, 1),
-                    std::vector<uint8_t>(players.n, 1), {}, {}, {}};
-  for (int64_t b = 0; b < n_bg; ++b) {
-    walker.z = bg + b * f.n_features;
-    for (int64_t t = tree_begin; t < tree_end; ++t) walker.walk(f.tree_offsets[t], f.tree_offsets[t], f.tree_output[t]);
-  }
+  pairwise_values_row_weighted(f, players, w, x, bg, nullptr, n_bg, tree_begin, tree_end, out_row);
 }
 
 void pairwise_values_row_weighted(const Forest& f, const Players& players, const IndexWeights& w, const double* x,
                                   const double* bg, const double* bg_weight, int64_t n_bg, int64_t tree_begin,
                                   int64_t tree_end, double* out_row) {
-  PairWalker walker{f, players, w, OutputLayout(players, f.n_outputs, w.index()), x, nullptr, 0.0, out_row,
-                    std::vector<uint8_t>(players.n, 1), std::vector<uint8_t>(players.n, 1), {}, {}, {}};
+  PairWalker walker{f, players, w, OutputLayout(players, f.n_outputs, w.index()), x, nullptr,
+                    1.0 / static_cast<double>(n_bg), out_row, std::vector<uint8_t>(players.n, 1),
+                    std::vector<uint8_t>(players.n, 1), {}, {}, {}};
   for (int64_t b = 0; b < n_bg; ++b) {
     walker.z = bg + b * f.n_features;
-    walker.scale = bg_weight[b];
+    if (bg_weight != nullptr) walker.scale = bg_weight[b];
     for (int64_t t = tree_begin; t < tree_end; ++t) walker.walk(f.tree_offsets[t], f.tree_offsets[t], f.tree_output[t]);
   }
 }

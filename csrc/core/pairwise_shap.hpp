@@ -21,7 +21,7 @@ void pairwise_values_row(const Forest& f, const Players& players, const IndexWei
                          const double* bg, int64_t n_bg, int64_t tree_begin, int64_t tree_end, double* out_row);
 
 // The same with background row b weighing bg_weight[b] instead of 1 / n_bg (per-row weights of
-// the transformed outputs, transformed_shap.hpp).
+// the transformed outputs, transformed_shap.hpp); bg_weight == nullptr is the uniform 1 / n_bg.
 void pairwise_values_row_weighted(const Forest& f, const Players& players, const IndexWeights& w, const double* x,
                                   const double* bg, const double* bg_weight, int64_t n_bg, int64_t tree_begin,
                                   int64_t tree_end, double* out_row);

@@ -49,12 +49,16 @@ def _model_json(model) -> dict:
             return json.load(f)
 
 
-def convert_catboost(model) -> TreeModel:
+def convert_catboost(model, rounds=None) -> TreeModel:
+    """rounds: convert the first `rounds` trees (one per boosting round; None or -1: all)."""
     if not (hasattr(model, "save_model") and hasattr(model, "is_fitted")):
         raise UnsupportedModelError(f"model: expected a CatBoost model (CatBoost, CatBoostRegressor, "
                                     f"CatBoostClassifier, CatBoostRanker), got {type(model).__name__}")
     if not model.is_fitted():
         raise ModelError(f"model: this {type(model).__name__} is not fitted yet; call fit() first")
+    if rounds is not None and rounds != -1:
+        model = model.copy()  # CatBoost cuts a model in place
+        model.shrink(ntree_end=min(int(rounds), model.tree_count_))
     names = getattr(model, "feature_names_", None)
     return from_json(_model_json(model), f"catboost.{type(model).__name__}",
                      list(map(str, names)) if names else None)

@@ -18,7 +18,9 @@ _NUMERIC_POLICY = {"None": SplitPolicy.LGB_NUMERIC_NONE, "Zero": SplitPolicy.LGB
                    "NaN": SplitPolicy.LGB_NUMERIC_NAN}
 
 
-def convert_lightgbm(model) -> TreeModel:
+def convert_lightgbm(model, rounds=None) -> TreeModel:
+    """rounds: convert the first `rounds` boosting rounds (-1: all; None: LightGBM's default, up
+    to best_iteration)."""
     import lightgbm as lgb
 
     if isinstance(model, lgb.Booster):
@@ -33,7 +35,8 @@ def convert_lightgbm(model) -> TreeModel:
     if str(booster.params.get("linear_tree", False)).lower() in ("true", "1"):
         raise UnsupportedModelError("model: LightGBM linear_tree models have linear functions in their leaves, "
                                     "not constants; interventional TreeSHAP does not apply to them")
-    return from_dump(booster.dump_model(), f"lightgbm.{type(model).__name__}")
+    dump = booster.dump_model() if rounds is None else booster.dump_model(num_iteration=int(rounds))
+    return from_dump(dump, f"lightgbm.{type(model).__name__}")
 
 
 def from_dump(dump, source: str = "lightgbm") -> TreeModel:

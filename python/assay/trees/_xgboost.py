@@ -53,7 +53,9 @@ def _iteration_limit(model) -> int | None:
     return None if best is None else int(best) + 1
 
 
-def convert_xgboost(model) -> TreeModel:
+def convert_xgboost(model, rounds=None) -> TreeModel:
+    """rounds: convert the first `rounds` boosting rounds (-1: all; None: the model's default,
+    up to the sklearn wrapper's best_iteration after early stopping)."""
     import xgboost as xgb
 
     limit = None
@@ -68,6 +70,8 @@ def convert_xgboost(model) -> TreeModel:
     else:
         raise UnsupportedModelError(f"model: expected an xgboost.Booster or XGBModel, got {type(model).__name__}")
 
+    if rounds is not None:
+        limit = None if rounds == -1 else int(rounds)
     names = booster.feature_names
     return from_model_dict(_load_model(booster), f"xgboost.{type(model).__name__}", limit,
                            list(names) if names else None)

@@ -185,6 +185,15 @@ def output_transform(model_output: str, objective: Optional[str], n_outputs: int
                      "as if they were margins, which is not the model's log loss. Not supported")
 
 
+def _transform_of(model: TreeModel, model_output: str, objective, source_model) -> int:
+    """output_transform with the objective read from source_model when not given."""
+    described = ""
+    if model_output != "raw" and objective is None:
+        objective, described = model_objective(source_model) if source_model is not None else (None, "")
+        described = f"{model.source}: {described}" if described else model.source
+    return output_transform(model_output, objective, model.n_outputs, described)
+
+
 def _single_output(model_output, n_outputs):
     if n_outputs != 1:
         raise ValueError(f"model_output={model_output!r}: needs a single-output model, this one has {n_outputs} "
@@ -219,11 +228,7 @@ def expected_value(model: TreeModel, background, model_output: str, y=None, *, o
     transformed_shap_values; O(background rows x trees)."""
     if model_output not in MODEL_OUTPUTS:
         raise ValueError(f"model_output: expected one of {MODEL_OUTPUTS}, got {model_output!r}")
-    described = ""
-    if model_output != "raw" and objective is None:
-        objective, described = model_objective(source_model) if source_model is not None else (None, "")
-        described = f"{model.source}: {described}" if described else model.source
-    transform = output_transform(model_output, objective, model.n_outputs, described)
+    transform = _transform_of(model, model_output, objective, source_model)
     margins = model.predict_raw(as_matrix(background, "data", model.n_features), check_n_jobs(n_jobs))
     if transform == _IDENTITY:
         mean = margins.mean(axis=0)
@@ -269,11 +274,7 @@ def transformed_shap_values(model: TreeModel, X, background, model_output: str, 
         raise TypeError(f"model: expected an assay TreeModel (assay.trees.convert.convert_model), "
                         f"got {type(model).__name__}")
     n_jobs = check_n_jobs(n_jobs)
-    described = ""
-    if model_output != "raw" and objective is None:
-        objective, described = model_objective(source_model) if source_model is not None else (None, "")
-        described = f"{model.source}: {described}" if described else model.source
-    transform = output_transform(model_output, objective, model.n_outputs, described)
+    transform = _transform_of(model, model_output, objective, source_model)
     d = model.n_features
     X = as_matrix(X, "X", d)
     background = as_matrix(background, "data", d)

@@ -48,31 +48,20 @@ def library_raw_output(model, X) -> np.ndarray:
 
 
 def first_rounds(model, rounds: int) -> TreeModel:
-    """The model restricted to its first `rounds` boosting rounds (shap's tree_limit), converted.
-    XGBoost, LightGBM and CatBoost only: their files say which trees form a round."""
+    """The model restricted to its first `rounds` boosting rounds (shap's tree_limit; -1: all),
+    converted by its library's converter. XGBoost, LightGBM and CatBoost only: their models say
+    which trees form a round."""
     module = type(model).__module__.split(".")[0]
     if module == "xgboost":
-        from ._xgboost import _load_model, from_model_dict
-
-        booster = model if type(model).__name__ == "Booster" else model.get_booster()
-        names = booster.feature_names
-        return from_model_dict(_load_model(booster), f"xgboost.{type(model).__name__}", rounds,
-                               list(names) if names else None)
-    if module == "lightgbm":
-        from ._lightgbm import from_dump
-
-        booster = model if type(model).__name__ == "Booster" else model.booster_
-        return from_dump(booster.dump_model(num_iteration=rounds), f"lightgbm.{type(model).__name__}")
-    if module == "catboost":
-        from ._catboost import convert_catboost
-
-        if rounds == -1:
-            return convert_catboost(model)
-        cut = model.copy()  # one tree per iteration (K-wide leaves for multi-class)
-        cut.shrink(ntree_end=min(int(rounds), model.tree_count_))
-        return convert_catboost(cut)
-    raise TypeError(f"tree_limit: supported for XGBoost, LightGBM and CatBoost models, got {type(model).__name__}; "
-                    "pass tree_limit=None")
+        from ._xgboost import convert_xgboost as convert
+    elif module == "lightgbm":
+        from ._lightgbm import convert_lightgbm as convert
+    elif module == "catboost":
+        from ._catboost import convert_catboost as convert
+    else:
+        raise TypeError(f"tree_limit: supported for XGBoost, LightGBM and CatBoost models, got "
+                        f"{type(model).__name__}; pass tree_limit=None")
+    return convert(model, rounds=rounds)
 
 
 def check_additivity(values, expected_value, model, X):

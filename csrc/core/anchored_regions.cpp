@@ -39,8 +39,7 @@ AnchoredRegions::AnchoredRegions(const Forest& forest, const Players& players, i
   }
   const int32_t F = forest.n_features;
   std::vector<double> cols(static_cast<size_t>(n) * F);
-  for (int64_t r = 0; r < n; ++r)
-    for (int32_t j = 0; j < F; ++j) cols[j * n + r] = X[r * F + j];
+  transpose_rows(X, n, F, cols.data(), n);
   patterns_.assign(static_cast<size_t>(L) * n, 0);
   parallel_for(forest.n_trees(), n_threads, 1, [&](int64_t t) {
     if (stopped(progress)) return;

@@ -13,6 +13,12 @@
 
 namespace assay::core {
 
+// Row-major (n, F) rows -> the feature-major layout of a ColumnBlock with the given stride.
+inline void transpose_rows(const double* rows, int64_t n, int32_t F, double* cols, int64_t stride) {
+  for (int64_t r = 0; r < n; ++r)
+    for (int32_t j = 0; j < F; ++j) cols[j * stride + r] = rows[r * F + j];
+}
+
 // Feature f of row r is cols[f * stride + r], for r in [0, n).
 struct ColumnBlock {
   const double* cols;

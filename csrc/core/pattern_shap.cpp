@@ -29,12 +29,6 @@ inline void add_scaled(double* out, int64_t stride, double c, const double* v, i
   }
 }
 
-// Row-major (n, F) rows -> feature-major columns with the given stride.
-void transpose_rows(const double* rows, int64_t n, int32_t F, double* cols, int64_t stride) {
-  for (int64_t r = 0; r < n; ++r)
-    for (int32_t j = 0; j < F; ++j) cols[j * stride + r] = rows[r * F + j];
-}
-
 constexpr int64_t kBuildBlockRows = 256;
 constexpr int64_t kWalkBlockRows = 512;
 constexpr int64_t kWalkScratchBytes = int64_t{8} << 20;   // per thread

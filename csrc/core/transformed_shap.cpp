@@ -376,8 +376,7 @@ void transformed_values(const Forest& f, const Players& players, OutputTransform
       shz[m * kW + s] = iw.get(IndexWeights::kDiagZ, s, m);
     }
   std::vector<double> bg_cols(static_cast<size_t>(F) * n_bg);
-  for (int64_t z = 0; z < n_bg; ++z)
-    for (int32_t j = 0; j < F; ++j) bg_cols[static_cast<size_t>(j) * n_bg + z] = bg[z * F + j];
+  transpose_rows(bg, n_bg, F, bg_cols.data(), n_bg);
   int64_t max_leaves = 0;
   for (int64_t t = 0; t < f.n_trees(); ++t) {
     max_leaves = std::max(max_leaves, lp.tree_leaf_begin[t + 1] - lp.tree_leaf_begin[t]);
@@ -408,8 +407,7 @@ void transformed_values(const Forest& f, const Players& players, OutputTransform
       if (stopped(progress)) return;
       const int64_t r0 = blk * B, nr = std::min(B, n - r0);
       std::vector<double> xcols(static_cast<size_t>(F) * nr);
-      for (int64_t i = 0; i < nr; ++i)
-        for (int32_t j = 0; j < F; ++j) xcols[static_cast<size_t>(j) * nr + i] = X[(r0 + i) * F + j];
+      transpose_rows(X + r0 * F, nr, F, xcols.data(), nr);
       // Row i's weights c(x, z) / n_bg, then the sentinel's 0.
       const int64_t stride_w = n_bg + 1;
       std::vector<double> w(identity ? 0 : static_cast<size_t>(nr * stride_w));

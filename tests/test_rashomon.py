@@ -195,7 +195,7 @@ def test_per_tree_values_average_to_the_forest_shap(small_forest):
 
 def test_forest_bounds_and_orders_equal_brute_force_over_subforests(small_forest):
     rf, X, y = small_forest
-    F = ForestRashomon(rf, X[200:], y[200:], X[:100])
+    F = ForestRashomon(rf, X[200:], y[200:], X[:100], bound="convexity")
     eps = float(np.sqrt(F._mse_bounds()[3]))     # m = 4 of M = 8
     assert F.subforest_size(eps) == 4
     per_tree = F.per_tree_attributions(X[:6])

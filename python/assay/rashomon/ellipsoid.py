@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._memory import check_bytes
 from .._validation import align_columns, is_dataframe
+from .dependence import dependence_grid, dependence_rows, feature_index
 from .partial_order import PartialOrder
 from .quadratic import quadratic_range_on_ellipsoid
+from .utility import UtilityCurve
 
 _MAX_GLOBAL_ROWS = 2000  # rows of the training data kept for global importances
 
@@ -31,14 +34,16 @@ def _keep_global_rows(rows) -> np.ndarray:
     return rows
 
 
-class EllipsoidRashomon:
+class EllipsoidRashomon(UtilityCurve):
     """Base class. Subclasses fit, then call _set_ellipsoid(theta_hat, A, loss_star, names,
-    global_rows) and implement _maps(X): (n, P, p) with phi[r, i] = maps[r, i] @ theta."""
+    global_rows), and implement _maps(X): (n, P, p) with phi[r, i] = maps[r, i] @ theta, and
+    _predict_maps(X): (n, p) with h(x_r) = _predict_maps(X)[r] @ theta + _offset."""
 
     names: list
     theta_: np.ndarray
     loss_: float
     _column_names = None  # the fitted DataFrame's columns (None: fitted on an array)
+    _offset = 0.0         # the part of every prediction that does not depend on theta
 
     # ------------------------------------------------------------------ set-up
     def _set_ellipsoid(self, theta_hat, A, loss_star, names, global_rows):
@@ -97,18 +102,50 @@ class EllipsoidRashomon:
         """Local attributions of the best model: (n, P)."""
         return self._maps(self._rows(X)) @ self.theta_
 
-    def attribution_bounds(self, X, eps):
-        """(lo, hi), each (n, P): the extremes of every local attribution over R(eps)."""
-        eps = self._eps(eps)
-        G = self._maps(self._rows(X))
+    def _linear_range(self, G, eps: float):
+        """(lo, hi): the extremes over R(eps) of the linear functions G (..., p) of theta."""
         center = G @ self.theta_
         half = np.sqrt(eps * np.sum((G @ self._whiten) ** 2, axis=-1))
         return center - half, center + half
 
+    def attribution_bounds(self, X, eps):
+        """(lo, hi), each (n, P): the extremes of every local attribution at the rows X over R(eps)."""
+        eps = self._eps(eps)
+        return self._linear_range(self._maps(self._rows(X)), eps)
+
+    def predict(self, X, eps=None):
+        """The best model's predictions (n,) at the rows X (n, d) or a single row (d,); with eps,
+        (lo, hi) instead: the smallest and largest prediction of any model in R(eps) at each row
+        (closed form: predictions are linear in the parameters). RuntimeError before fit,
+        ValueError on a wrong width or NaN/inf."""
+        P = self._predict_maps(self._rows(X))
+        if eps is None:
+            return P @ self.theta_ + self._offset
+        lo, hi = self._linear_range(P, self._eps(eps))
+        return lo + self._offset, hi + self._offset
+
+    def partial_dependence_bounds(self, feature, grid, eps, X=None):
+        """(lo, hi), each (len(grid),): the extremes over R(eps) of the partial dependence of
+        `feature` (a name or an index) at each value of `grid`: the mean prediction over the rows
+        of X (default: the training rows, at most 2000 of them) with the feature set to that
+        value. Linear in the parameters, so the bounds are exact."""
+        eps = self._eps(eps)
+        j = feature_index(feature, self.names)
+        grid = dependence_grid(grid)
+        rows = self._global_rows if X is None else self._rows(X)
+        check_bytes(8.0 * len(grid) * len(rows) * (self.theta_.size + rows.shape[1]),
+                    f"X: {len(rows)} rows x {len(grid)} grid values", "pass fewer rows or grid values")
+        P = self._predict_maps(dependence_rows(rows, j, grid)).reshape(len(grid), len(rows), -1).mean(axis=1)
+        lo, hi = self._linear_range(P, eps)
+        return lo + self._offset, hi + self._offset
+
     def _local_parts(self, X):
-        """Per row: attributions (n, P), |phi_i| - |phi_j| (n, P, P), and the variances over the
-        unit ellipsoid of that difference (n, P, P) and of each attribution (n, P)."""
-        G = self._maps(self._rows(X))             # (n, P, p)
+        """_local_parts_of the attribution maps of the rows X."""
+        return self._local_parts_of(self._maps(self._rows(X)))
+
+    def _local_parts_of(self, G):
+        """Per row of maps G (n, P, p): attributions (n, P), |phi_i| - |phi_j| (n, P, P), and the
+        variances over the unit ellipsoid of that difference (n, P, P) and of each attribution (n, P)."""
         phi = G @ self.theta_
         W = G @ self._whiten
         gram = W @ np.swapaxes(W, -1, -2)         # (n, P, P): g_i^T A^-1 g_j
@@ -121,8 +158,11 @@ class EllipsoidRashomon:
 
     def local_orders(self, X, eps) -> list:
         """local_order for every row of X (batched)."""
-        eps = self._eps(eps)
-        phi, margin, var, sign_var = self._local_parts(X)
+        return self._orders(self._local_parts(X), self._eps(eps))
+
+    def _orders(self, parts, eps: float) -> list:
+        """The local orders at tolerance eps from _local_parts_of's output."""
+        phi, margin, var, sign_var = parts
         ambiguous = phi ** 2 <= eps * sign_var
         rel = (margin > 0) & (margin ** 2 > eps * var)
         rel &= ~ambiguous[:, :, None] & ~ambiguous[:, None, :]
@@ -134,6 +174,18 @@ class EllipsoidRashomon:
         x: a 1-D array or a one-row DataFrame."""
         x = x if is_dataframe(x) else np.asarray(x, dtype=np.float64).reshape(1, -1)
         return self.local_orders(x, eps)[0]
+
+    def _statements_at(self, X):
+        """For the utility curve: the rows' maps once, then eps -> (orders, gap agreed), the gap
+        h(x) - h(baseline) being the sum of the attributions (linear in theta)."""
+        G = self._maps(self._rows(X))
+        parts = self._local_parts_of(G)
+
+        def at(eps):
+            eps = self._eps(eps)
+            lo, hi = self._linear_range(G.sum(axis=1), eps)
+            return self._orders(parts, eps), (lo > 0) | (hi < 0)
+        return at
 
     def critical_epsilons(self, x) -> dict:
         """For one row: 'sign' (P,), the largest eps at which each attribution's sign is agreed, and

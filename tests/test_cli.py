@@ -200,8 +200,9 @@ def test_explain_progress_in_a_log_has_few_lines(tables, capsys):
                "-o", str(d / "out.csv")])
     assert rc == 0
     lines = capsys.readouterr().err.splitlines()
-    assert 2 <= len(lines) <= 22, lines  # two reports (tables, rows), at most 11 lines each
-    assert all(re.fullmatch(r"(tables \(trees\)|rows): \d+% \(\d+/\d+\)", line) for line in lines), lines
+    assert 3 <= len(lines) <= 33, lines  # three reports (background, tables, rows), at most 11 lines each
+    assert all(re.fullmatch(r"(background \(trees\)|tables \(trees\)|rows): \d+% \(\d+/\d+\)", line)
+               for line in lines), lines
 
 
 REPO = Path(__file__).resolve().parents[1]

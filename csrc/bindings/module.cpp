@@ -13,7 +13,6 @@
 #include "core/indices.hpp"
 #include "core/pairwise_shap.hpp"
 #include "core/parallel.hpp"
-#include "core/pattern_shap.hpp"
 #include "core/predict.hpp"
 #include "core/split_decision.hpp"
 #include "core/transformed_shap.hpp"
@@ -170,6 +169,7 @@ void bind_cuda_info(py::module_& m);
 void bind_device_kernels(py::module_& m);
 void bind_projections(py::module_& m);
 void bind_regions(py::module_& m);
+void bind_pattern_shap(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "assay's compiled kernels (private: use the assay package)";
@@ -230,71 +230,5 @@ PYBIND11_MODULE(_core, m) {
         py::arg("n_players") = 0, py::arg("n_jobs") = -1, py::arg("out") = py::none(),
         py::arg("progress") = py::none(), py::arg("budget_bytes") = int64_t{1} << 28);
 
-  py::class_<PatternShap>(m, "PatternShap")
-      .def(py::init([](const Forest& f, const CArray<double>& bg, int dense_max_bits, int64_t budget, int n_jobs,
-                       const py::object& player_of_feature, int32_t n_players, int32_t index,
-                       const py::object& progress) {
-             const int64_t nb = rows_of(bg, f.n_features, "data");
-             PatternOptions opt;
-             opt.dense_max_bits = dense_max_bits;
-             opt.dense_budget_bytes = budget;
-             const Players players = make_players(f, player_of_feature, n_players);
-             const Index ix = index_from_int(index);
-             const double* b = bg.data();
-             PatternShap* made = nullptr;
-             run_interruptible(progress, static_cast<double>(nb) * static_cast<double>(f.n_trees()), [&](Progress* p) {
-               made = new PatternShap(f, players, ix, b, nb, opt, resolve_threads(n_jobs), p);
-             });
-             return made;
-           }),
-           py::arg("forest"), py::arg("data"), py::arg("dense_max_bits") = 16,
-           py::arg("dense_budget_bytes") = int64_t{1} << 31, py::arg("n_jobs") = -1,
-           py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0, py::arg("index") = Index::kShapley,
-           py::arg("progress") = py::none())
-      .def_static(
-          "path_dependent",
-          [](const Forest& f, const CArray<double>& node_cover, int dense_max_bits, int64_t budget, int n_jobs,
-             const py::object& player_of_feature, int32_t n_players, int32_t index, const py::object& progress) {
-            // The path-dependent game from node covers (cover_weights.hpp): no background.
-            if (node_cover.ndim() != 1 || node_cover.shape(0) != f.n_nodes())
-              throw std::invalid_argument("node_cover: expected a 1-D array with one value per node (" +
-                                          std::to_string(f.n_nodes()) + ")");
-            PatternOptions opt;
-            opt.dense_max_bits = dense_max_bits;
-            opt.dense_budget_bytes = budget;
-            const Players players = make_players(f, player_of_feature, n_players);
-            const Index ix = index_from_int(index);
-            const std::vector<double> cover = to_vector(node_cover);
-            PatternShap* made = nullptr;
-            run_interruptible(progress, static_cast<double>(f.n_trees()), [&](Progress* p) {
-              made = new PatternShap(f, players, ix, cover, opt, resolve_threads(n_jobs), p);
-            });
-            return std::unique_ptr<PatternShap>(made);
-          },
-          py::arg("forest"), py::arg("node_cover"), py::arg("dense_max_bits") = 16,
-          py::arg("dense_budget_bytes") = int64_t{1} << 31, py::arg("n_jobs") = -1,
-          py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0, py::arg("index") = Index::kShapley,
-          py::arg("progress") = py::none())
-      .def("values",
-           [](const PatternShap& ps, const CArray<double>& X, int n_jobs, const py::object& out,
-              const py::object& progress) {
-             const int64_t n = rows_of(X, ps.n_features(), "X");
-             auto result = output_array(out, output_shape(ps.layout(), n));
-             double* o = result.mutable_data();
-             const double* x = X.data();
-             const double work = static_cast<double>(n) * static_cast<double>(ps.n_trees());
-             run_interruptible(progress, work, [&](Progress* p) { ps.values(x, n, o, resolve_threads(n_jobs), p); });
-             return result;
-           },
-           py::arg("X"), py::arg("n_jobs") = -1, py::arg("out") = py::none(), py::arg("progress") = py::none())
-      .def_property_readonly("n_dense_leaves", &PatternShap::n_dense_leaves)
-      .def_property_readonly("n_sparse_leaves", &PatternShap::n_sparse_leaves)
-      .def_property_readonly("n_fallback_trees", &PatternShap::n_fallback_trees)
-      .def_property_readonly("n_leaf_groups", &PatternShap::n_leaf_groups)
-      .def("expected_value",
-           [](const PatternShap& ps) {
-             const std::vector<double> mean = ps.expected_value();
-             return py::array_t<double>(static_cast<py::ssize_t>(mean.size()), mean.data());
-           })
-      .def_property_readonly("table_bytes", &PatternShap::table_bytes);
+  bind_pattern_shap(m);  // after Forest: its constructors take one
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/forest.hpp"
+#include "core/leaf_groups.hpp"
 #include "core/leaf_paths.hpp"
 
 namespace assay::core {
@@ -29,15 +30,17 @@ struct ColumnBlock {
 namespace detail {
 
 template <SplitPolicy P>
-void decide_rows(const PatternNode& nd, const double* x, int64_t n, uint8_t* go_left) {
+void decide_rows(const PatternNode& nd, const uint32_t* cat_words, const double* x, int64_t n, uint8_t* go_left) {
   const bool dl = nd.default_left != 0;
-  for (int64_t r = 0; r < n; ++r) go_left[r] = decide(P, dl, nd.threshold, nd.cats, nd.cat_nwords, x[r]);
+  const uint32_t* cats = cat_words + nd.cat_begin;
+  for (int64_t r = 0; r < n; ++r) go_left[r] = decide(P, dl, nd.threshold, cats, nd.cat_nwords, x[r]);
 }
 
 // The common numeric splits as single comparisons, so the loops vectorise (same results as
 // decide()): a NaN fails every comparison, so "NaN goes left" is "not (x above t)".
 template <>
-inline void decide_rows<SplitPolicy::kXgbNumeric>(const PatternNode& nd, const double* x, int64_t n, uint8_t* go_left) {
+inline void decide_rows<SplitPolicy::kXgbNumeric>(const PatternNode& nd, const uint32_t*, const double* x, int64_t n,
+                                                  uint8_t* go_left) {
   const float t = static_cast<float>(nd.threshold);
   if (nd.default_left) {
     for (int64_t r = 0; r < n; ++r) go_left[r] = !(static_cast<float>(x[r]) >= t);
@@ -55,8 +58,8 @@ inline float float_at_most(double t) {
 }
 
 template <>
-inline void decide_rows<SplitPolicy::kSklearnNumeric>(const PatternNode& nd, const double* x, int64_t n,
-                                                      uint8_t* go_left) {
+inline void decide_rows<SplitPolicy::kSklearnNumeric>(const PatternNode& nd, const uint32_t*, const double* x,
+                                                      int64_t n, uint8_t* go_left) {
   const float t = float_at_most(nd.threshold);
   if (nd.default_left) {
     for (int64_t r = 0; r < n; ++r) go_left[r] = !(static_cast<float>(x[r]) > t);
@@ -66,7 +69,8 @@ inline void decide_rows<SplitPolicy::kSklearnNumeric>(const PatternNode& nd, con
 }
 
 template <>
-inline void decide_rows<SplitPolicy::kHgbNumeric>(const PatternNode& nd, const double* x, int64_t n, uint8_t* go_left) {
+inline void decide_rows<SplitPolicy::kHgbNumeric>(const PatternNode& nd, const uint32_t*, const double* x, int64_t n,
+                                                  uint8_t* go_left) {
   const double t = nd.threshold;
   if (nd.default_left) {
     for (int64_t r = 0; r < n; ++r) go_left[r] = !(x[r] > t);
@@ -75,20 +79,22 @@ inline void decide_rows<SplitPolicy::kHgbNumeric>(const PatternNode& nd, const d
   }
 }
 
-inline void decide_column(const PatternNode& nd, const double* x, int64_t n, uint8_t* go_left) {
+// cat_words: the LeafPaths' bitsets (nd.cat_begin indexes them).
+inline void decide_column(const PatternNode& nd, const uint32_t* cat_words, const double* x, int64_t n,
+                          uint8_t* go_left) {
   using P = SplitPolicy;
   switch (static_cast<P>(nd.policy)) {
-    case P::kXgbNumeric: return decide_rows<P::kXgbNumeric>(nd, x, n, go_left);
-    case P::kLgbNumericNone: return decide_rows<P::kLgbNumericNone>(nd, x, n, go_left);
-    case P::kLgbNumericZero: return decide_rows<P::kLgbNumericZero>(nd, x, n, go_left);
-    case P::kLgbNumericNaN: return decide_rows<P::kLgbNumericNaN>(nd, x, n, go_left);
-    case P::kSklearnNumeric: return decide_rows<P::kSklearnNumeric>(nd, x, n, go_left);
-    case P::kHgbNumeric: return decide_rows<P::kHgbNumeric>(nd, x, n, go_left);
-    case P::kXgbCategorical: return decide_rows<P::kXgbCategorical>(nd, x, n, go_left);
-    case P::kLgbCategoricalNaN: return decide_rows<P::kLgbCategoricalNaN>(nd, x, n, go_left);
-    case P::kLgbCategorical: return decide_rows<P::kLgbCategorical>(nd, x, n, go_left);
-    case P::kHgbCategorical: return decide_rows<P::kHgbCategorical>(nd, x, n, go_left);
-    default: return decide_rows<P::kCount>(nd, x, n, go_left);  // unreachable: validate() checks policies
+    case P::kXgbNumeric: return decide_rows<P::kXgbNumeric>(nd, cat_words, x, n, go_left);
+    case P::kLgbNumericNone: return decide_rows<P::kLgbNumericNone>(nd, cat_words, x, n, go_left);
+    case P::kLgbNumericZero: return decide_rows<P::kLgbNumericZero>(nd, cat_words, x, n, go_left);
+    case P::kLgbNumericNaN: return decide_rows<P::kLgbNumericNaN>(nd, cat_words, x, n, go_left);
+    case P::kSklearnNumeric: return decide_rows<P::kSklearnNumeric>(nd, cat_words, x, n, go_left);
+    case P::kHgbNumeric: return decide_rows<P::kHgbNumeric>(nd, cat_words, x, n, go_left);
+    case P::kXgbCategorical: return decide_rows<P::kXgbCategorical>(nd, cat_words, x, n, go_left);
+    case P::kLgbCategoricalNaN: return decide_rows<P::kLgbCategoricalNaN>(nd, cat_words, x, n, go_left);
+    case P::kLgbCategorical: return decide_rows<P::kLgbCategorical>(nd, cat_words, x, n, go_left);
+    case P::kHgbCategorical: return decide_rows<P::kHgbCategorical>(nd, cat_words, x, n, go_left);
+    default: return decide_rows<P::kCount>(nd, cat_words, x, n, go_left);  // unreachable: validate() checks policies
   }
 }
 
@@ -148,7 +154,8 @@ class ColumnWalker {
         continue;
       }
       node_at_depth_[k] = static_cast<int32_t>(i);
-      detail::decide_column(nd, block.cols + static_cast<int64_t>(nd.feature) * block.stride, n, &go_left_[k * rows_]);
+      detail::decide_column(nd, lp_.cat_words.data(), block.cols + static_cast<int64_t>(nd.feature) * block.stride, n,
+                            &go_left_[k * rows_]);
     }
   }
 
@@ -159,5 +166,21 @@ class ColumnWalker {
   std::vector<uint8_t> go_left_;   // (max depth + 1) x rows: the current path's decisions
   std::vector<int32_t> node_at_depth_;
 };
+
+// The state of each row of a block at group g (leaf_groups.hpp): its pattern at the group's
+// root (pat) in the low bits, then one bit per decision inside the group. went_left is scratch.
+inline void group_states(const LeafPaths& paths, const LeafGroup& g, const uint64_t* pat, const ColumnBlock& block,
+                         uint32_t* states, uint8_t* went_left) {
+  const uint64_t root_mask = width_mask(g.root_width);
+  for (int64_t r = 0; r < block.n; ++r) states[r] = static_cast<uint32_t>(pat[r] & root_mask);
+  const PatternNode* nodes = paths.nodes.data() + paths.tree_node_begin[g.tree];
+  for (int j = 0; j < g.n_decisions; ++j) {
+    const PatternNode& nd = nodes[g.decision_node[j]];
+    detail::decide_column(nd, paths.cat_words.data(), block.cols + static_cast<int64_t>(nd.feature) * block.stride,
+                          block.n, went_left);
+    const int bit = g.root_width + j;
+    for (int64_t r = 0; r < block.n; ++r) states[r] |= static_cast<uint32_t>(went_left[r]) << bit;
+  }
+}
 
 }  // namespace assay::core

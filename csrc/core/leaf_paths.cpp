@@ -4,7 +4,8 @@
 
 namespace assay::core {
 
-LeafPaths::LeafPaths(const Forest& f, const Players& players) : tree_too_wide(f.n_trees(), 0) {
+LeafPaths::LeafPaths(const Forest& f, const Players& players)
+    : tree_too_wide(f.n_trees(), 0), cat_words(f.cat_words) {
   tree_node_begin.push_back(0);
   tree_leaf_begin.push_back(0);
   leaf_player_begin.push_back(0);
@@ -22,13 +23,14 @@ LeafPaths::LeafPaths(const Forest& f, const Players& players) : tree_too_wide(f.
       const int32_t local = static_cast<int32_t>(nodes.size() - first);
       if (fr.parent >= 0) (fr.is_left ? nodes[first + fr.parent].left : nodes[first + fr.parent].right) = local;
       const int64_t g = fr.node;
-      PatternNode nd{f.threshold[g], f.cat_words.data() + f.cat_offset[g], f.feature[g], f.cat_nwords[g],
+      PatternNode nd{f.threshold[g], f.cat_offset[g], f.feature[g], f.cat_nwords[g],
                      -1, -1, fr.depth, local + 1, static_cast<int32_t>(path.size()), 0, f.policy[g],
                      f.default_left[g]};
       max_tree_depth = std::max(max_tree_depth, fr.depth);
       if (nd.feature < 0) {
         nd.left = static_cast<int32_t>(n_leaves());
         leaf_value_node.push_back(g);
+        leaf_tree.push_back(t);
         leaf_width.push_back(static_cast<int32_t>(path.size()));
         leaf_players.insert(leaf_players.end(), path.begin(), path.end());
         leaf_player_begin.push_back(static_cast<int64_t>(leaf_players.size()));

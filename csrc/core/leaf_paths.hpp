@@ -19,7 +19,7 @@ constexpr int kMaxPatternBits = 64;
 // all fields on one cache line.
 struct PatternNode {
   double threshold;
-  const uint32_t* cats;  // category bitset (into the owning Forest)
+  int64_t cat_begin;     // first word of its category bitset in LeafPaths::cat_words
   int32_t feature;       // -1 for leaves (the split reads this column)
   int32_t cat_nwords;
   int32_t left, right;   // local preorder indices; for a leaf, left = its leaf slot
@@ -37,12 +37,14 @@ struct LeafPaths {
   std::vector<int64_t> tree_leaf_begin;  // per tree + 1: leaf slots of tree t
   std::vector<uint8_t> tree_too_wide;    // per tree: some path has > 64 distinct players
   std::vector<int64_t> leaf_value_node;  // per leaf: global node index in the Forest (values)
+  std::vector<int64_t> leaf_tree;        // per leaf: its tree
   std::vector<int32_t> leaf_width;       // per leaf: d
   std::vector<int64_t> leaf_player_begin;  // per leaf + 1: into leaf_players
   std::vector<int32_t> leaf_players;       // the d players of each leaf, bit order
+  std::vector<uint32_t> cat_words;         // the Forest's category bitsets, copied: the paths own
+                                           // everything they read (offsets, no pointers into f)
   int32_t max_tree_depth = 0;
 
-  // `f` must outlive this object (nodes point at its category bitsets).
   LeafPaths(const Forest& f, const Players& players);
   int64_t n_leaves() const { return static_cast<int64_t>(leaf_width.size()); }
 };

@@ -1,7 +1,8 @@
 // Fast exact interventional attributions (Shapley, Banzhaf, Shapley interaction and
 // Shapley-Taylor values: indices.hpp) from per-leaf decision patterns (leaf_paths.hpp; the cost
 // model is in README.md "How it works"). The background enters only through per-leaf pattern
-// histograms, turned once into tables (leaf_tables.hpp); a foreground row then costs
+// weights (leaf_weights.hpp), counted once per explainer and shared by every index; each index
+// turns them into its own tables (leaf_tables.hpp); a foreground row then costs
 // O(nodes + table entries of its leaves) per tree, independent of the background size.
 //
 // Dense leaves store every entry for each of the 2^d masks; small subtrees of single-output
@@ -16,7 +17,7 @@
 // the same order whatever the block size or thread count, so results are bit-identical.
 #pragma once
 #include <cstdint>
-#include <functional>
+#include <memory>
 #include <vector>
 
 #include "core/column_walk.hpp"
@@ -24,51 +25,39 @@
 #include "core/indices.hpp"
 #include "core/leaf_groups.hpp"
 #include "core/leaf_paths.hpp"
+#include "core/leaf_weights.hpp"
 #include "core/players.hpp"
 #include "core/progress.hpp"
 
 namespace assay::core {
 
-struct PatternOptions {
-  int dense_max_bits = 16;           // never tabulate leaves wider than this
-  int64_t dense_budget_bytes = int64_t{1} << 31;  // total memory for dense tables
-};
-
 class PatternShap {
  public:
-  // Copies the forest and builds the background tables (bg is (n_bg, n_features) C order).
-  // progress (optional) counts finished trees; setting its stop flag abandons the build (Cancelled).
-  PatternShap(const Forest& forest, const Players& players, Index index, const double* bg, int64_t n_bg,
-              const PatternOptions& opt, int n_threads, Progress* progress = nullptr);
-
-  // The path-dependent game (cover_weights.hpp): leaf weights from per-node covers (one per
-  // Forest node) instead of a background. Same tables, same queries, every index.
-  PatternShap(const Forest& forest, const Players& players, Index index, const std::vector<double>& cover,
-              const PatternOptions& opt, int n_threads, Progress* progress = nullptr);
+  // The tables of `index` from a game's leaf weights (shared, not copied). progress (optional)
+  // counts finished trees; setting its stop flag abandons the build (Cancelled).
+  PatternShap(std::shared_ptr<const LeafWeights> weights, Index index, const PatternOptions& opt, int n_threads,
+              Progress* progress = nullptr);
 
   // out is (n, layout().row_size()) C order: (n, P, K) or (n, P, P, K); overwritten. progress
   // (optional) counts finished rows; setting its stop flag abandons the call (Cancelled).
   void values(const double* X, int64_t n, double* out, int n_threads, Progress* progress = nullptr) const;
   const OutputLayout& layout() const { return layout_; }
 
-  // Mean raw output over the background (K values), from the tables' histograms; for the
+  // Mean raw output over the background (K values), from the leaf weights; for the
   // path-dependent game, the cover-weighted mean leaf value.
-  std::vector<double> expected_value() const;
+  std::vector<double> expected_value() const { return weights_->expected_value(); }
+  const LeafWeights& weights() const { return *weights_; }
 
   int32_t n_features() const { return f_.n_features; }
   int64_t n_trees() const { return f_.n_trees(); }
   int32_t n_outputs() const { return f_.n_outputs; }
   int64_t n_dense_leaves() const { return n_dense_; }
   int64_t n_sparse_leaves() const { return n_sparse_; }
-  int64_t n_fallback_trees() const { return n_fallback_; }
+  int64_t n_fallback_trees() const { return weights_->n_fallback_trees(); }
   int64_t n_leaf_groups() const { return static_cast<int64_t>(groups_.groups.size()); }
   int64_t table_bytes() const;
 
  private:
-  // What both games share: the forest, players, leaf paths and index weights; n_bg is the
-  // count the leaf histograms are divided by (1 for the path-dependent game's probabilities).
-  PatternShap(const Forest& forest, const Players& players, Index index, int64_t n_bg, const PatternOptions& opt);
-
   // kGrouped: the leaf belongs to a LeafGroup, whose table holds its contributions.
   enum LeafKind : uint8_t { kEmpty = 0, kDense = 1, kSparse = 2, kGrouped = 3 };
 
@@ -77,23 +66,10 @@ class PatternShap {
   bool folds_values(int64_t t) const { return f_.n_outputs == 1 || f_.tree_output[t] >= 0; }
   int output_of(int64_t t) const { return f_.n_outputs == 1 ? 0 : f_.tree_output[t]; }
 
-  // Where a tree's leaf weights come from: dense(s, buffer) returns leaf s's 2^d pattern
-  // weights (counts, divided by n_bg_ later); sparse(s, patterns, weights) appends its distinct
-  // patterns with their final weights.
-  struct LeafWeightSource {
-    std::function<const double*(int64_t, std::vector<double>&)> dense;
-    std::function<void(int64_t, std::vector<uint64_t>&, std::vector<double>&)> sparse;
-  };
-  // Leaves of a path-dependent game wider than a dense table list at most this many patterns.
-  static constexpr int64_t kMaxCoverPatterns = int64_t{1} << 22;
-
+  // Which leaves get dense tables, which are grouped, which stay sparse (memory budget).
   void plan_tables(const PatternOptions& opt);
-  // The background's histograms (one column walk per tree), then tabulate_tree.
-  void build_tree_tables(int64_t t, const double* bg_cols, int64_t n_bg);
-  // The path-dependent game's product weights (cover_weights.hpp), then tabulate_tree.
-  void build_tree_tables_from_covers(int64_t t);
-  // Tables of every leaf and group of tree t, and its mean output, from the leaf weights.
-  void tabulate_tree(int64_t t, const LeafWeightSource& source);
+  // Tables of every leaf and group of tree t from the leaf weights.
+  void tabulate_tree(int64_t t);
   // Writes leaf `slot`'s table to C from its background histogram (leaf_tables.hpp).
   void fill_dense(int64_t slot, const double* counts, std::vector<double>& scratch, double* C);
   // Output column of entry e of leaf `slot` (a player, or a pair of its players).
@@ -109,20 +85,17 @@ class PatternShap {
   // out[(feature * K + k) * stride + r]). masks is scratch for n entries.
   void add_leaf_block(int64_t t, int64_t slot, const uint64_t* pat, int64_t n, double* out, int64_t stride,
                       uint32_t* masks) const;
-  // The state of each row of the block at group g (pat: the patterns at its root).
-  void group_states(const LeafGroup& g, const uint64_t* pat, const ColumnBlock& block, uint32_t* states,
-                    uint8_t* went_left) const;
   // The same for a group (leaf_groups.hpp) reached with patterns pat; went_left is scratch.
   void add_group_block(const LeafGroup& g, const uint64_t* pat, const ColumnBlock& block, double* out,
                        int64_t stride, uint32_t* states, uint8_t* went_left) const;
 
-  Forest f_;
-  Players players_;
+  std::shared_ptr<const LeafWeights> weights_;
+  const Forest& f_;  // the weights' forest view: shared, outlives this object
+  const Players& players_;
+  const LeafPaths& paths_;
   OutputLayout layout_;
-  LeafPaths paths_;
   IndexWeights w_;
   std::vector<uint8_t> kind_;         // per leaf
-  std::vector<int64_t> leaf_tree_;    // per leaf: its tree
   std::vector<int64_t> table_begin_;  // per leaf: dense -> offset in dense_ of its d x 2^d table;
                                       // sparse -> offset in its tree's sparse arrays
   std::vector<int64_t> sparse_count_; // per leaf: number of distinct background patterns (sparse)
@@ -131,11 +104,7 @@ class PatternShap {
   std::vector<double> group_tables_;
   std::vector<std::vector<uint64_t>> sparse_pattern_;  // per tree
   std::vector<std::vector<double>> sparse_weight_;     // per tree
-  std::vector<double> leaf_ratio_;    // path-dependent game: per leaf, its players' cover ratios
-  std::vector<double> tree_mean_;     // n_trees x K: each tree's mean output over the background
-  std::vector<double> fallback_bg_;   // background copy, only if a tree falls back
-  int64_t n_bg_ = 0;
-  int64_t n_dense_ = 0, n_sparse_ = 0, n_fallback_ = 0;
+  int64_t n_dense_ = 0, n_sparse_ = 0;
 };
 
 }  // namespace assay::core

@@ -29,7 +29,6 @@ RowQueryPlan::RowQueryPlan(const Forest& f, const Players& players, Index index,
       n_outputs_(f.n_outputs),
       layout_(players, f.n_outputs, index),
       w_(index, std::min({f.max_depth, players.n, kMaxPatternBits})),
-      cat_words_(f.cat_words),
       values_(f.value),
       base_score_(f.base_score),
       paths_(f, players) {
@@ -91,7 +90,7 @@ RowQueryPlan::RowQueryPlan(const Forest& f, const Players& players, Index index,
   for (const PatternNode& p : paths.nodes) {
     RowNode r{};
     r.threshold = p.threshold;
-    r.cat_offset = p.feature >= 0 ? static_cast<int64_t>(p.cats - f.cat_words.data()) : 0;
+    r.cat_offset = p.feature >= 0 ? p.cat_begin : 0;
     r.feature = p.feature;
     r.cat_nwords = p.cat_nwords;
     r.left = p.feature >= 0 ? p.left : -1;
@@ -104,7 +103,6 @@ RowQueryPlan::RowQueryPlan(const Forest& f, const Players& players, Index index,
     r.default_left = p.default_left;
     nodes_.push_back(r);
   }
-  for (PatternNode& p : paths_.nodes) p.cats = nullptr;  // f's bitsets: copied above, not kept
   tree_node_begin_ = paths.tree_node_begin;
   tree_leaf_begin_ = paths.tree_leaf_begin;
   int64_t table = 0;
@@ -206,7 +204,7 @@ void RowQueryPlan::histogram_host(const double* bg, int64_t n_bg, uint32_t* coun
     const RowNode* nodes = nodes_.data() + tree_node_begin_[t];
     const auto n_nodes = static_cast<int32_t>(tree_node_begin_[t + 1] - tree_node_begin_[t]);
     for (int64_t r = 0; r < n_bg; ++r)
-      walk_row(nodes, n_nodes, cat_words_.data(), bg + r * n_features_, 1, [&](int32_t slot, uint64_t pattern) {
+      walk_row(nodes, n_nodes, paths_.cat_words.data(), bg + r * n_features_, 1, [&](int32_t slot, uint64_t pattern) {
         const LeafQuery& q = leaves_[slot];
         ++counts[q.cells + static_cast<int64_t>(pattern & low_bits(q.width))];
       });
@@ -223,7 +221,7 @@ void RowQueryPlan::values_host(const double* X, int64_t n, double* out, int n_th
       const RowNode* nodes = nodes_.data() + tree_node_begin_[t];
       const auto n_nodes = static_cast<int32_t>(tree_node_begin_[t + 1] - tree_node_begin_[t]);
       walk_row(
-          nodes, n_nodes, cat_words_.data(), X + r * n_features_, 1, groups_.data(),
+          nodes, n_nodes, paths_.cat_words.data(), X + r * n_features_, 1, groups_.data(),
           [&](int32_t slot, uint64_t pattern) {
             const LeafQuery& q = leaves_[slot];
             if (q.width > 0)

@@ -41,7 +41,7 @@ class RowQueryPlan {
   const std::vector<LeafQuery>& leaves() const { return leaves_; }
   const std::vector<GroupQuery>& groups() const { return groups_; }
   const std::vector<int32_t>& columns() const { return columns_; }
-  const std::vector<uint32_t>& cat_words() const { return cat_words_; }
+  const std::vector<uint32_t>& cat_words() const { return paths_.cat_words; }
   const std::vector<double>& values() const { return values_; }
   const std::vector<double>& tables() const { return tables_; }
   int64_t n_cells() const { return n_cells_; }
@@ -65,9 +65,8 @@ class RowQueryPlan {
   std::vector<LeafQuery> leaves_;
   std::vector<double> leaf_scale_;  // per leaf: the value folded into its table, or 1
   std::vector<int32_t> columns_;
-  std::vector<uint32_t> cat_words_;
   std::vector<double> values_, base_score_;
-  LeafPaths paths_;  // its bitset pointers cleared (the walk reads cat_words_); kept to compose group tables
+  LeafPaths paths_;  // kept to compose group tables
   LeafGroups leaf_groups_;
   std::vector<GroupQuery> groups_;
   int64_t table_doubles_ = 0;

@@ -143,6 +143,7 @@ class TreeExplainer:
         self.n_outputs = self.model.n_outputs
         self._table_options = (int(dense_max_bits), int(max_table_bytes))
         self._kernels = {}
+        self._weights = None  # _leaf_weights: shared by the CPU tables of every index
         if self._transform != IDENTITY:
             # shap's expected value of a transformed output: mean_z g(f(z)); for log_loss a function of y.
             if model_output == "log_loss":
@@ -199,17 +200,26 @@ class TreeExplainer:
                 self.device = "cpu"
         if index not in self._kernels:
             bits, budget = self._table_options
-            trees = self.model.forest.n_trees
-            with progress_callback(self.progress if progress is None else progress, trees, "tables (trees)") as cb:
-                if self.feature_perturbation == PATH_DEPENDENT:
-                    self._kernels[index] = _core.PatternShap.path_dependent(
-                        self.model.forest, self.model.node_cover, bits, budget, self.n_jobs,
-                        player_of_feature=self._player_of, n_players=self.n_players, index=index, progress=cb)
-                else:
-                    self._kernels[index] = _core.PatternShap(
-                        self.model.forest, self.data, bits, budget, self.n_jobs,
-                        player_of_feature=self._player_of, n_players=self.n_players, index=index, progress=cb)
+            weights = self._leaf_weights(progress)
+            with progress_callback(self.progress if progress is None else progress, weights.n_trees,
+                                   "tables (trees)") as cb:
+                self._kernels[index] = _core.PatternShap(weights, index=index, dense_max_bits=bits,
+                                                         dense_budget_bytes=budget, n_jobs=self.n_jobs, progress=cb)
         return self._kernels[index]
+
+    def _leaf_weights(self, progress=None):
+        """The game's per-leaf pattern weights, computed once and shared by every index's tables:
+        the background's decision patterns, or the node covers' products (path-dependent)."""
+        if self._weights is None:
+            bits, budget = self._table_options
+            view = _core.ForestView(self.model.forest, player_of_feature=self._player_of, n_players=self.n_players)
+            if self.feature_perturbation == PATH_DEPENDENT:
+                self._weights = _core.CoverWeights(view, self.model.node_cover, bits, self.n_jobs)
+            else:
+                with progress_callback(self.progress if progress is None else progress, view.n_trees,
+                                       "background (trees)") as cb:
+                    self._weights = _core.BackgroundPatterns(view, self.data, bits, budget, self.n_jobs, progress=cb)
+        return self._weights
 
     def _device_kernel(self, index, progress):
         """The CUDA kernel of this index, or None (with a warning) where "auto" falls back to the CPU."""
@@ -244,6 +254,7 @@ class TreeExplainer:
     def __getstate__(self):
         state = dict(self.__dict__)
         state["_kernels"] = {}  # compiled tables do not pickle; rebuilt on first use
+        state["_weights"] = None
         state["_limited"] = {}
         return state
 

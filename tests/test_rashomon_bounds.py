@@ -192,3 +192,22 @@ def test_forest_mean_abs_importance_bounds_hold_for_every_subforest(regression):
     assert all(po.consistent_with(v) for v in imp)
     with pytest.raises(ValueError, match="importance: expected"):
         F.importance_bounds(eps, importance="max")
+
+
+@pytest.mark.parametrize("importance", ["mean_abs", "rms"])
+def test_proven_order_within_true_order_within_candidates(regression, importance):
+    rf, X, y, F = regression
+    eps = float(F.bound_curve()["combined"][3])
+    m = F.subforest_size(eps)
+    phis = F.per_tree_attributions(X[:40])
+    subsets = [S for k in range(m, M + 1) for S in _subsets(k)]         # R(eps): every sub-forest of >= m trees
+    if importance == "mean_abs":
+        imp = np.stack([np.abs(phis[..., S].mean(-1)).mean(0) for S in subsets])
+    else:
+        imp = np.stack([np.sqrt(np.mean(phis[..., S].mean(-1) ** 2, axis=0)) for S in subsets])
+    ambiguous = imp.min(axis=0) <= 0                                   # some model ignores the feature
+    true = np.all(imp[:, :, None] > imp[:, None, :], axis=0) & ~ambiguous[:, None] & ~ambiguous[None, :]
+    proven = F.global_order(eps, X[:40], importance=importance).relation
+    candidates = F.global_order_candidates(eps, X[:40], importance=importance).relation
+    assert np.all(proven <= true) and np.all(true <= candidates)
+    assert candidates.sum() >= 1

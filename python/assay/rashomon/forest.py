@@ -36,6 +36,7 @@ from .._vocabulary import deprecated
 from .dependence import dependence_grid, dependence_rows, feature_index
 from .ellipsoid import _keep_global_rows
 from .partial_order import PartialOrder
+from .subforest_search import candidate_subforests, importance_of
 from .subforests import convexity_bound, range_bound, subset_means
 from .utility import UtilityCurve
 
@@ -282,6 +283,30 @@ class ForestRashomon(UtilityCurve):
         low, high = self.importance_bounds(eps, X, importance)
         ambiguous = low <= 0
         rel = (low[:, None] > high[None, :]) & ~ambiguous[:, None] & ~ambiguous[None, :]
+        return PartialOrder(rel, self.names, ambiguous)
+
+    def global_order_candidates(self, eps, X=None, importance: str = "mean_abs") -> PartialOrder:
+        """A candidate order of global importance (mean |SHAP| by default, or importance="rms")
+        over the rows of X (default: those of X_val): i > j when importance_i > importance_j on
+        every sub-forest of R(eps) that a heuristic search for extreme importances finds (the
+        whole forest; per feature, a rounded linear-programming relaxation for its smallest
+        importance and coordinate ascent for its largest; per pair, the sub-forests extreme in
+        the mean signed difference). NOT proven: a relation here may fail on a sub-forest the
+        search missed. Every relation of global_order (proven) is also here, so the true order
+        lies between the two. Features whose importance reaches 0 on a sub-forest found are
+        ambiguous."""
+        if importance not in _IMPORTANCES:
+            raise ValueError(f"importance: expected one of {_IMPORTANCES}, got {importance!r}")
+        m = self.subforest_size(eps)
+        if X is None:
+            if not hasattr(self, "_global_phi"):
+                self._global_phi = self.per_tree_attributions(self._global_rows)
+            phis = self._global_phi
+        else:
+            phis = self.per_tree_attributions(X)
+        imp = np.stack([importance_of(phis, S, importance) for S in candidate_subforests(phis, m, importance)])
+        ambiguous = imp.min(axis=0) <= 0
+        rel = np.all(imp[:, :, None] > imp[:, None, :], axis=0) & ~ambiguous[:, None] & ~ambiguous[None, :]
         return PartialOrder(rel, self.names, ambiguous)
 
 

@@ -3,6 +3,9 @@
 from .forest import ForestRashomon
 from .kernel_ridge import KernelRidgeRashomon
 from .linear import AdditiveRashomon, LinearRashomon
+from .monotonic import MonotonicRashomon
 from .partial_order import PartialOrder
+from .utility import plot_utility
 
-__all__ = ["LinearRashomon", "AdditiveRashomon", "KernelRidgeRashomon", "ForestRashomon", "PartialOrder"]
+__all__ = ["LinearRashomon", "AdditiveRashomon", "KernelRidgeRashomon", "MonotonicRashomon", "ForestRashomon",
+           "PartialOrder", "plot_utility"]

@@ -102,10 +102,19 @@ class EllipsoidRashomon(UtilityCurve):
         """Local attributions of the best model: (n, P)."""
         return self._maps(self._rows(X)) @ self.theta_
 
+    @property
+    def _center(self):
+        """The centre of the ellipsoid containing R(eps) (here the best model itself)."""
+        return self.theta_
+
+    def _radius2(self, eps: float) -> float:
+        """R(eps) lies in {(theta - _center)^T A (theta - _center) <= _radius2(eps)}."""
+        return eps
+
     def _linear_range(self, G, eps: float):
         """(lo, hi): the extremes over R(eps) of the linear functions G (..., p) of theta."""
-        center = G @ self.theta_
-        half = np.sqrt(eps * np.sum((G @ self._whiten) ** 2, axis=-1))
+        center = G @ self._center
+        half = np.sqrt(self._radius2(eps) * np.sum((G @ self._whiten) ** 2, axis=-1))
         return center - half, center + half
 
     def attribution_bounds(self, X, eps):
@@ -216,7 +225,8 @@ class EllipsoidRashomon(UtilityCurve):
         n = G.shape[0]
         lo, hi = np.zeros(len(self.names)), np.zeros(len(self.names))
         for i in range(len(self.names)):
-            a, b = quadratic_range_on_ellipsoid(self.theta_, self._whiten, eps, G[:, i, :] / np.sqrt(n), np.ones(n))
+            a, b = quadratic_range_on_ellipsoid(self._center, self._whiten, self._radius2(eps), G[:, i, :] / np.sqrt(n),
+                                                np.ones(n))
             lo[i], hi[i] = np.sqrt(max(a, 0.0)), np.sqrt(max(b, 0.0))
         return lo, hi
 
@@ -238,7 +248,7 @@ class EllipsoidRashomon(UtilityCurve):
                 if i == j or ambiguous[i] or ambiguous[j] or imp[i] <= imp[j]:
                     continue
                 Pm = np.concatenate([G[:, i, :], G[:, j, :]])
-                low, _ = quadratic_range_on_ellipsoid(self.theta_, self._whiten, eps, Pm,
+                low, _ = quadratic_range_on_ellipsoid(self._center, self._whiten, self._radius2(eps), Pm,
                                                       np.concatenate([ones, -ones]))
                 rel[i, j] = low > 1e-12 * (imp[i] + imp[j])
         return PartialOrder(rel, self.names, ambiguous)

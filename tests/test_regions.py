@@ -245,62 +245,6 @@ def test_product_on_balanced_grid_has_closed_form_root_loss(kind, order):
     assert g.root_loss_ == pytest.approx(1.0 if order == 1 else 2.0 / 3.0, abs=1e-14)
 
 
-def _risk_loss_brute_force(f, X, y, risk):
-    """(1/N) sum_x mean_i (p_i(x) - q_i(x))^2 of g_x(w) = risk(f(w), y_x), from the definition."""
-    N, d = X.shape
-
-    def g_mean(x, yx, keep):  # mean_z risk(f(x_keep, z_rest), y_x)
-        A = X.copy()
-        A[:, keep] = x[keep]
-        return np.mean(risk(f(A), yx))
-
-    total = 0.0
-    for x, yx in zip(X, y):
-        gaps = []
-        for i in range(d):
-            everything = np.arange(d)
-            p = g_mean(x, yx, [i]) - g_mean(x, yx, [])
-            q = risk(f(x[None, :]), yx)[0] - g_mean(x, yx, np.setdiff1d(everything, [i]))
-            gaps.append((p - q) ** 2)
-        total += np.mean(gaps)
-    return total / N
-
-
-def test_risk_loss_matches_its_definition_and_the_closed_form():
-    rng = np.random.default_rng(4)
-    X, y = rng.normal(size=(14, 3)), rng.normal(size=14)
-    f = lambda A: np.sin(A[:, 0]) * A[:, 1] + A[:, 2] ** 2
-    for risk, fn in (("squared", lambda p, t: (p - t) ** 2), ("absolute", lambda p, t: np.abs(p - t))):
-        g = regions.Granite(loss="pure_vs_full_risk", risk=risk, alpha=np.inf, min_samples_leaf=1).fit(f, X, y)
-        assert g.root_loss_ == pytest.approx(_risk_loss_brute_force(f, X, y, fn), rel=1e-12)
-    # f = x1 + x2 on the balanced grid, y = 0: g = (w1 + w2)^2 has the interaction 2 w1 w2; p_i = 0 and
-    # q_i(x) = (x1 + x2)^2 - E[(x'_i + x_j)^2] = 2 x1 x2, so every row's gap is 4.
-    G = np.array(list(itertools.product([-1.0, 1.0], repeat=2)) * 5)
-    g = regions.Granite(loss="pure_vs_full_risk", alpha=np.inf).fit(lambda A: A[:, 0] + A[:, 1], G, np.zeros(20))
-    assert g.root_loss_ == pytest.approx(4.0, abs=1e-12)
-    # A model of one feature has no interactions, whatever the risk: no split pays.
-    one = regions.Granite(loss="pure_vs_full_risk", risk=lambda p, t: np.exp(p - t), alpha=0.01,
-                          min_samples_leaf=5).fit(lambda A: np.tanh(A[:, 1]), X[:, :2].repeat(3, 0), y.repeat(3))
-    assert one.rules() == ["all"] and one.root_loss_ == 0.0
-    with pytest.raises(ValueError, match="y: loss='pure_vs_full_risk' needs the labels"):
-        regions.Granite(loss="pure_vs_full_risk").fit(f, X)
-    with pytest.raises(ValueError, match="risk"):
-        regions.Granite(loss="pure_vs_full_risk", risk="hinge").fit(f, X, y)
-
-
-def test_sobol_loss_known_answers():
-    X = np.array(list(itertools.product([-1.0, 1.0], repeat=2)) * 5)
-    # x1 x2 on the grid: total index 1/2 E[x2^2 (x1 - z1)^2] = 1, closed index Var(x1 E[z2]) = 0
-    g = regions.Granite(loss="sobol", alpha=np.inf).fit(lambda A: A[:, 0] * A[:, 1], X)
-    assert g.root_loss_ == pytest.approx(1.0, abs=1e-14)
-    rng = np.random.default_rng(2)
-    Xa = rng.normal(size=(60, 3))
-    Xa[:, 1] += Xa[:, 0]
-    additive = regions.Granite(loss="sobol", alpha=0.0, min_samples_leaf=10, max_depth=1)
-    assert additive.fit(lambda A: A[:, 0] ** 2 + np.sin(A[:, 1]) - A[:, 2], Xa).root_loss_ == 0.0
-    assert len(additive.rules()) == 1
-
-
 def test_pdp_vs_mplot_zero_on_a_factorial_grid_and_not_under_dependence():
     X = np.array(list(itertools.product([-1.0, 0.0, 1.0], repeat=3)) * 3)
     f = lambda A: A[:, 0] + A[:, 1] ** 2 + 3 * A[:, 2]
@@ -309,21 +253,6 @@ def test_pdp_vs_mplot_zero_on_a_factorial_grid_and_not_under_dependence():
     Xd = X.copy()
     Xd[:27, 2] = Xd[:27, 0]  # dependence between x0 and x2 on a third of the rows
     assert regions.Granite(loss="pdp_vs_mplot", alpha=np.inf).fit(f, Xd).root_loss_ > 1e-3
-
-
-def test_pfi_vs_cfi_sees_dependence_and_is_reproducible():
-    rng = np.random.default_rng(4)
-    X = rng.normal(size=(200, 3))
-    Xd = X.copy()
-    Xd[:, 1] = Xd[:, 0] + 0.05 * rng.normal(size=200)  # x1 ~ x0: permuting x0 alone leaves the data
-    f = lambda A: A[:, 0] + A[:, 1]
-    kw = dict(loss="pfi_vs_cfi", alpha=np.inf)
-    independent = regions.Granite(**kw).fit(f, X, f(X)).root_loss_
-    dependent = regions.Granite(**kw).fit(f, Xd, f(Xd)).root_loss_
-    assert dependent > 10 * independent
-    assert regions.Granite(**kw).fit(f, Xd, f(Xd)).root_loss_ == dependent
-    with pytest.raises(ValueError, match="y"):
-        regions.Granite(loss="pfi_vs_cfi").fit(f, X)
 
 
 # ---- partition-tree invariants -----------------------------------------------------------------
@@ -506,6 +435,28 @@ def test_categorical_columns_print_their_categories():
     columns = {"x": X["x"].to_numpy(), "color": X["color"].astype(object).to_numpy()}
     for k, rule in enumerate(rules):
         np.testing.assert_array_equal(np.flatnonzero(rule_mask(rule, columns)), np.flatnonzero(ids == k))
+
+
+def test_boolean_and_ordinal_columns_read_as_words_and_sets():
+    rng = np.random.default_rng(19)
+    n = 200
+    X = pd.DataFrame({"x": rng.normal(size=n), "flag": rng.random(n) < 0.5,
+                      "size": pd.Categorical(rng.choice(["S", "M", "L"], n), categories=["S", "M", "L"], ordered=True)})
+    f = lambda A: A[:, 0] * A[:, 1] + A[:, 0] * (A[:, 2] == 2)  # flag and size L interact with x
+    g = regions.Granite(split_features=["flag", "size"], min_samples_leaf=10, alpha=0.0).fit(f, X)
+    rules = g.rules()
+    assert sorted(rules) == sorted(["not flag and size in {'S', 'M'}", "not flag and size in {'L'}",
+                                    "flag and size in {'S', 'M'}", "flag and size in {'L'}"]), rules
+    ids = g.predict(X)
+    flag, size = X["flag"].to_numpy(), X["size"].astype(object).to_numpy()
+    for k, rule in enumerate(rules):
+        mask = np.ones(n, dtype=bool)
+        for part in rule.split(" and "):
+            if part.startswith("size in "):
+                mask &= np.isin(size, list(ast.literal_eval(part[len("size in "):])))
+            else:
+                mask &= ~flag if part == "not flag" else flag
+        np.testing.assert_array_equal(np.flatnonzero(mask), np.flatnonzero(ids == k))
 
 
 def test_hgb_categories_print_as_the_users_values_and_explain_encodes_once():

@@ -46,6 +46,7 @@ class Node:
     left: Optional["Node"] = None
     right: Optional["Node"] = None
     region: Optional[int] = None
+    split_losses: dict = field(default_factory=dict)  # save_losses: name -> (thresholds, child losses)
 
     @property
     def is_leaf(self):
@@ -111,25 +112,36 @@ class Granite:
     callable) or "sobol" (interaction influence), "pdp_vs_mplot" or "pfi_vs_cfi" (distribution
     influence; the latter needs fit(..., y)) or a callable rows -> float (row indices into the
     fitted X, lower is better; an optional .split(rows, feature, thresholds) -> (m, 2) array of
-    child losses is used when present). n_bins: the bins of "pdp_vs_mplot". split_features:
+    child losses is used when present; so is .splits(rows, {feature: thresholds})). Definitions in
+    assay.regions.losses. n_bins: the bins of "pdp_vs_mplot" (quantiles) and "pfi_vs_cfi" (CART
+    leaves). components: U, the players (indices or names) and tuples of players whose
+    disagreement is reduced (default: every player, and every pair at order 2). split_features:
     columns (indices or names) the tree may split on (default: all). groups / order / output /
-    method: as in anchored_decomposition.
+    method: as in anchored_decomposition. cache_mb: the memory budget (MiB) for the component
+    matrices f(x_v, z_-v) of all fitted rows (N^2 * 8 bytes per component): within it they are
+    evaluated once and reused by every node and candidate split; above it each node evaluates its
+    own in chunks. save_losses: keep, on each split node, the normalised loss of every candidate
+    threshold per feature (node.split_losses; Granite.split_losses()).
     """
 
     def __init__(self, loss="pure_vs_full", split_features=None, max_depth: int = 3, min_samples_leaf: int = 20,
                  alpha: float = 0.05, order: int = 1, groups=None, lookahead: bool = False, output=None,
-                 method: str = "auto", n_bins: int = 10, n_jobs: int = -1, risk="squared"):
+                 method: str = "auto", n_bins: int = 10, n_jobs: int = -1, risk="squared", components=None,
+                 cache_mb: float = 256.0, save_losses: bool = False):
         check_int(max_depth, "max_depth", 0)
         check_int(min_samples_leaf, "min_samples_leaf", 1)
         check_int(n_bins, "n_bins", 2)
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating, np.integer)) or not alpha >= 0:
             raise ValueError(f"alpha: expected a number >= 0 (inf allowed), got {alpha!r}")
+        if isinstance(cache_mb, bool) or not isinstance(cache_mb, (int, float, np.floating, np.integer)) \
+                or not cache_mb >= 0:
+            raise ValueError(f"cache_mb: expected a number of MiB >= 0, got {cache_mb!r}")
         if not (callable(loss) or isinstance(loss, str)):
             raise ValueError(f"loss: expected a loss name or a callable rows -> float, got {loss!r}")
         self.loss, self.split_features, self.max_depth = loss, split_features, int(max_depth)
         self.min_samples_leaf, self.alpha, self.order, self.groups = int(min_samples_leaf), float(alpha), order, groups
         self.lookahead, self.output, self.method, self.n_bins, self.n_jobs = bool(lookahead), output, method, n_bins, n_jobs
-        self.risk = risk
+        self.risk, self.components, self.cache_mb, self.save_losses = risk, components, float(cache_mb), bool(save_losses)
 
     # ---- fitting ------------------------------------------------------------------------------
     def fit(self, model, X, y=None):
@@ -155,7 +167,8 @@ class Granite:
             raise ValueError(f"X: split features {bad} contain NaN; impute them or leave them out of split_features")
         self._categories = category_codes(X, D.X, self.split_features_) \
             if is_dataframe(X) or D.input_transform is not None else {}
-        self.loss_ = make_loss(self.loss, D, self.n_bins, y=y, risk=self.risk)
+        self.loss_ = make_loss(self.loss, D, self.n_bins, y=y, risk=self.risk, components=self.components,
+                               cache_mb=self.cache_mb)
         rows = np.arange(D.X.shape[0], dtype=np.int64)
         self.root_loss_ = float(self.loss_(rows))
         self._norm = self.root_loss_ if self.root_loss_ > 0 else 1.0
@@ -185,24 +198,45 @@ class Granite:
             raise ValueError("split_features: expected at least one feature")
         return sorted(set(out))
 
-    def _best_split(self, node):
-        best = None
+    def _candidates(self, node):
+        """{feature: thresholds} of the node, each leaving min_samples_leaf rows on both sides."""
+        out = {}
         n = node.rows.size
         for j in self.split_features_:
             x = self.X_[node.rows, j]
             t = candidate_thresholds(x)
             n_left = np.searchsorted(np.sort(x), t, side="right")
             t = t[(n_left >= self.min_samples_leaf) & (n - n_left >= self.min_samples_leaf)]
-            if t.size == 0:
-                continue
+            if t.size:
+                out[j] = t
+        return out
+
+    def _split_losses(self, node, candidates):
+        """{feature: (m, 2) normalised child losses}: all features at once when the loss can."""
+        if hasattr(self.loss_, "splits"):
+            return {j: np.asarray(v) / self._norm for j, v in self.loss_.splits(node.rows, candidates).items()}
+        out = {}
+        for j, t in candidates.items():
             if hasattr(self.loss_, "split"):
-                losses = np.asarray(self.loss_.split(node.rows, j, t)) / self._norm
+                out[j] = np.asarray(self.loss_.split(node.rows, j, t)) / self._norm
             else:
-                losses = np.array([[self.loss_(node.rows[x <= tc]), self.loss_(node.rows[x > tc])] for tc in t]) / self._norm
-            total = losses.sum(axis=1)
+                x = self.X_[node.rows, j]
+                out[j] = np.array([[self.loss_(node.rows[x <= tc]), self.loss_(node.rows[x > tc])] for tc in t]) / self._norm
+        return out
+
+    def _best_split(self, node):
+        candidates = self._candidates(node)
+        if not candidates:
+            return None
+        losses = self._split_losses(node, candidates)
+        best = None
+        for j, t in candidates.items():
+            total = losses[j].sum(axis=1)
+            if self.save_losses:
+                node.split_losses[self.feature_names_[j]] = (t, total)
             c = int(np.argmin(total))
             if best is None or total[c] < best[0] - _TIE * max(1.0, abs(best[0])):
-                best = (float(total[c]), j, float(t[c]), losses[c])
+                best = (float(total[c]), j, float(t[c]), losses[j][c])
         return best
 
     def _grow(self, node, grace):
@@ -358,12 +392,14 @@ def category_codes(X, codes, columns):
 
 
 def _user_column(X, j):
-    """Column j of the user's X: labels (object) for a pandas categorical, else float64."""
+    """Column j of the user's X: labels (object) for a pandas categorical or boolean column, else
+    float64."""
     if is_dataframe(X):
         import pandas as pd
 
         col = X.iloc[:, j]
-        if isinstance(col.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(col.dtype):
+        if isinstance(col.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(col.dtype) \
+                or not pd.api.types.is_numeric_dtype(col.dtype):
             return col.astype(object).to_numpy()
         return col.to_numpy(dtype=np.float64, na_value=np.nan)
     return np.asarray(X)[:, j].astype(np.float64)
@@ -374,6 +410,9 @@ def _plain(label):
 
 
 def _set_text(name, labels):
+    """`name in {a, b}`; a boolean column reads `name` (True) or `not name` (False)."""
+    if len(labels) == 1 and isinstance(_plain(labels[0]), bool):
+        return name if _plain(labels[0]) else f"not {name}"
     return f"{name} in {{{', '.join(repr(_plain(v)) for v in labels)}}}"
 
 

@@ -220,8 +220,12 @@ def test_papers_toy_one_split_on_x2_for_every_interaction_loss():
             g = regions.Granite(loss=loss, split_features=[1, 2, 3], max_depth=3, components=components,
                                 save_losses=True).fit(toy_f, X, y)
             assert g.rules() == ["x1 <= -1.0", "x1 > -1.0"] and np.all(g.leaf_losses_ == 0.0), (loss, components)
-            thresholds, total = g.tree_.split_losses["x1"]
+            (root,) = g.split_losses()
+            assert root["conditions"] == [] and root["feature"] == "x1" and set(root["losses"]) == {"x1", "x2", "x3"}
+            thresholds, total = root["losses"]["x1"]
             assert thresholds.tolist() == [-1.0] and total.tolist() == [0.0]
+            thresholds, total = root["losses"]["x3"]  # x4: 39 quantiles, none removes the interaction
+            assert thresholds.size > 30 and total.min() > 0.5
         # x3 and x4 do not interact: nothing to reduce, one region
         g = regions.Granite(loss=loss, split_features=[1, 2, 3], components=[2, 3]).fit(toy_f, X, y)
         assert g.rules() == ["all"] and g.root_loss_ == 0.0
@@ -257,3 +261,16 @@ def test_bad_components_and_losses_raise_clear_errors():
             regions.Granite(loss=loss).fit(f, X)
     g = regions.Granite(components=["x0", ("x1", "x2")]).fit(f, X)
     assert g.loss_.U == [(0,), (1, 2)]
+
+
+def test_old_spellings_keep_working():
+    X, f, y = small(6)
+    D = regions.anchored_decomposition(f, X)
+    with pytest.warns(DeprecationWarning, match="random_state is ignored"):
+        L = make_loss("pfi_vs_cfi", D, y=y, random_state=0)
+    assert L(None) == make_loss("pfi_vs_cfi", D, y=y)(None)
+    from assay.regions import losses
+
+    assert losses.ClosedVsTotalSobol.name == "sobol" and losses.PfiVsCfi.name == "pfi_vs_cfi"
+    with pytest.raises(RuntimeError, match="save_losses=True"):
+        regions.Granite().fit(f, X).split_losses()

@@ -263,6 +263,27 @@ class Granite:
                 node.feature = node.threshold = node.shown = node.left = node.right = None
         return node
 
+    def split_losses(self):
+        """With save_losses=True: one dict per split node, in preorder: "conditions" (the path's
+        (feature name, "<=" or ">", threshold) tuples), "feature" (the chosen one) and "losses"
+        {feature name: (thresholds, normalised loss of the two children)} over every candidate.
+        RuntimeError before fit or without save_losses."""
+        self._check_fitted()
+        if not self.save_losses:
+            raise RuntimeError("Granite: split_losses() needs Granite(save_losses=True) before fit")
+        out = []
+
+        def walk(node):
+            if node.is_leaf:
+                return
+            out.append({"conditions": [(self.feature_names_[j], op, t) for j, op, t in node.conditions],
+                        "feature": self.feature_names_[node.feature], "losses": dict(node.split_losses)})
+            walk(node.left)
+            walk(node.right)
+
+        walk(self.tree_)
+        return out
+
     # ---- using the fitted tree ----------------------------------------------------------------
     def _check_fitted(self):
         if not hasattr(self, "tree_"):

@@ -40,6 +40,8 @@ risk(f(x_S, z_-S), y_x); trees fitted with those losses before differ from the o
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 LOSSES = ("pure_vs_full", "pure_vs_full_risk", "pdp_vs_mplot", "sobol", "pfi_vs_cfi")
@@ -161,14 +163,19 @@ def _player(m, names, P):
     return int(m)
 
 
-def make_loss(loss, D, n_bins: int = 10, y=None, risk="squared", components=None, cache_mb: float = 256.0):
+def make_loss(loss, D, n_bins: int = 10, y=None, random_state=None, risk="squared", components=None,
+              cache_mb: float = 256.0):
     """The region loss named `loss` (one of LOSSES) on the decomposition D with its options (n_bins,
     labels y, risk, components U, cache_mb: the memory budget of the cached component matrices);
-    a callable `loss` is returned unchanged. ValueError for an unknown name or a missing / bad
-    argument of the chosen loss."""
+    a callable `loss` is returned unchanged. random_state: accepted for old callers and ignored
+    with a DeprecationWarning (no loss draws random permutations any more). ValueError for an
+    unknown name or a missing / bad argument of the chosen loss."""
     from ._binned_losses import PdpVsMplot, PfiVsCfi
     from ._stat_losses import ClosedVsTotalSobol, PureVsFull, PureVsFullRisk
 
+    if random_state is not None:
+        warnings.warn("make_loss: random_state is ignored; 'pfi_vs_cfi' now bins with a fixed CART instead of "
+                      "drawing permutations", DeprecationWarning, stacklevel=2)
     if callable(loss) and not isinstance(loss, str):
         return loss
     if loss == "pure_vs_full":
@@ -187,3 +194,16 @@ def make_loss(loss, D, n_bins: int = 10, y=None, risk="squared", components=None
         return PfiVsCfi(D, resolve_components(components, D, True, loss), cache_mb, n_bins,
                         labels(y, D.X.shape[0], loss), resolve_risk(risk))
     raise ValueError(f"loss: expected one of {LOSSES} or a callable rows -> float, got {loss!r}")
+
+
+_MOVED = {"PureVsFull": "_stat_losses", "PureVsFullRisk": "_stat_losses", "ClosedVsTotalSobol": "_stat_losses",
+          "PdpVsMplot": "_binned_losses", "PfiVsCfi": "_binned_losses"}
+
+
+def __getattr__(name):
+    """The loss classes that lived here before they moved (imported on first use: they import this module)."""
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_MOVED[name]}", __package__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

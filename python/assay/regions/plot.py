@@ -1,6 +1,9 @@
-"""The fitted partition tree as a figure: one box per node with its rule, rows and normalised
-loss; leaves are labelled with their region id (matplotlib)."""
+"""GRANITE figures (matplotlib): the fitted partition tree (one box per node with its rule, rows
+and normalised loss; leaves labelled with their region id), and next to it, per region, the
+partial dependence curves, the attribution bars and the interaction heatmap."""
 from __future__ import annotations
+
+import numpy as np
 
 
 def partition_tree(granite, path=None, *, ax=None, title=None):
@@ -41,3 +44,100 @@ def partition_tree(granite, path=None, *, ax=None, title=None):
     ax.axis("off")
     ax.set_title(title or f"GRANITE regions (objective {granite.objective_:.3g})")
     return _save(ax, path)
+
+
+def regional_pdp(granite, feature, path=None, *, ax=None, title=None, n_points: int = 50):
+    """The centred partial dependence of one player in each region of a fitted Granite, each
+    computed with the region's own fitted rows as background (mean_z f(x_i, z_-i) - mean_z f(z)),
+    at up to n_points quantiles of the player's first column in the region; one curve per region,
+    labelled with its rule. feature: a player index or name. Saves to `path`; returns the Axes."""
+    from ..plot import _axes, _save, _check_target
+    from .anchored import hybrid_means
+
+    _check_target(ax, path)
+    granite._check_fitted()
+    D = granite.decomposition_
+    i = _player_index(D, feature)
+    cols = D._columns[i]
+    ax = _axes(ax, path, (5.5, 4))
+    for rows, rule in zip(granite.region_rows(), granite.rules()):
+        Z = granite.X_[rows]
+        order = np.argsort(Z[:, cols[0]], kind="stable")
+        picks = order[np.unique(np.linspace(0, rows.size - 1, min(n_points, rows.size)).round().astype(int))]
+        pd = hybrid_means(D._predict, Z[picks], Z, cols) - D._predict(Z).mean()
+        ax.plot(Z[picks, cols[0]], pd, marker=".", label=rule)
+    ax.axhline(0.0, color="0.8", lw=0.8, zorder=0)
+    ax.set_xlabel(D.feature_names[cols[0]])
+    ax.set_ylabel("centred partial dependence")
+    ax.legend(fontsize="small")
+    ax.set_title(title or f"regional partial dependence of {D.players[i]}")
+    return _save(ax, path)
+
+
+def regional_importance(granite, X, path=None, *, kind: str = "shap", y=None, ax=None, title=None):
+    """Per-region attribution bars of a fitted Granite: for kind "shap" or "pdp" the mean |value|
+    over the rows of X in each region (Granite.explain, each region's rows as background), for
+    "pfi" the regional permutation importance (needs y). One group of bars per player, one bar per
+    region. Saves to `path`; returns the Axes."""
+    from ..plot import _axes, _save, _check_target
+
+    _check_target(ax, path)
+    values = granite.explain(X, kind=kind, y=y)
+    if kind == "pfi":
+        table = values
+    else:
+        ids = granite._regions_of(granite._matrix(X))
+        table = np.array([np.abs(values[ids == k]).mean(axis=0) if np.any(ids == k) else np.full(values.shape[1], np.nan)
+                          for k in range(len(granite.rules()))])
+    names = granite.decomposition_.players
+    ax = _axes(ax, path, (1.5 + 0.8 * len(names), 4))
+    width = 0.8 / table.shape[0]
+    for k, rule in enumerate(granite.rules()):
+        ax.bar(np.arange(len(names)) + (k - (table.shape[0] - 1) / 2) * width, table[k], width, label=rule)
+    ax.set_xticks(range(len(names)), names, rotation=45)
+    ax.set_ylabel({"shap": "mean |SHAP value|", "pdp": "mean |centred PD|", "pfi": "permutation importance"}[kind])
+    ax.legend(fontsize="small")
+    ax.set_title(title or f"regional {kind}")
+    return _save(ax, path)
+
+
+def regional_interactions(granite, region: int, path=None, *, ax=None, title=None):
+    """The interaction heatmap of one region of a fitted Granite: entry (i, j) is the root mean
+    square over the region's fitted rows of the pure pair effect p_ij (the order-2 anchored
+    decomposition with the region's rows as background), the diagonal that of the main effects
+    p_i. Saves to `path`; returns the Axes."""
+    import dataclasses
+
+    from ..plot import _check_target, interaction_heatmap
+    from .anchored import anchored_decomposition
+
+    _check_target(ax, path)
+    granite._check_fitted()
+    n_regions = len(granite.rules())
+    if isinstance(region, bool) or not isinstance(region, (int, np.integer)) or not 0 <= region < n_regions:
+        raise ValueError(f"region: expected a region index in [0, {n_regions}), got {region!r}")
+    D = granite.decomposition_
+    Z = granite.X_[granite.region_rows()[region]]
+    if D.tree is not None:  # the fitted matrix is already encoded: no second input_transform
+        model, output = dataclasses.replace(D.tree, input_transform=None), D._kernel_output
+    else:
+        model, output = D._predict, None
+    R = anchored_decomposition(model, Z, groups=granite.groups, order=2, output=output,
+                               feature_names=D.feature_names, n_jobs=D.n_jobs)
+    rms = np.sqrt((R.pure_effects() ** 2).mean(axis=0))
+    M = np.zeros((len(D.players), len(D.players)))
+    for k, u in enumerate(R.subsets):
+        M[u[0], u[-1]] = M[u[-1], u[0]] = rms[k]
+    return interaction_heatmap(M[None], D.players, path, ax=ax,
+                               title=title or f"region {region}: {granite.rules()[region]} (RMS pure effects)")
+
+
+def _player_index(D, feature):
+    P = len(D._columns)
+    if isinstance(feature, str):
+        if feature not in D.players:
+            raise ValueError(f"feature: {feature!r} is not a player name (expected one of {D.players})")
+        return D.players.index(feature)
+    if isinstance(feature, bool) or not isinstance(feature, (int, np.integer)) or not 0 <= feature < P:
+        raise ValueError(f"feature: expected a player index in [0, {P}) or a name, got {feature!r}")
+    return int(feature)

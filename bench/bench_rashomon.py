@@ -13,6 +13,7 @@ ambiguous features per order, and a check that the best model's own ranking agre
     python bench/bench_rashomon.py                 # writes bench/results/rashomon.json
     python bench/bench_rashomon.py --n-orders 200
     python bench/bench_rashomon.py --bounds-only   # only print the diabetes bound table (seconds)
+    python bench/bench_rashomon.py --bounds-only --plot   # and draw bench/results/rashomon.svg
 """
 from __future__ import annotations
 
@@ -57,8 +58,8 @@ def case(name, fit, orders, best_scores, n_orders):
 FACTORS = (1.01, 1.05, 1.1, 1.3)
 
 
-def forest_bounds():
-    """The diabetes bound curve and m(eps) per bound, printed as a table."""
+def forest_bounds(plot_path=None):
+    """The diabetes bound curve and m(eps) per bound, printed as a table (and drawn to plot_path)."""
     from sklearn.datasets import load_diabetes
     from sklearn.ensemble import RandomForestRegressor
 
@@ -82,6 +83,9 @@ def forest_bounds():
         rows.append({"factor": factor, "eps": eps, **{f"m_{n}": sizes[n] for n in names}})
         print(f"{factor:10.2f} {eps:8.2f} " + " ".join(f"{'refused' if sizes[n] is None else sizes[n]:>12}"
                                                       for n in names))
+    if plot_path:
+        F.plot_bound_curve(plot_path, title="diabetes RF (100 trees, depth 5)")
+        print(f"drew {os.path.relpath(plot_path)}")
     cross = np.flatnonzero(curve["paper"] < curve["convexity"])
     print(f"the paper's bound is the smaller from m = {int(cross[0]) + 1 if cross.size else None}")
     return {"data": "diabetes, fit rows 0-299, errors on rows 300-441, background rows 0-99",
@@ -95,9 +99,10 @@ def main(argv=None):
     ap.add_argument("--n-orders", type=int, default=1000)
     ap.add_argument("--d", type=int, default=20)
     ap.add_argument("--bounds-only", action="store_true", help="only the diabetes sub-forest bound curve")
+    ap.add_argument("--plot", action="store_true", help="draw the bound curve next to --out (.svg)")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "rashomon.json"))
     args = ap.parse_args(argv)
-    bounds = forest_bounds()
+    bounds = forest_bounds(os.path.splitext(args.out)[0] + ".svg" if args.plot else None)
     if args.bounds_only:
         return
     from sklearn.ensemble import RandomForestRegressor

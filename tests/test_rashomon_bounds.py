@@ -211,3 +211,24 @@ def test_proven_order_within_true_order_within_candidates(regression, importance
     candidates = F.global_order_candidates(eps, X[:40], importance=importance).relation
     assert np.all(proven <= true) and np.all(true <= candidates)
     assert candidates.sum() >= 1
+
+
+def test_bound_curve_plot_and_columns_matched_by_name(regression, tmp_path):
+    pd = pytest.importorskip("pandas")
+    rf, X, y, F = regression
+    names = ["a", "b", "c", "d"]
+    frame = pd.DataFrame(X, columns=names)
+    rf_named = type(rf)(n_estimators=M, max_depth=3, random_state=0).fit(frame[:160], y[:160])
+    G = ForestRashomon(rf_named, frame[160:], y[160:], frame[:60])
+    eps = 1.2 * G.forest_rmse_
+    shuffled = frame[["c", "a", "d", "b"]]
+    assert np.allclose(G.predict(shuffled[:5], eps)[0], G.predict(frame[:5], eps)[0])
+    assert np.allclose(G.partial_dependence_bounds("c", [0.0, 1.0], eps, X=shuffled[:20])[1],
+                       G.partial_dependence_bounds(2, [0.0, 1.0], eps, X=frame[:20])[1])
+    with pytest.raises(ValueError, match="X: "):
+        G.predict(frame[["a", "b", "c"]][:5])
+    pytest.importorskip("matplotlib")
+    ax = F.plot_bound_curve(tmp_path / "bounds.png")
+    assert (tmp_path / "bounds.png").stat().st_size > 0 and len(ax.lines) == 4
+    F.plot_utility(X[:3], [1.2 * F.forest_rmse_, 2 * F.forest_rmse_], path=tmp_path / "u.svg")
+    assert (tmp_path / "u.svg").stat().st_size > 0

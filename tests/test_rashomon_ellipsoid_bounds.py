@@ -137,3 +137,13 @@ def test_linear_utility_counts_the_statements_of_the_critical_epsilons(tmp_path)
     assert (tmp_path / "utility.png").stat().st_size > 0 and (tmp_path / "utility.svg").stat().st_size > 0
     with pytest.raises(ValueError, match="eps_values"):
         R.utility(X[:2], [])
+
+
+def test_background_frame_is_matched_by_name():
+    pd = pytest.importorskip("pandas")
+    X, y = _data(9)
+    frame = pd.DataFrame(X, columns=["p", "q", "r", "s"])
+    R = LinearRashomon().fit(frame, y, background=frame[["s", "r", "q", "p"]][:30])
+    assert np.allclose(R.baseline_, X[:30].mean(axis=0))
+    with pytest.raises(ValueError, match="background"):
+        LinearRashomon().fit(frame, y, background=frame[["p", "q", "r"]][:30])

@@ -113,3 +113,26 @@ def test_bad_weights_arguments_are_named(case):
         _core.CoverWeights(view, np.ones(3))
     with pytest.raises(ValueError, match="dense_max_bits"):
         _core.BackgroundPatterns(view, bg, 30)
+
+
+def test_cpu_and_device_plans_make_the_same_choices_under_a_tight_budget():
+    # One table policy (table_plan.hpp) for both executors. Every split on one feature: a group's
+    # state counts the repeated splits, its leaves' tables do not; under a budget that holds the
+    # leaf tables the groups go, and every leaf stays dense on the CPU as on the device.
+    from sklearn.tree import DecisionTreeRegressor
+
+    X = np.linspace(0, 1, 64)[:, None]
+    model = assay.TreeExplainer(DecisionTreeRegressor(max_depth=3).fit(X, np.floor(8 * X[:, 0])), data=X).model
+    leaf_tables = 8 * 2 * 8  # 8 leaves, 1 player each: 2 masks x 1 entry x 8 bytes
+    cpu = _core.PatternShap(model.forest, X, 16, leaf_tables, 1)
+    device = _core.RowQueryShap(model.forest, X, budget_bytes=leaf_tables)
+    assert (cpu.n_sparse_leaves, cpu.n_dense_leaves) == (0, 8)
+    assert cpu.n_leaf_groups == device.n_groups == 0
+    roomy = _core.PatternShap(model.forest, X, 16, 2**20, 1)
+    assert roomy.n_leaf_groups == _core.RowQueryShap(model.forest, X).n_groups > 0
+    np.testing.assert_allclose(cpu.values(X, 1), roomy.values(X, 1), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(device.values(X), roomy.values(X, 1), rtol=0, atol=1e-12)
+    # Below the leaf tables the CPU goes sparse for the widest leaves; the device refuses.
+    assert _core.PatternShap(model.forest, X, 16, leaf_tables // 2, 1).n_sparse_leaves > 0
+    with pytest.raises(_core.DeviceUnsupportedError, match="over the budget"):
+        _core.RowQueryShap(model.forest, X, budget_bytes=leaf_tables // 2)

@@ -7,6 +7,7 @@
 // tables have the leaf values folded in).
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "core/leaf_paths.hpp"
@@ -45,6 +46,34 @@ struct LeafGroups {
 // table slot is an ordered pair of the group's players (pairwise indices), else one player.
 LeafGroups find_leaf_groups(const LeafPaths& lp, const std::vector<uint8_t>& tree_eligible, int max_bits,
                             int64_t budget_doubles, bool pairs);
+
+// Keeps the groups for which keep(group) is true; the indices (group_of_node, tree_group_begin,
+// table offsets) then describe the kept list.
+template <class Keep>
+void drop_leaf_groups(LeafGroups& lg, const LeafPaths& lp, Keep&& keep) {
+  std::vector<LeafGroup> kept;
+  std::vector<int32_t> new_index(lg.groups.size(), -1);
+  for (size_t g = 0; g < lg.groups.size(); ++g)
+    if (keep(static_cast<const LeafGroup&>(lg.groups[g]))) {
+      new_index[g] = static_cast<int32_t>(kept.size());
+      kept.push_back(lg.groups[g]);
+    }
+  lg.table_doubles = 0;
+  for (LeafGroup& g : kept) {
+    g.table_begin = lg.table_doubles;
+    lg.table_doubles += g.table_size();
+  }
+  for (int32_t& g : lg.group_of_node)
+    if (g >= 0) g = new_index[g];
+  const int64_t n_trees = static_cast<int64_t>(lp.tree_node_begin.size()) - 1;
+  lg.tree_group_begin.assign(1, 0);
+  size_t next = 0;
+  for (int64_t t = 0; t < n_trees; ++t) {
+    while (next < kept.size() && kept[next].tree == t) ++next;
+    lg.tree_group_begin.push_back(static_cast<int64_t>(next));
+  }
+  lg.groups = std::move(kept);
+}
 
 // Turns a histogram of group states (2^width cells) into its member leaves' pattern
 // histograms: leaf_counts[slot - g.leaf_begin] (2^d cells each, added to; null to skip).

@@ -12,6 +12,7 @@
 #include "core/pairwise_shap.hpp"
 #include "core/predict.hpp"
 #include "core/parallel.hpp"
+#include "core/table_plan.hpp"
 
 namespace assay::core {
 
@@ -57,40 +58,14 @@ PatternShap::PatternShap(std::shared_ptr<const LeafWeights> weights, Index index
 
 void PatternShap::plan_tables(const PatternOptions& opt) {
   const int64_t L = paths_.n_leaves();
-  kind_.assign(L, kEmpty);
+  TablePlan plan = core::plan_tables(f_, paths_, layout_.pairs, opt.dense_max_bits, opt.dense_budget_bytes);
+  kind_ = std::move(plan.kind);
+  groups_ = std::move(plan.groups);
+  n_dense_ = plan.n_dense;
+  n_sparse_ = plan.n_sparse;
   table_begin_.assign(L, 0);
   sparse_count_.assign(L, 0);
-  // Small subtrees of scalar trees first: one table serves several leaves (leaf_groups.hpp).
-  std::vector<uint8_t> groupable(f_.n_trees());
-  for (int64_t t = 0; t < f_.n_trees(); ++t) groupable[t] = folds_values(t) && !paths_.tree_too_wide[t];
-  groups_ = find_leaf_groups(paths_, groupable, std::min(opt.dense_max_bits, kMaxGroupBits),
-                             opt.dense_budget_bytes / static_cast<int64_t>(sizeof(double)), layout_.pairs);
   group_tables_.assign(groups_.table_doubles, 0.0);
-  int64_t used = groups_.table_doubles * static_cast<int64_t>(sizeof(double));
-  for (const LeafGroup& g : groups_.groups)
-    for (int64_t s = g.leaf_begin; s < g.leaf_end; ++s) kind_[s] = paths_.leaf_width[s] > 0 ? kGrouped : kEmpty;
-  n_dense_ = 0;
-  for (const LeafGroup& g : groups_.groups) n_dense_ += g.leaf_end - g.leaf_begin;
-  // Then the other leaves, narrow ones first: they are the cheapest tables and the most common.
-  std::vector<int64_t> order(L);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return paths_.leaf_width[a] < paths_.leaf_width[b]; });
-  for (int64_t slot : order) {
-    const int d = paths_.leaf_width[slot];
-    // A root leaf explains nothing; grouped leaves are done; too-wide trees fall back.
-    if (d == 0 || kind_[slot] != kEmpty || paths_.tree_too_wide[paths_.leaf_tree[slot]]) continue;
-    const int64_t bytes = leaf_table_entries(d, layout_.pairs) * (int64_t{1} << std::min(d, 40)) *
-                          static_cast<int64_t>(sizeof(double));
-    if (d <= opt.dense_max_bits && used + bytes <= opt.dense_budget_bytes) {
-      kind_[slot] = kDense;
-      used += bytes;
-      ++n_dense_;
-    } else {
-      kind_[slot] = kSparse;
-      ++n_sparse_;
-    }
-  }
   // Dense offsets in slot order, so each tree's tables are contiguous.
   int64_t off = 0;
   for (int64_t slot = 0; slot < L; ++slot) {

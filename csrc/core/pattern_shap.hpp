@@ -28,6 +28,7 @@
 #include "core/leaf_weights.hpp"
 #include "core/players.hpp"
 #include "core/progress.hpp"
+#include "core/table_plan.hpp"
 
 namespace assay::core {
 
@@ -59,14 +60,14 @@ class PatternShap {
 
  private:
   // kGrouped: the leaf belongs to a LeafGroup, whose table holds its contributions.
-  enum LeafKind : uint8_t { kEmpty = 0, kDense = 1, kSparse = 2, kGrouped = 3 };
+  static constexpr uint8_t kDense = TablePlan::kDense, kSparse = TablePlan::kSparse, kGrouped = TablePlan::kGrouped;
 
   // Trees with one output per leaf (K == 1, or a per-class tree) store value * contribution in
   // their dense tables; trees with K-wide leaves store the contribution and scale per output.
   bool folds_values(int64_t t) const { return f_.n_outputs == 1 || f_.tree_output[t] >= 0; }
   int output_of(int64_t t) const { return f_.n_outputs == 1 ? 0 : f_.tree_output[t]; }
 
-  // Which leaves get dense tables, which are grouped, which stay sparse (memory budget).
+  // The table plan (table_plan.hpp) and the dense tables' offsets.
   void plan_tables(const PatternOptions& opt);
   // Tables of every leaf and group of tree t from the leaf weights.
   void tabulate_tree(int64_t t);
@@ -95,7 +96,7 @@ class PatternShap {
   const LeafPaths& paths_;
   OutputLayout layout_;
   IndexWeights w_;
-  std::vector<uint8_t> kind_;         // per leaf
+  std::vector<uint8_t> kind_;         // per leaf: TablePlan::Kind
   std::vector<int64_t> table_begin_;  // per leaf: dense -> offset in dense_ of its d x 2^d table;
                                       // sparse -> offset in its tree's sparse arrays
   std::vector<int64_t> sparse_count_; // per leaf: number of distinct background patterns (sparse)

@@ -10,6 +10,7 @@
 #include "core/leaf_paths.hpp"
 #include "core/leaf_tables.hpp"
 #include "core/parallel.hpp"
+#include "core/table_plan.hpp"
 
 namespace assay::core {
 
@@ -46,47 +47,21 @@ RowQueryPlan::RowQueryPlan(const Forest& f, const Players& players, Index index,
       throw DeviceUnsupported("the CUDA kernel tabulates every leaf; a leaf has " +
                               std::to_string(paths.leaf_width[s]) + " distinct players on its path (limit " +
                               std::to_string(max_width) + ")");
-  // Small subtrees of trees whose leaves carry one output answer as one group (leaf_groups.hpp),
-  // as in the CPU kernel: about 3x fewer table reads per row.
-  std::vector<uint8_t> groupable(f.n_trees());
-  for (int64_t t = 0; t < f.n_trees(); ++t) groupable[t] = K == 1 || f.tree_output[t] >= 0;
-  leaf_groups_ = find_leaf_groups(paths, groupable, std::min(max_width, kMaxGroupBits),
-                                  budget_bytes / static_cast<int64_t>(sizeof(double)), layout_.pairs);
-  // Unlike the CPU kernel, this plan tabulates every leaf left out of a group, and a group's
-  // table can be larger than its leaves' (a split inside the subtree on a player already on the
-  // path adds a state bit but no player). Such groups still save gathers; where the total would
-  // go over the budget they are dropped, so a forest whose leaf tables fit always fits.
-  auto leaf_doubles = [&](int64_t s) { return leaf_table_entries(paths.leaf_width[s], layout_.pairs) << paths.leaf_width[s]; };
-  auto member_doubles = [&](const LeafGroup& g) {
-    int64_t members = 0;
-    for (int64_t s = g.leaf_begin; s < g.leaf_end; ++s) members += leaf_doubles(s);
-    return members;
-  };
-  auto total_doubles = [&]() {
-    int64_t total = 0, grouped_leaves = 0;
-    for (const LeafGroup& g : leaf_groups_.groups) total += g.table_size(), grouped_leaves += member_doubles(g);
-    for (int64_t s = 0; s < paths.n_leaves(); ++s) total += leaf_doubles(s);
-    return total - grouped_leaves;
-  };
-  auto& candidates = leaf_groups_.groups;
-  if (total_doubles() * static_cast<int64_t>(sizeof(double)) > budget_bytes)
-    candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
-                                    [&](const LeafGroup& g) { return g.table_size() > member_doubles(g); }),
-                     candidates.end());
-  leaf_groups_.table_doubles = 0;
-  for (LeafGroup& g : candidates) {
-    g.table_begin = leaf_groups_.table_doubles;
-    leaf_groups_.table_doubles += g.table_size();
-  }
-  leaf_groups_.group_of_node.clear();  // per-node and per-tree indices describe the unfiltered list: unused here
-  leaf_groups_.tree_group_begin.clear();
+  // The CPU kernel's table plan (table_plan.hpp), in which every leaf must be dense.
+  TablePlan plan = plan_tables(f, paths, layout_.pairs, max_width, budget_bytes);
+  leaf_groups_ = std::move(plan.groups);
   std::vector<uint8_t> grouped(static_cast<size_t>(paths.n_leaves()), 0);
   for (const LeafGroup& g : leaf_groups_.groups)
     for (int64_t s = g.leaf_begin; s < g.leaf_end; ++s) grouped[s] = 1;
-  table_doubles_ = total_doubles();
-  if (table_doubles_ * static_cast<int64_t>(sizeof(double)) > budget_bytes)
-    throw DeviceUnsupported("the CUDA kernel's tables would take " + std::to_string(table_doubles_ * 8) +
+  table_doubles_ = leaf_groups_.table_doubles + plan.dense_doubles;
+  if (plan.n_sparse > 0) {
+    int64_t needed = table_doubles_;
+    for (int64_t s = 0; s < paths.n_leaves(); ++s)
+      if (plan.kind[s] == TablePlan::kSparse)
+        needed += leaf_table_entries(paths.leaf_width[s], layout_.pairs) << paths.leaf_width[s];
+    throw DeviceUnsupported("the CUDA kernel's tables would take " + std::to_string(needed * 8) +
                             " bytes, over the budget of " + std::to_string(budget_bytes));
+  }
   for (const PatternNode& p : paths.nodes) {
     RowNode r{};
     r.threshold = p.threshold;

@@ -85,7 +85,8 @@ def test_paper_bound_definition_by_brute_force_over_ranges(regression):
 def test_subforest_size_exists_for_every_eps_above_the_forest_rmse(regression):
     rf, X, y, F = regression
     curve = F.bound_curve()
-    for factor in (1.0 + 1e-9, 1.01, 1.05, 1.3, 3.0):
+    assert F.subforest_size(F.forest_rmse_) >= 1                      # the forest's own RMSE is accepted
+    for factor in (1.0, 1.0 + 1e-9, 1.01, 1.05, 1.3, 3.0):
         eps = factor * F.forest_rmse_
         m = F.subforest_size(eps)
         assert curve["combined"][m - 1] <= eps and (m == 1 or curve["combined"][m - 2] > eps)

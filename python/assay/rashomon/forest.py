@@ -102,6 +102,8 @@ class ForestRashomon(UtilityCurve):
             self.forest_error_ = float(np.mean((preds.mean(axis=0) > 0.5) != y_val))
         self._curves = {"paper": range_bound(preds, y_val, self.task),
                         "convexity": convexity_bound(self.tree_mse_) if self.task == "regression" else None}
+        # at m = M the range is the forest's own prediction: its error exactly, so eps = it is accepted
+        self._curves["paper"][-1] = self.forest_error_
         # The smallest tolerance the chosen bound supports (its value at m = M); eps >= this.
         self.min_tolerance_ = float(self._bounds()[-1])
         self._global_rows = _keep_global_rows(X_val)  # the default rows of global importances

@@ -87,9 +87,9 @@ class MonotonicRashomon(EllipsoidRashomon):
         B = _background_rows(background, d, columns)
         self._map_means = self._means if B is None else [self._ramps(B, i).mean(axis=0) for i in range(d)]
         D = self._predict_maps(X)
-        self._signs = np.concatenate([np.full(s, self.monotonicity[i], float) for i, s in enumerate(sizes)])
-        self._constrained = 1 + np.flatnonzero(self._signs != 0)
-        self._signs = self._signs[self._signs != 0]
+        signs = np.concatenate([np.full(s, self.monotonicity[i], float) for i, s in enumerate(sizes)])
+        self._constrained = 1 + np.flatnonzero(signs != 0)       # slope positions in theta (after b)
+        self._signs = signs[signs != 0]
         ols, *_ = np.linalg.lstsq(D, y, rcond=None)
         lower = np.full(D.shape[1], -np.inf)
         upper = np.full(D.shape[1], np.inf)

@@ -110,6 +110,17 @@ def test_sampled_members_stay_within_bounds_and_orders(fitted):
     assert u.shape == (3, 2)
 
 
+def test_without_constraints_it_is_the_piecewise_linear_ellipsoid(fitted):
+    R, X, y = fitted
+    F = MonotonicRashomon([0, 0], n_knots=4).fit(X, y)
+    assert F.loss_ == pytest.approx(F._ols_loss) and F.loss_ < R.loss_
+    eps = 0.01
+    lo, hi = F.predict(X[:4], eps)
+    P, B = F._predict_maps(X[:4]), F._whiten
+    half = np.sqrt(eps * np.sum((P @ B) ** 2, axis=1))
+    assert np.allclose(lo, P @ F.theta_ - half) and np.allclose(hi, P @ F.theta_ + half)
+
+
 def test_monotonic_input_errors(fitted):
     R, X, y = fitted
     with pytest.raises(ValueError, match="monotonicity: expected"):

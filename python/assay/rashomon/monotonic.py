@@ -135,6 +135,8 @@ class MonotonicRashomon(EllipsoidRashomon):
 
     def _linear_range(self, G, eps: float):
         """(lo, hi): extremes of the linear functions G (..., p) over R(eps), ellipsoid and cone."""
+        if self._constrained.size == 0:                            # no sign constraint: the ellipsoid itself
+            return super()._linear_range(G, eps)
         flat = np.asarray(G, dtype=np.float64).reshape(-1, self.theta_.size)
         r2 = self._radius2(eps)
         args = (self._ols, self._whiten, r2, self._signs, self._constrained)

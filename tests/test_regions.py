@@ -430,7 +430,8 @@ def test_categorical_columns_print_their_categories():
     f = lambda A: A[:, 0] * (A[:, 1] == 1) + A[:, 1]  # codes: green interacts with x
     g = regions.Granite(split_features=["color"], min_samples_leaf=20, alpha=0.0).fit(f, X)
     rules = g.rules()
-    assert "color in {'red'}" in rules[0] and all("<" not in r and ">" not in r for r in rules), rules
+    # unordered: any subset of the categories may go left, so green alone is cut off in one split
+    assert rules == ["color in {'red', 'blue'}", "color in {'green'}"], rules
     ids = g.predict(X)
     columns = {"x": X["x"].to_numpy(), "color": X["color"].astype(object).to_numpy()}
     for k, rule in enumerate(rules):
@@ -632,3 +633,31 @@ def test_bad_inputs_raise_clear_errors():
         regions.anchored_decomposition(model, X)
     with pytest.raises(TypeError, match="model"):
         regions.anchored_decomposition(object(), X)
+
+
+@pytest.mark.parametrize("method", ["auto", "generic"])
+def test_unordered_categoricals_split_into_any_subset(method):
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    rng = np.random.default_rng(20)
+    n = 400
+    color = pd.Categorical(rng.choice(["red", "green", "blue", "pink"], n), categories=["red", "green", "blue", "pink"])
+    X = pd.DataFrame({"x": rng.normal(size=n), "color": color})
+    warm = np.isin(X["color"].astype(object), ["red", "pink"])  # not contiguous in the category order
+    y = X["x"].to_numpy() * warm
+    model = HistGradientBoostingRegressor(max_iter=60, categorical_features="from_dtype").fit(X, y)
+    for m in (model, lambda A: A[:, 0] * np.isin(A[:, 1], [0, 3])):  # the frame's codes: red 0, pink 3
+        if m is not model and method == "generic":
+            continue
+        g = regions.Granite(split_features=["color"], min_samples_leaf=20, alpha=0.0, method=method, max_depth=1,
+                            save_losses=True).fit(m, X)
+        sides = sorted(sorted(ast.literal_eval(r[len("color in "):])) for r in g.rules())
+        assert sides == [["blue", "green"], ["pink", "red"]], g.rules()
+        ids = g.predict(X)
+        for k, rule in enumerate(g.rules()):
+            np.testing.assert_array_equal(np.flatnonzero(rule_mask(rule, {"color": X["color"].astype(object).to_numpy()})),
+                                          np.flatnonzero(ids == k))
+        (region,) = g.intervals()[0]
+        assert region.feature == "color" and len(region.codes) == 2
+        sets, losses = g.split_losses()[0]["losses"]["color"]
+        assert len(sets) == 7 and losses.min() < 0.05 * losses.max()  # 2^(4-1) - 1 subsets

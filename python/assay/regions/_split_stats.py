@@ -105,9 +105,20 @@ def sides(I):
     return LeftSide(inside, size), RightSide(~inside, inside.shape[0] - size)
 
 
-def left_indicator(x, thresholds) -> np.ndarray:
-    """(n, K) float 0/1: row i goes left (x_i <= t_k) for each threshold t_k."""
-    return (np.asarray(x)[:, None] <= np.asarray(thresholds, dtype=np.float64)[None, :]).astype(np.float64)
+def goes_left(x, split) -> np.ndarray:
+    """Which values of x go left under one split: x <= t for a threshold t, x in S for a frozenset S
+    of category codes (unordered categorical columns)."""
+    x = np.asarray(x)
+    if isinstance(split, frozenset):
+        return np.isin(x, np.fromiter(split, dtype=np.float64, count=len(split)))
+    return x <= split
+
+
+def left_indicator(x, splits) -> np.ndarray:
+    """(n, K) float 0/1: row i goes left under each split k (thresholds or code sets, goes_left)."""
+    if len(splits) and isinstance(splits[0], frozenset):
+        return np.column_stack([goes_left(x, s) for s in splits]).astype(np.float64)
+    return (np.asarray(x)[:, None] <= np.asarray(splits, dtype=np.float64)[None, :]).astype(np.float64)
 
 
 def bin_counts(bins, I):

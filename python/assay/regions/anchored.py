@@ -152,15 +152,16 @@ class AnchoredDecomposition:
         p, q = self._generic_effects(rows)
         return float(((p - q) ** 2).sum())
 
-    def split_squared_gaps(self, rows, feature: int, thresholds) -> np.ndarray:
-        """(m, 2): squared_gap of {x_feature <= t} and of the rest, for each threshold t."""
+    def split_squared_gaps(self, rows, feature: int, thresholds, column=None) -> np.ndarray:
+        """(m, 2): squared_gap of {x_feature <= t} and of the rest, for each threshold t. column:
+        the (N,) values split on instead of X[:, feature] (a recoded column)."""
         rows = self._rows(rows)
         t = np.ascontiguousarray(thresholds, dtype=np.float64)
         if self.tree is not None:
-            column = np.ascontiguousarray(self.X[:, feature])
+            column = np.ascontiguousarray(self.X[:, feature] if column is None else column, dtype=np.float64)
             return self._kernel.split_losses(rows, column, t, pairs=self.order == 2, n_jobs=self.n_jobs)
         out = np.empty((t.size, 2))
-        x = self.X[rows, feature]
+        x = (self.X[:, feature] if column is None else np.asarray(column, dtype=np.float64))[rows]
         for c, tc in enumerate(t):
             out[c] = [self.squared_gap(rows[x <= tc]), self.squared_gap(rows[~(x <= tc)])]
         return out

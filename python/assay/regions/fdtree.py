@@ -15,6 +15,7 @@ tree, its rules and its exact bounds do not depend on either.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 from typing import NamedTuple, Optional
@@ -23,10 +24,12 @@ import numpy as np
 
 from .._validation import align_columns, as_matrix, check_int, is_dataframe, reference_names
 from ._model import as_tree_model
+from ._split_stats import goes_left
 from .anchored import anchored_decomposition
 from .losses import make_loss
 
 _MAX_UNIQUE = 40
+_MAX_SET_CATEGORIES = 8  # unordered categoricals with at most this many categories at a node: every subset is tried
 _TIE = 1e-12  # relative: candidates this close to the best count as ties (first one wins)
 
 
@@ -39,9 +42,9 @@ class Node:
     rows: np.ndarray
     depth: int
     loss: float                      # normalised: L(R) / L(root)
-    conditions: list = field(default_factory=list)  # (feature, "<=" or ">", threshold)
+    conditions: list = field(default_factory=list)  # (feature, "<=" / ">", threshold) or ("in" / "not in", codes)
     feature: Optional[int] = None
-    threshold: Optional[float] = None  # exact: the largest value of the left child's rows
+    threshold: Optional[float] = None  # exact: the largest value of the left child's rows, or the left codes (frozenset)
     shown: Optional[float] = None      # short value printed in rules (display_threshold)
     left: Optional["Node"] = None
     right: Optional["Node"] = None
@@ -63,6 +66,25 @@ class Interval(NamedTuple):
     feature: str
     lower: float
     upper: float
+
+
+class CategorySet(NamedTuple):
+    """An unordered categorical feature's part of a region: its category codes (sorted) in the region."""
+    feature: str
+    codes: tuple
+
+
+def subset_candidates(codes, counts, min_samples_leaf):
+    """The code sets tried on an unordered categorical node: every proper subset holding the first
+    code (its complement is the same split), each leaving min_samples_leaf rows on both sides."""
+    total, first, rest = int(counts.sum()), codes[0], list(zip(codes[1:], counts[1:]))
+    out = []
+    for r in range(len(codes) - 1):
+        for chosen in itertools.combinations(rest, r):
+            n_left = int(counts[0]) + sum(int(c) for _, c in chosen)
+            if min_samples_leaf <= n_left <= total - min_samples_leaf:
+                out.append(frozenset([float(first)] + [float(code) for code, _ in chosen]))
+    return out
 
 
 def candidate_thresholds(values: np.ndarray) -> np.ndarray:
@@ -167,6 +189,7 @@ class Granite:
             raise ValueError(f"X: split features {bad} contain NaN; impute them or leave them out of split_features")
         self._categories = category_codes(X, D.X, self.split_features_) \
             if is_dataframe(X) or D.input_transform is not None else {}
+        self._unordered = unordered_columns(X, self.split_features_)
         self.loss_ = make_loss(self.loss, D, self.n_bins, y=y, risk=self.risk, components=self.components,
                                cache_mb=self.cache_mb)
         rows = np.arange(D.X.shape[0], dtype=np.int64)
@@ -199,11 +222,19 @@ class Granite:
         return sorted(set(out))
 
     def _candidates(self, node):
-        """{feature: thresholds} of the node, each leaving min_samples_leaf rows on both sides."""
+        """{feature: thresholds} of the node, each leaving min_samples_leaf rows on both sides; an
+        unordered categorical with at most _MAX_SET_CATEGORIES categories there: code sets."""
         out = {}
         n = node.rows.size
         for j in self.split_features_:
             x = self.X_[node.rows, j]
+            if j in self._unordered:
+                codes, counts = np.unique(x, return_counts=True)
+                if 2 < codes.size <= _MAX_SET_CATEGORIES:
+                    sets = subset_candidates(codes, counts, self.min_samples_leaf)
+                    if sets:
+                        out[j] = sets
+                    continue
             t = candidate_thresholds(x)
             n_left = np.searchsorted(np.sort(x), t, side="right")
             t = t[(n_left >= self.min_samples_leaf) & (n - n_left >= self.min_samples_leaf)]
@@ -221,7 +252,8 @@ class Granite:
                 out[j] = np.asarray(self.loss_.split(node.rows, j, t)) / self._norm
             else:
                 x = self.X_[node.rows, j]
-                out[j] = np.array([[self.loss_(node.rows[x <= tc]), self.loss_(node.rows[x > tc])] for tc in t]) / self._norm
+                out[j] = np.array([[self.loss_(node.rows[goes_left(x, tc)]), self.loss_(node.rows[~goes_left(x, tc)])]
+                                   for tc in t]) / self._norm
         return out
 
     def _best_split(self, node):
@@ -236,7 +268,7 @@ class Granite:
                 node.split_losses[self.feature_names_[j]] = (t, total)
             c = int(np.argmin(total))
             if best is None or total[c] < best[0] - _TIE * max(1.0, abs(best[0])):
-                best = (float(total[c]), j, float(t[c]), losses[j][c])
+                best = (float(total[c]), j, t[c] if isinstance(t[c], frozenset) else float(t[c]), losses[j][c])
         return best
 
     def _grow(self, node, grace):
@@ -251,12 +283,14 @@ class Granite:
         if not pays and not grace:
             return node
         x = self.X_[node.rows, j]
+        left = goes_left(x, t)
         node.feature, node.threshold = j, t
-        node.shown = display_threshold(t, x[x > t].min())
-        node.left = self._grow(Node(node.rows[x <= t], node.depth + 1, float(loss_left),
-                                    node.conditions + [(j, "<=", t)]), grace=self.lookahead and pays)
-        node.right = self._grow(Node(node.rows[x > t], node.depth + 1, float(loss_right),
-                                     node.conditions + [(j, ">", t)]), grace=self.lookahead and pays)
+        ops = ("in", "not in") if isinstance(t, frozenset) else ("<=", ">")
+        node.shown = None if isinstance(t, frozenset) else display_threshold(t, x[~left].min())
+        node.left = self._grow(Node(node.rows[left], node.depth + 1, float(loss_left),
+                                    node.conditions + [(j, ops[0], t)]), grace=self.lookahead and pays)
+        node.right = self._grow(Node(node.rows[~left], node.depth + 1, float(loss_right),
+                                     node.conditions + [(j, ops[1], t)]), grace=self.lookahead and pays)
         if not pays:  # lookahead: keep the subtree only if it now pays for its extra leaves
             leaves = node.leaves()
             if sum(leaf.loss for leaf in leaves) + self.alpha * (len(leaves) - 1) >= node.loss - _TIE:
@@ -298,13 +332,17 @@ class Granite:
         exact bounds that predict() uses."""
         out = []
         for bounds in self._leaf_bounds():
-            parts = [self._condition_text(j, lo, hi) for j, (lo, hi) in bounds.items()]
+            parts = [self._condition_text(j, bound) for j, bound in bounds.items()]
             out.append(" and ".join(parts) if parts else "all")
         return out
 
-    def _condition_text(self, j, lower, upper):
-        """One feature's part of a rule; a categorical column lists its categories in the interval."""
+    def _condition_text(self, j, bound):
+        """One feature's part of a rule; a categorical column lists its categories in the interval
+        (or, unordered, in its code set)."""
         name, labels = self.feature_names_[j], self._categories.get(j)
+        if isinstance(bound, frozenset):
+            return _set_text(name, [label for code, label in sorted(labels.items()) if code in bound])
+        lower, upper = bound
         if labels is None:
             return _interval_text(name, lower, upper)
         return _set_text(name, [label for code, label in sorted(labels.items()) if lower[0] < code <= upper[0]])
@@ -315,25 +353,34 @@ class Granite:
         if labels is None:
             return f"{name} <= {node.shown!r}", f"{name} > {node.shown!r}"
         codes = np.unique(self.X_[node.rows, node.feature])
-        left = codes <= node.threshold
+        left = goes_left(codes, node.threshold)
         return (_set_text(name, [labels[c] for c in codes[left]]),
                 _set_text(name, [labels[c] for c in codes[~left]]))
 
     def intervals(self):
         """Per region, its exact bounds: a list of Interval(feature, lower, upper) meaning
-        lower < x <= upper (-inf / inf when unbounded), in the order of rules(). Bounds are on the
-        matrix predict() routes (category codes for categorical columns)."""
-        return [[Interval(self.feature_names_[j], lo[0], hi[0]) for j, (lo, hi) in bounds.items()]
+        lower < x <= upper (-inf / inf when unbounded), or for an unordered categorical column
+        CategorySet(feature, codes), in the order of rules(). Bounds are on the matrix predict()
+        routes (category codes for categorical columns)."""
+        return [[CategorySet(self.feature_names_[j], tuple(sorted(b))) if isinstance(b, frozenset)
+                 else Interval(self.feature_names_[j], b[0][0], b[1][0]) for j, b in bounds.items()]
                 for bounds in self._leaf_bounds()]
 
     def _leaf_bounds(self):
-        """Per leaf, {feature: ((lower, shown), (upper, shown))}: the tightest bound of each side."""
+        """Per leaf, {feature: ((lower, shown), (upper, shown))}: the tightest bound of each side;
+        an unordered categorical column: the frozenset of its codes left in the leaf."""
         self._check_fitted()
         out = []
 
         def walk(node, bounds):
             if node.is_leaf:
                 out.append(bounds)
+                return
+            if node.feature in self._unordered:
+                allowed = bounds.get(node.feature, frozenset(self._categories[node.feature]))
+                left = frozenset(c for c in allowed if goes_left(np.array([c]), node.threshold)[0])
+                walk(node.left, {**bounds, node.feature: left})
+                walk(node.right, {**bounds, node.feature: allowed - left})
                 return
             lo, hi = bounds.get(node.feature, ((-np.inf, -np.inf), (np.inf, np.inf)))
             cut = (node.threshold, node.shown)
@@ -368,7 +415,7 @@ class Granite:
         if node.is_leaf:
             ids[idx] = node.region
             return
-        left = X[idx, node.feature] <= node.threshold
+        left = goes_left(X[idx, node.feature], node.threshold)
         self._route(node.left, X, idx[left], ids)
         self._route(node.right, X, idx[~left], ids)
 
@@ -410,6 +457,16 @@ def category_codes(X, codes, columns):
         values, first = np.unique(c, return_index=True)  # a code's label, from its first row
         out[j] = {float(code): _plain(user[row]) for code, row in zip(values, first)}
     return out
+
+
+def unordered_columns(X, columns):
+    """The split columns of a DataFrame X that are unordered pandas categoricals (split into code
+    sets rather than at thresholds)."""
+    if not is_dataframe(X):
+        return set()
+    import pandas as pd
+
+    return {j for j in columns if isinstance(X.iloc[:, j].dtype, pd.CategoricalDtype) and not X.iloc[:, j].cat.ordered}
 
 
 def _user_column(X, j):

@@ -75,10 +75,12 @@ class RegionLoss:
     def split(self, rows, feature: int, thresholds) -> np.ndarray:
         """(len(thresholds), 2): the losses of the left (x <= t) and right (x > t) children of the
         region `rows` split on column `feature` at each threshold t."""
+        from ._split_stats import goes_left
+
         x = self.D.X[rows, feature]
         out = np.empty((len(thresholds), 2))
         for c, t in enumerate(thresholds):
-            left = x <= t
+            left = goes_left(x, t)
             out[c] = [self(rows[left]), self(rows[~left])]
         return out
 
@@ -95,11 +97,17 @@ class PureVsFullKernel(RegionLoss):
 
     def split(self, rows, feature, thresholds):
         """(len(thresholds), 2) left / right child losses as RegionLoss.split, all thresholds of
-        `feature` computed together by the tree kernel."""
+        `feature` computed together by the tree kernel (code sets: one kernel call each, on the
+        column 0 / 1 = in / out of the set)."""
+        from ._split_stats import goes_left, left_indicator
+
         rows = self.D._rows(rows)
-        raw = self.D.split_squared_gaps(rows, feature, thresholds) / len(self.D.subsets)
-        x = self.D.X[rows, feature]
-        n_left = (x[None, :] <= np.asarray(thresholds)[:, None]).sum(axis=1)
+        if len(thresholds) and isinstance(thresholds[0], frozenset):
+            raw = np.vstack([self.D.split_squared_gaps(rows, feature, [0.5], column=np.where(
+                goes_left(self.D.X[:, feature], s), 0.0, 1.0)) for s in thresholds]) / len(self.D.subsets)
+        else:
+            raw = self.D.split_squared_gaps(rows, feature, thresholds) / len(self.D.subsets)
+        n_left = left_indicator(self.D.X[rows, feature], thresholds).sum(axis=0).astype(np.int64)
         out = np.empty_like(raw)
         for c in range(raw.shape[0]):
             out[c, 0] = self._clamp(raw[c, 0], n_left[c])

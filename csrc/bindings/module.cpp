@@ -3,7 +3,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "bindings/arrays.hpp"
 #include "bindings/interruptible.hpp"
@@ -30,31 +33,44 @@ using assay::bindings::to_vector;
 
 namespace {
 
-Forest make_forest(int32_t n_features, int32_t n_outputs, const CArray<int64_t>& tree_offsets,
-                   const CArray<int32_t>& tree_output, const CArray<int32_t>& feature,
-                   const CArray<double>& threshold, const CArray<int32_t>& left, const CArray<int32_t>& right,
-                   const CArray<uint8_t>& default_left, const CArray<uint8_t>& policy,
-                   const CArray<int64_t>& cat_offset, const CArray<int32_t>& cat_nwords,
-                   const CArray<uint32_t>& cat_words, const CArray<double>& value,
-                   const CArray<double>& base_score) {
+// The arrays by name (ASSAY_FOREST_ARRAYS in forest.hpp): a missing or unknown name is an error
+// that lists them, never a silently shifted field.
+Forest make_forest(int32_t n_features, int32_t n_outputs, const py::dict& arrays) {
   Forest f;
   f.n_features = n_features;
   f.n_outputs = n_outputs;
-  f.tree_offsets = to_vector(tree_offsets);
-  f.tree_output = to_vector(tree_output);
-  f.feature = to_vector(feature);
-  f.threshold = to_vector(threshold);
-  f.left = to_vector(left);
-  f.right = to_vector(right);
-  f.default_left = to_vector(default_left);
-  f.policy = to_vector(policy);
-  f.cat_offset = to_vector(cat_offset);
-  f.cat_nwords = to_vector(cat_nwords);
-  f.cat_words = to_vector(cat_words);
-  f.value = to_vector(value);
-  f.base_score = to_vector(base_score);
+  std::vector<std::string> missing, known;
+#define ASSAY_READ_ARRAY(name)                                                              \
+  known.push_back(#name);                                                                   \
+  if (arrays.contains(#name))                                                               \
+    f.name = to_vector(arrays[#name].cast<CArray<decltype(f.name)::value_type>>());         \
+  else                                                                                      \
+    missing.push_back(#name);
+  ASSAY_FOREST_ARRAYS(ASSAY_READ_ARRAY)
+#undef ASSAY_READ_ARRAY
+  std::vector<std::string> unknown;
+  for (const auto& item : arrays) {
+    const auto key = py::str(item.first).cast<std::string>();
+    if (std::find(known.begin(), known.end(), key) == known.end()) unknown.push_back(key);
+  }
+  if (!missing.empty() || !unknown.empty()) {
+    auto join = [](const std::vector<std::string>& v) {
+      std::string out;
+      for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+      return out.empty() ? std::string("none") : out;
+    };
+    throw std::invalid_argument("Forest: missing arrays: " + join(missing) + "; unknown arrays: " + join(unknown));
+  }
   f.validate();
   return f;
+}
+
+py::tuple forest_names() {
+  py::list names;
+#define ASSAY_NAME(name) names.append(#name);
+  ASSAY_FOREST_ARRAYS(ASSAY_NAME)
+#undef ASSAY_NAME
+  return py::tuple(names);
 }
 
 py::array_t<double> predict(const Forest& f, const CArray<double>& X, int n_jobs) {
@@ -72,21 +88,18 @@ py::array_t<T> to_array(const std::vector<T>& v) {
   return py::array_t<T>(static_cast<py::ssize_t>(v.size()), v.data());
 }
 
-// The IR as the constructor's arguments, in order: for pickling (Dask workers, multiprocessing).
+// The IR as (n_features, n_outputs, arrays by name): for pickling (Dask workers, multiprocessing).
 py::tuple forest_state(const Forest& f) {
-  return py::make_tuple(f.n_features, f.n_outputs, to_array(f.tree_offsets), to_array(f.tree_output),
-                        to_array(f.feature), to_array(f.threshold), to_array(f.left), to_array(f.right),
-                        to_array(f.default_left), to_array(f.policy), to_array(f.cat_offset), to_array(f.cat_nwords),
-                        to_array(f.cat_words), to_array(f.value), to_array(f.base_score));
+  py::dict arrays;
+#define ASSAY_WRITE_ARRAY(name) arrays[#name] = to_array(f.name);
+  ASSAY_FOREST_ARRAYS(ASSAY_WRITE_ARRAY)
+#undef ASSAY_WRITE_ARRAY
+  return py::make_tuple(f.n_features, f.n_outputs, arrays);
 }
 
 Forest forest_from_state(const py::tuple& t) {
-  if (t.size() != 15) throw std::invalid_argument("Forest state: expected 15 fields");
-  return make_forest(t[0].cast<int32_t>(), t[1].cast<int32_t>(), t[2].cast<CArray<int64_t>>(),
-                     t[3].cast<CArray<int32_t>>(), t[4].cast<CArray<int32_t>>(), t[5].cast<CArray<double>>(),
-                     t[6].cast<CArray<int32_t>>(), t[7].cast<CArray<int32_t>>(), t[8].cast<CArray<uint8_t>>(),
-                     t[9].cast<CArray<uint8_t>>(), t[10].cast<CArray<int64_t>>(), t[11].cast<CArray<int32_t>>(),
-                     t[12].cast<CArray<uint32_t>>(), t[13].cast<CArray<double>>(), t[14].cast<CArray<double>>());
+  if (t.size() != 3) throw std::invalid_argument("Forest state: expected (n_features, n_outputs, arrays)");
+  return make_forest(t[0].cast<int32_t>(), t[1].cast<int32_t>(), t[2].cast<py::dict>());
 }
 
 py::array_t<double> values_pairwise(const Forest& f, const CArray<double>& X, const CArray<double>& bg,
@@ -173,17 +186,22 @@ void bind_pattern_shap(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "assay's compiled kernels (private: use the assay package)";
+  // The stub (python/assay/_core.pyi) is generated from this module; its signatures' spelling
+  // depends on pybind11's major.minor version (tests/test_core_contracts.py).
+  m.attr("pybind11_version") = std::to_string(PYBIND11_VERSION_MAJOR) + "." + std::to_string(PYBIND11_VERSION_MINOR);
   bind_enums_and_errors(m);
   bind_cuda_info(m);
   bind_device_kernels(m);
   bind_projections(m);
   bind_regions(m);
 
-  py::class_<Forest>(m, "Forest")
-      .def(py::init(&make_forest), py::arg("n_features"), py::arg("n_outputs"), py::arg("tree_offsets"),
-           py::arg("tree_output"), py::arg("feature"), py::arg("threshold"), py::arg("left"), py::arg("right"),
-           py::arg("default_left"), py::arg("policy"), py::arg("cat_offset"), py::arg("cat_nwords"),
-           py::arg("cat_words"), py::arg("value"), py::arg("base_score"))
+  py::class_<Forest>(m, "Forest", "The flat tree-ensemble IR every kernel reads (csrc/core/forest.hpp).")
+      .def(py::init([](int32_t n_features, int32_t n_outputs, const py::kwargs& arrays) {
+             return make_forest(n_features, n_outputs, arrays);
+           }),
+           py::arg("n_features"), py::arg("n_outputs"),
+           "Forest(n_features, n_outputs, **arrays): one keyword per name in Forest.ARRAYS.")
+      .def_property_readonly_static("ARRAYS", [](const py::object&) { return forest_names(); })
       .def_property_readonly("n_trees", &Forest::n_trees)
       .def("subforest", &Forest::subforest, py::arg("begin"), py::arg("end"))
       .def(py::pickle(&forest_state, &forest_from_state))

@@ -59,3 +59,42 @@ def test_committed_stub_is_the_generated_one():
         pytest.skip(f"this build used pybind11 {_core.pybind11_version}, whose signatures read differently from "
                     f"the committed stub's ({committed.splitlines()[0]})")
     assert generate() == committed, "python/assay/_core.pyi is stale: run python tests/generate_core_stub.py"
+
+
+def test_projection_norms_are_the_kernels_enum():
+    from assay.robustness.projection import _NORM_CODE
+
+    assert _NORM_CODE == {"inf": _core.Norm.LINF, 2: _core.Norm.L2, 1: _core.Norm.L1}
+    assert {int(m) for m in _core.Norm.__members__.values()} == {0, 1, 2}
+
+
+class _DeviceArray:
+    """Anything with a __cuda_array_interface__ (no GPU needed: the reader never dereferences)."""
+
+    def __init__(self, shape, typestr="<f8", address=1 << 20, strides=None, mask=None):
+        self.__cuda_array_interface__ = dict(shape=shape, typestr=typestr, data=(address, False), version=3,
+                                             strides=strides, mask=mask)
+
+
+def test_the_cuda_array_reader_accepts_c_order_views():
+    address, shape, typestr = _core._cuda_array_view(_DeviceArray((4, 3)), "X", "<f8", [-1, 3])
+    assert (address, shape, typestr) == (1 << 20, [4, 3], "<f8")
+    # Explicit C-order strides, and any stride on an extent-1 dimension.
+    _core._cuda_array_view(_DeviceArray((4, 3), strides=(24, 8)), "X", "<f8", [4, 3])
+    _core._cuda_array_view(_DeviceArray((1, 3), strides=(999, 8)), "X", "<f8", [1, 3])
+    _core._cuda_array_view(_DeviceArray((2, 2), typestr="|b1", address=3), "feasible", "|b1", [2, 2])
+
+
+@pytest.mark.parametrize("array, typestr, shape, message", [
+    (object(), "<f8", [], "X: expected a CUDA array"),
+    (_DeviceArray((4, 3), mask=(0, False)), "<f8", [], "X: masked device arrays"),
+    (_DeviceArray((4, 3), strides=(8, 32)), "<f8", [], "X: expected a C-contiguous device array"),
+    (_DeviceArray((4, 3), address=(1 << 20) + 4), "<f8", [], "X: .* aligned to its 8-byte elements"),
+    (_DeviceArray((4, 3), typestr="<f4"), "<f8", [], "X: expected element type <f8, got <f4"),
+    (_DeviceArray((4, 3), typestr=">f8"), "<f8", [], "X: big-endian"),
+    (_DeviceArray((4, 3)), "<f8", [-1, 5], r"X: expected shape \(any, 5\), got \(4, 3\)"),
+    (_DeviceArray((4,)), "<f8", [-1, 3], r"X: expected shape \(any, 3\), got \(4,\)"),
+])
+def test_the_cuda_array_reader_names_what_is_wrong(array, typestr, shape, message):
+    with pytest.raises(ValueError, match=message):
+        _core._cuda_array_view(array, "X", typestr, shape)

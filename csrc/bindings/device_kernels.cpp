@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "bindings/arrays.hpp"
+#include "bindings/cuda_array.hpp"
 #include "bindings/interruptible.hpp"
 #include "bindings/kernel_args.hpp"
 #include "core/parallel.hpp"
@@ -22,6 +23,9 @@
 namespace py = pybind11;
 using namespace assay::core;
 using assay::bindings::CArray;
+using assay::bindings::CudaArrayView;
+using assay::bindings::has_cuda_array_interface;
+using assay::bindings::read_cuda_array;
 using assay::bindings::make_players;
 using assay::bindings::output_array;
 using assay::bindings::output_shape;
@@ -72,33 +76,11 @@ struct MatrixArg {
   CArray<double> host;
 };
 
-// Strides that read a (rows, cols) float64 array in C order (a dimension of extent 1 may have any).
-bool c_order(const py::dict& cai, int64_t rows, int64_t cols) {
-  if (!cai.contains("strides") || cai["strides"].is_none()) return true;
-  const auto strides = cai["strides"].cast<std::vector<int64_t>>();
-  return strides.size() == 2 && (rows <= 1 || strides[0] == cols * 8) && (cols <= 1 || strides[1] == 8);
-}
-
 MatrixArg matrix_arg(const py::object& a, int64_t n_features, const char* name) {
   MatrixArg arg;
-  if (py::hasattr(a, "__cuda_array_interface__")) {
-    const py::dict cai = a.attr("__cuda_array_interface__").cast<py::dict>();
-    const auto shape = cai["shape"].cast<std::vector<int64_t>>();
-    const auto typestr = cai["typestr"].cast<std::string>();
-    if (shape.size() != 2 || shape[1] != n_features)
-      throw std::invalid_argument(std::string(name) + ": expected a 2-D device array with " +
-                                  std::to_string(n_features) + " columns");
-    const bool contiguous = c_order(cai, shape[0], shape[1]);
-    if (typestr != "<f8" || !contiguous)
-      throw std::invalid_argument(std::string(name) + ": a device array must be C-contiguous float64, got typestr " +
-                                  typestr + (contiguous ? "" : " with strides"));
-    if (cai.contains("mask") && !cai["mask"].is_none())
-      throw std::invalid_argument(std::string(name) + ": masked device arrays are not read (NaN marks a missing value)");
-    const auto data = cai["data"].cast<py::tuple>();
-    const auto address = data[0].cast<uintptr_t>();
-    if (address % alignof(double) != 0)  // a misaligned load would poison the CUDA context
-      throw std::invalid_argument(std::string(name) + ": a device array's data must be 8-byte aligned for float64");
-    arg.m = {reinterpret_cast<const double*>(address), shape[0], true};
+  if (has_cuda_array_interface(a)) {
+    const CudaArrayView v = read_cuda_array(a, name, "<f8", {-1, n_features});
+    arg.m = {v.data<const double>(), v.shape[0], true};
     return arg;
   }
   arg.host = a.cast<CArray<double>>();

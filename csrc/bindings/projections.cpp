@@ -4,14 +4,17 @@
 // here so that a caller of the private module cannot read out of bounds.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "bindings/arrays.hpp"
+#include "bindings/cuda_array.hpp"
 #include "bindings/interruptible.hpp"
 #include "core/parallel.hpp"
+#include "core/projection_problem.hpp"
 #include "core/projections.hpp"
 
 #ifdef ASSAY_WITH_CUDA
@@ -20,6 +23,8 @@
 
 namespace py = pybind11;
 using assay::bindings::CArray;
+using assay::bindings::CudaArrayView;
+using assay::bindings::read_cuda_array;
 
 namespace {
 
@@ -91,61 +96,48 @@ py::tuple project(const CArray<double>& t, const py::array& w, const CArray<doub
 }
 
 #ifdef ASSAY_WITH_CUDA
-// A device buffer described by __cuda_array_interface__ (v2/v3): pointer, shape, element type,
-// C-contiguous (strides absent or None).
-struct DeviceView {
-  void* data = nullptr;
-  std::vector<int64_t> shape;
-  std::string typestr;
-};
-
-DeviceView device_view(const py::object& x, const char* name) {
-  if (!py::hasattr(x, "__cuda_array_interface__"))
-    throw std::invalid_argument(std::string(name) + ": expected a CUDA array (__cuda_array_interface__)");
-  const py::dict cai = x.attr("__cuda_array_interface__");
-  if (cai.contains("strides") && !cai["strides"].is_none())
-    throw std::invalid_argument(std::string(name) + ": expected a C-contiguous CUDA array");
-  DeviceView v;
-  v.data = reinterpret_cast<void*>(cai["data"].cast<py::tuple>()[0].cast<uintptr_t>());
-  for (auto s : cai["shape"].cast<py::tuple>()) v.shape.push_back(s.cast<int64_t>());
-  v.typestr = cai["typestr"].cast<std::string>();
-  return v;
-}
-
-DeviceView typed_view(const py::object& x, const char* name, const std::vector<int64_t>& shape, const char* type) {
-  DeviceView v = device_view(x, name);
-  expect_shape(v.shape, shape, name);
-  if (v.typestr.substr(1) != type) throw std::invalid_argument(std::string(name) + ": expected element type " + type);
-  return v;
-}
-
 void project_cuda(const py::object& t, const py::object& w, const py::object& b, int norm, const py::object& lo,
                   const py::object& hi, const py::object& distance, const py::object& feasible,
                   const py::object& delta, uintptr_t stream) {
-  const DeviceView wv = device_view(w, "w");
+  const CudaArrayView wv = read_cuda_array(w, "w");
   if (wv.shape.size() != 3) throw std::invalid_argument("w: expected a 3-D array (B, H, d)");
   const int64_t B = wv.shape[0], H = wv.shape[1], d = wv.shape[2];
   const bool w_float = wv.typestr.substr(1) == "f4";
   if (!w_float && wv.typestr.substr(1) != "f8") throw std::invalid_argument("w: expected float32 or float64");
-  const auto* tp = static_cast<const double*>(typed_view(t, "t", {B, d}, "f8").data);
-  const auto* bp = static_cast<const double*>(typed_view(b, "b", {B, H}, "f8").data);
+  const auto* tp = read_cuda_array(t, "t", "<f8", {B, d}).data<const double>();
+  const auto* bp = read_cuda_array(b, "b", "<f8", {B, H}).data<const double>();
   const double *lop = nullptr, *hip = nullptr;
   if (lo.is_none() != hi.is_none()) throw std::invalid_argument("box: expected both lo and hi, or neither");
   if (!lo.is_none()) {
-    lop = static_cast<const double*>(typed_view(lo, "lo", {d}, "f8").data);
-    hip = static_cast<const double*>(typed_view(hi, "hi", {d}, "f8").data);
+    lop = read_cuda_array(lo, "lo", "<f8", {d}).data<const double>();
+    hip = read_cuda_array(hi, "hi", "<f8", {d}).data<const double>();
   }
-  auto* dp = static_cast<double*>(typed_view(distance, "distance", {B, H}, "f8").data);
-  auto* fp = static_cast<uint8_t*>(typed_view(feasible, "feasible", {B, H}, "b1").data);
-  double* xp = delta.is_none() ? nullptr : static_cast<double*>(typed_view(delta, "delta", {B, H, d}, "f8").data);
+  auto* dp = read_cuda_array(distance, "distance", "<f8", {B, H}).data<double>();
+  auto* fp = read_cuda_array(feasible, "feasible", "|b1", {B, H}).data<uint8_t>();
+  double* xp = delta.is_none() ? nullptr : read_cuda_array(delta, "delta", "<f8", {B, H, d}).data<double>();
   py::gil_scoped_release release;
-  assay::cuda::project_hyperplanes(tp, wv.data, w_float, bp, B, H, d, norm, lop, hip, dp, fp, xp, stream);
+  assay::cuda::project_hyperplanes(tp, wv.data<const void>(), w_float, bp, B, H, d, norm, lop, hip, dp, fp, xp, stream);
 }
 #endif
 
 }  // namespace
 
 void bind_projections(py::module_& m) {
+  using assay::core::projection::Norm;
+  // Members convert to int (the kernels take the code); assay.robustness.projection maps its
+  // norm names ("inf", 2, 1) to these by name.
+  py::enum_<Norm>(m, "Norm", "The norms of the exact projections (csrc/core/projection_problem.hpp).")
+      .value("LINF", Norm::kLinf)
+      .value("L1", Norm::kL1)
+      .value("L2", Norm::kL2);
+  // The one __cuda_array_interface__ reader (bindings/cuda_array.hpp), for its tests without a GPU.
+  m.def(
+      "_cuda_array_view",
+      [](const py::object& x, const std::string& name, const std::string& typestr, const std::vector<int64_t>& shape) {
+        const CudaArrayView v = read_cuda_array(x, name, typestr, shape);
+        return py::make_tuple(v.address, v.shape, v.typestr);
+      },
+      py::arg("x"), py::arg("name") = "x", py::arg("typestr") = "", py::arg("shape") = std::vector<int64_t>{});
   m.def("project_hyperplanes", &project, py::arg("t"), py::arg("w"), py::arg("b"), py::arg("norm"), py::arg("lo"),
         py::arg("hi"), py::arg("return_delta") = true, py::arg("n_jobs") = -1);
 #ifdef ASSAY_WITH_CUDA

@@ -3,10 +3,11 @@
 assay's compiled kernels (private: use the assay package)
 """
 from __future__ import annotations
+import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AnchoredRegions', 'BackgroundPatterns', 'CoverWeights', 'DeviceMemoryError', 'DeviceUnsupportedError', 'Forest', 'ForestView', 'Index', 'KernelMemoryError', 'LeafWeights', 'PatternShap', 'RowQueryShap', 'SplitPolicy', 'TooManyPlayersError', 'built_with_cuda', 'cuda_device_count', 'predict_raw', 'project_hyperplanes', 'pybind11_version', 'values_pairwise', 'values_transformed']
+__all__: list[str] = ['AnchoredRegions', 'BackgroundPatterns', 'CoverWeights', 'DeviceMemoryError', 'DeviceUnsupportedError', 'Forest', 'ForestView', 'Index', 'KernelMemoryError', 'LeafWeights', 'Norm', 'PatternShap', 'RowQueryShap', 'SplitPolicy', 'TooManyPlayersError', 'built_with_cuda', 'cuda_device_count', 'predict_raw', 'project_hyperplanes', 'pybind11_version', 'values_pairwise', 'values_transformed']
 class Index:
     """
     The attribution indices (csrc/core/indices.hpp).
@@ -152,6 +153,62 @@ class RowQueryShap:
     @property
     def table_bytes(self) -> int:
         ...
+class Norm:
+    """
+    The norms of the exact projections (csrc/core/projection_problem.hpp).
+    
+    Members:
+    
+      LINF
+    
+      L1
+    
+      L2
+    """
+    L1: typing.ClassVar[Norm]
+    L2: typing.ClassVar[Norm]
+    LINF: typing.ClassVar[Norm]
+    __members__: typing.ClassVar[dict[str, Norm]]
+    @typing.overload
+    def __eq__(self, other: Norm) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.SupportsInt | typing.SupportsIndex) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: Norm) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.SupportsInt | typing.SupportsIndex) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
 class AnchoredRegions:
     def __init__(self, forest: ..., X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], output: typing.SupportsInt | typing.SupportsIndex, player_of_feature: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_players: typing.SupportsInt | typing.SupportsIndex, n_jobs: typing.SupportsInt | typing.SupportsIndex = -1, progress: typing.Any = None) -> None:
         ...
@@ -286,6 +343,8 @@ class PatternShap:
     @property
     def table_bytes(self) -> int:
         ...
+def _cuda_array_view(x: typing.Any, name: str = 'x', typestr: str = '', shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex] = []) -> tuple[int, list[int], str]:
+    ...
 def cuda_device_count() -> int:
     ...
 def predict_raw(forest: Forest, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], n_jobs: typing.SupportsInt | typing.SupportsIndex = -1) -> numpy.typing.NDArray[numpy.float64]:

@@ -25,7 +25,7 @@ from . import _inputs
 _NORMS = ("inf", 2, 1)
 _DEVICES = ("auto", "cpu", "cuda")    # where: the data's own device ("auto"), or insist on one
 _BACKENDS = ("auto", "torch")         # which implementation: the compiled kernel, or the torch reference
-_NORM_CODE = {"inf": 0, 2: 2, 1: 1}  # the kernels' codes (csrc/core/projection_problem.hpp)
+_NORM_CODE = {"inf": _core.Norm.LINF, 2: _core.Norm.L2, 1: _core.Norm.L1}  # by name: the kernels' enum
 
 
 @dataclass(frozen=True)

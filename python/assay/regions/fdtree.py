@@ -140,9 +140,9 @@ class Granite:
     disagreement is reduced (default: every player, and every pair at order 2). split_features:
     columns (indices or names) the tree may split on (default: all). groups / order / output /
     method: as in anchored_decomposition. cache_mb: the memory budget (MiB) for the component
-    matrices f(x_v, z_-v) of all fitted rows (N^2 * 8 bytes per component): within it they are
-    evaluated once and reused by every node and candidate split; above it each node evaluates its
-    own in chunks. save_losses: keep, on each split node, the normalised loss of every candidate
+    matrices f(x_v, z_-v) of all fitted rows (k * N * 8 bytes per component, k <= N the number of
+    distinct values of its columns): within it they are evaluated once and reused by every node
+    and candidate split; above it each node evaluates its own in chunks. save_losses: keep, on each split node, the normalised loss of every candidate
     threshold per feature (node.split_losses; Granite.split_losses()).
     """
 

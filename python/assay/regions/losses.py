@@ -13,7 +13,9 @@ g_-v(x) = mean_{x' in R} F_v(x', x) (v averaged out at x).
   value nu_x(S) = -risk(g_S(x), y_x), the risk of the averaged prediction as in SAGE:
   p_u = sum_{v <= u} (-1)^{|u|-|v|} nu(v), q_u = sum_{v <= u} (-1)^{|v|} nu(-v), so p_i = risk(mean f,
   y) - risk(g_i(x), y) and q_i = risk(g_-i(x), y) - risk(f(x), y). risk: "squared" (default),
-  "absolute" or a callable risk(pred, y) -> elementwise loss (arrays broadcast).
+  "absolute" or a callable risk(pred, y) -> elementwise loss (arrays broadcast). For a pair u the
+  effects are these Moebius sums (the interaction of nu); the reference, given pairs in U, compares
+  nu(u) - nu({}) with nu(all) - nu(-u) instead (equal for single players, which its experiments use).
 - "sobol" (interaction influence, variance version): L(R) = sum_{i in U} (C_i - T_i)^2 with the
   closed index C_i = Var_{x in R} g_i(x) and the total index T_i = mean_{z in R} Var_{x in R} F_i(x, z)
   (variances over R, divided by |R|). Not weighted by |R|: a child with the same indices as its

@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 @pytest.fixture(scope="module")
 def fitted():
     X, y = papers_toy(200)
-    return regions.Granite(split_features=[1, 2, 3]).fit(toy_f, X), X, y
+    return regions.Granite(split_features=[1, 2, 3], save_losses=True).fit(toy_f, X), X, y
 
 
 def test_regional_pdp_has_the_slope_of_each_region(fitted, tmp_path):
@@ -39,6 +39,22 @@ def test_regional_importance_bars_and_interaction_heatmap(fitted):
     assert one.rules() == ["all"] and regions.regional_interactions(one, 0).images[0].get_array()[0, 1] > 1.0
 
 
+def test_split_loss_curves_and_regional_beeswarm(fitted):
+    g, X, _ = fitted
+    ax = regions.split_loss_curves(g, 0)
+    curves = {line.get_label(): line.get_data() for line in ax.lines}
+    assert set(curves) == {"x1", "x2", "x3"}
+    np.testing.assert_array_equal(curves["x1"][0], [-1.0])
+    np.testing.assert_array_equal(curves["x1"][1], [0.0])  # the split that removes the interaction
+    assert curves["x3"][1].min() > 0.5
+    ax = regions.regional_beeswarm(g, X, 1)
+    inside = g.predict(X) == 1
+    shap = g.explain(X[inside], kind="shap")
+    for i, points in enumerate(ax.collections):
+        np.testing.assert_allclose(points.get_offsets()[:, 0], shap[:, i])
+        assert np.all(np.abs(points.get_offsets()[:, 1] - i) <= 0.3)
+
+
 def test_bad_plot_arguments_raise(fitted):
     g, _, _ = fitted
     with pytest.raises(ValueError, match="feature: 'zz' is not a player name"):
@@ -47,3 +63,7 @@ def test_bad_plot_arguments_raise(fitted):
         regions.regional_interactions(g, 5)
     with pytest.raises(TypeError, match="ax"):
         regions.regional_pdp(g, 0, ax="x.png")
+    with pytest.raises(ValueError, match=r"node: expected a split-node index in \[0, 1\)"):
+        regions.split_loss_curves(g, 3)
+    with pytest.raises(ValueError, match="region"):
+        regions.regional_beeswarm(g, np.zeros((3, 4)), 7)

@@ -8,7 +8,8 @@ g_{-v}(x); for one player p_i = g_i - mean f (centred partial dependence) and q_
 from .anchored import AnchoredDecomposition, anchored_decomposition
 from .fdtree import Granite
 from .losses import LOSSES
-from .plot import partition_tree, regional_importance, regional_interactions, regional_pdp
+from .plot import (partition_tree, regional_beeswarm, regional_importance, regional_interactions, regional_pdp,
+                   split_loss_curves)
 
 __all__ = ["AnchoredDecomposition", "Granite", "LOSSES", "anchored_decomposition", "partition_tree",
-           "regional_importance", "regional_interactions", "regional_pdp"]
+           "regional_beeswarm", "regional_importance", "regional_interactions", "regional_pdp", "split_loss_curves"]

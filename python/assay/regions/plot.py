@@ -141,3 +141,58 @@ def _player_index(D, feature):
     if isinstance(feature, bool) or not isinstance(feature, (int, np.integer)) or not 0 <= feature < P:
         raise ValueError(f"feature: expected a player index in [0, {P}) or a name, got {feature!r}")
     return int(feature)
+
+
+def split_loss_curves(granite, node: int = 0, path=None, *, ax=None, title=None):
+    """The normalised loss of the two children (L(left) + L(right)) / L(all rows) over every candidate
+    split of every feature at one split node of a Granite fitted with save_losses=True: one curve
+    per feature against its thresholds (an unordered categorical: one point per tried code set, at
+    positions 0, 1, ...). node: the split node's index in preorder (0: the root), as in
+    Granite.split_losses(). Saves to `path`; returns the Axes."""
+    from ..plot import _axes, _check_target, _save
+
+    _check_target(ax, path)
+    nodes = granite.split_losses()
+    if isinstance(node, bool) or not isinstance(node, (int, np.integer)) or not 0 <= node < len(nodes):
+        raise ValueError(f"node: expected a split-node index in [0, {len(nodes)}), got {node!r}")
+    ax = _axes(ax, path, (5.5, 4))
+    for name, (candidates, total) in nodes[node]["losses"].items():
+        sets = len(candidates) and isinstance(candidates[0], frozenset)
+        x = np.arange(len(candidates)) if sets else np.asarray(candidates, dtype=np.float64)
+        ax.plot(x, total, marker="o", ms=3, label=f"{name} (code sets)" if sets else name)
+    ax.set_xlabel("split threshold")
+    ax.set_ylabel("children's normalised loss")
+    ax.legend(fontsize="small")
+    where = " and ".join(f"{f} {op} {t}" for f, op, t in nodes[node]["conditions"]) or "the root"
+    ax.set_title(title or f"split candidates at {where}")
+    return _save(ax, path)
+
+
+def regional_beeswarm(granite, X, region: int, path=None, *, ax=None, title=None, seed: int = 0):
+    """The SHAP values (each region's fitted rows as background) of the rows of X that fall in one
+    region: one horizontal strip per player, points jittered vertically (seeded) and coloured by
+    the player's first column (its rank within the region, blue low to red high). Saves to
+    `path`; returns the Axes."""
+    from ..plot import _axes, _check_target, _save
+
+    _check_target(ax, path)
+    n_regions = len(granite.rules())
+    if isinstance(region, bool) or not isinstance(region, (int, np.integer)) or not 0 <= region < n_regions:
+        raise ValueError(f"region: expected a region index in [0, {n_regions}), got {region!r}")
+    M = granite._matrix(X)
+    mine = np.flatnonzero(granite._regions_of(M) == region)
+    if mine.size == 0:
+        raise ValueError(f"X: no row falls in region {region} ({granite.rules()[region]})")
+    values = granite.explain(X.iloc[mine] if hasattr(X, "iloc") else np.asarray(X)[mine], kind="shap")  # not M: encoded
+    D = granite.decomposition_
+    rng = np.random.default_rng(seed)
+    ax = _axes(ax, path, (6, 1.0 + 0.5 * len(D.players)))
+    for i, cols in enumerate(D._columns):
+        v = M[mine, cols[0]]
+        rank = np.argsort(np.argsort(v, kind="stable"), kind="stable") / max(1, v.size - 1)
+        ax.scatter(values[:, i], i + rng.uniform(-0.3, 0.3, mine.size), c=rank, cmap="coolwarm", s=8, vmin=0, vmax=1)
+    ax.axvline(0.0, color="0.8", lw=0.8, zorder=0)
+    ax.set_yticks(range(len(D.players)), D.players)
+    ax.set_xlabel("SHAP value (region's own background)")
+    ax.set_title(title or f"region {region}: {granite.rules()[region]}")
+    return _save(ax, path)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import align_columns
+from ._inputs import align_columns
 from ._vocabulary import PAIRWISE, index_name
 
 _METHODS = {"shap": "shap_values", "banzhaf": "banzhaf_values", "interaction": "shap_interaction_values",

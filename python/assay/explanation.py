@@ -6,7 +6,7 @@ from typing import Optional
 
 import numpy as np
 
-from ._validation import is_dataframe
+from ._inputs import is_dataframe
 
 
 @dataclass

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import align_columns, check_n_jobs, reference_names
+from .._inputs import align_columns, reference_names
+from .._validation import check_n_jobs
 from .._vocabulary import OLD_INDEX_NAMES, PAIRWISE
 from ..trees import model_files
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..robustness import _inputs
+from .. import _inputs
 
 METHODS = ("vote", "fisher", "copula", "center_outward")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._memory import check_bytes
-from ..robustness import _inputs
+from .. import _inputs
 
 
 def _feats(a, name: str = "feats"):

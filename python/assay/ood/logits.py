@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from ..robustness import _inputs
+from .. import _inputs
 
 SCORES = ("msp", "maxlogit", "energy", "entropy", "gen", "margin")
 MAX_TRITON_CLASSES = 16384

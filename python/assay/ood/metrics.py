@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..robustness import _inputs
+from .. import _inputs
 
 
 def _scores(a, name):

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from ..robustness import _inputs
+from .. import _inputs
 
 
 def react_threshold(feats_id, percentile: float = 90.0) -> float:

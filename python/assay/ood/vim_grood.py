@@ -2,7 +2,7 @@
 come back as the kind of array that came in (NumPy for NumPy, a tensor for a tensor)."""
 from __future__ import annotations
 
-from ..robustness import _inputs
+from .. import _inputs
 from .detectors import KNN, _feats, _labels
 
 

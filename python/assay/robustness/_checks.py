@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from . import _inputs
+from .. import _inputs
 
 NORMS = ("inf", 2, 1)
 

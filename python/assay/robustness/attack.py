@@ -22,7 +22,8 @@ import torch
 
 from .._progress import progress_callback
 from .._validation import check_int
-from . import _checks, _inputs
+from .. import _inputs
+from . import _checks
 from ._fab import FabSettings, fab_search
 from ._geometry import Geometry
 from ._linearize import decision_tolerance, flat_forward, logit_lead

@@ -16,7 +16,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..ood import metrics as _ood
-from . import _checks, _inputs
+from .. import _inputs
+from . import _checks
 
 
 def logit_margins(logits):

@@ -20,7 +20,7 @@ from .. import _core
 from .._device import _HOW_TO_BUILD
 from .._validation import check_n_jobs
 from .._vocabulary import deprecated
-from . import _inputs
+from .. import _inputs
 
 _NORMS = ("inf", 2, 1)
 _DEVICES = ("auto", "cpu", "cuda")    # where: the data's own device ("auto"), or insist on one

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _checks, _inputs
+from .. import _inputs
+from . import _checks
 
 
 class PseudoMargin:

@@ -29,7 +29,7 @@ import tempfile
 
 import numpy as np
 
-from .._validation import is_dataframe
+from .._inputs import is_dataframe
 from ..errors import ModelError, UnsupportedModelError, reading_model
 from .forest import ForestBuilder, SplitPolicy, TreeModel, flatten_preorder
 

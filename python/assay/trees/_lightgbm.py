@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import is_dataframe
+from .._inputs import is_dataframe
 from ..errors import ModelError, UnsupportedModelError, reading_model
 from .forest import ForestBuilder, SplitPolicy, TreeModel, flatten_preorder
 

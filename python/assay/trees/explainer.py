@@ -10,7 +10,8 @@ from .._device import cuda_available, resolve_device
 from .._enums import Index
 from ..errors import DeviceMemoryError, DeviceUnsupportedError
 from .._memory import check_bytes
-from .._validation import align_columns, as_matrix, check_n_jobs, is_dataframe, reference_names
+from .._inputs import align_columns, as_matrix, is_dataframe, reference_names
+from .._validation import check_n_jobs
 from .._progress import progress_callback
 from ..explanation import category_labels, make_explanation
 from . import model_files

@@ -48,7 +48,8 @@ import numpy as np
 from .. import _core
 from .._enums import Index
 from .._progress import progress_callback
-from .._validation import as_matrix, check_n_jobs
+from .._inputs import as_matrix
+from .._validation import check_n_jobs
 from .forest import TreeModel
 from .players import player_count
 

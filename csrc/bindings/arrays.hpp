@@ -18,8 +18,8 @@ using CArray = py::array_t<T, py::array::c_style | py::array::forcecast>;
 // Number of rows of a 2-D (rows, n_features) array; throws ValueError otherwise.
 inline int64_t rows_of(const CArray<double>& a, int64_t n_features, const char* name) {
   if (a.ndim() != 2 || a.shape(1) != n_features)
-    throw std::invalid_argument(std::string(name) + ": expected a 2-D array with " +
-                                std::to_string(n_features) + " columns");
+    throw std::invalid_argument(std::string(name) + ": expected a 2-D array with " + std::to_string(n_features) +
+                                " columns");
   return a.shape(0);
 }
 
@@ -29,9 +29,7 @@ std::vector<T> to_vector(const CArray<T>& a) {
 }
 
 // A new C-order float64 array of the given shape.
-inline py::array_t<double> new_array(std::vector<py::ssize_t> shape) {
-  return py::array_t<double>(shape);
-}
+inline py::array_t<double> new_array(std::vector<py::ssize_t> shape) { return py::array_t<double>(shape); }
 
 // `out` if given (a writable C-contiguous float64 array of exactly this shape, e.g. a slice of
 // a np.memmap: results go straight into it), else a new array.

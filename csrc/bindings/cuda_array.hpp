@@ -74,7 +74,8 @@ inline CudaArrayView read_cuda_array(const py::object& x, const std::string& nam
   if (!shape.empty()) {
     bool same = v.shape.size() == shape.size();
     for (size_t i = 0; same && i < shape.size(); ++i) same = shape[i] < 0 || v.shape[i] == shape[i];
-    if (!same) throw std::invalid_argument(name + ": expected shape " + shape_text(shape) + ", got " + shape_text(v.shape));
+    if (!same)
+      throw std::invalid_argument(name + ": expected shape " + shape_text(shape) + ", got " + shape_text(v.shape));
   }
   return v;
 }

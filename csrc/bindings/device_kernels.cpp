@@ -25,10 +25,10 @@ using namespace assay::core;
 using assay::bindings::CArray;
 using assay::bindings::CudaArrayView;
 using assay::bindings::has_cuda_array_interface;
-using assay::bindings::read_cuda_array;
 using assay::bindings::make_players;
 using assay::bindings::output_array;
 using assay::bindings::output_shape;
+using assay::bindings::read_cuda_array;
 using assay::bindings::rows_of;
 using assay::bindings::run_interruptible;
 
@@ -103,9 +103,9 @@ void run_on_device(const py::object& progress, double work, int device, Fn&& fn)
 
 // Background rows are counted on the device: progress (None or a callable) counts them.
 std::unique_ptr<assay::cuda::CudaPatternShap> make_cuda_kernel(const Forest& f, const py::object& bg,
-                                                               const py::object& player_of_feature,
-                                                               int32_t n_players, int32_t index, int max_width,
-                                                               int64_t budget, const py::object& progress) {
+                                                               const py::object& player_of_feature, int32_t n_players,
+                                                               int32_t index, int max_width, int64_t budget,
+                                                               const py::object& progress) {
   using assay::cuda::CudaPatternShap;
   const Players players = make_players(f, player_of_feature, n_players);
   const MatrixArg data = matrix_arg(bg, f.n_features, "data");
@@ -138,21 +138,22 @@ void bind_device_kernels(py::module_& m) {
       .def(py::init(&make_cuda_kernel), py::arg("forest"), py::arg("data"), py::arg("player_of_feature") = py::none(),
            py::arg("n_players") = 0, py::arg("index") = Index::kShapley, py::arg("max_width") = 16,
            py::arg("budget_bytes") = int64_t{1} << 31, py::arg("progress") = py::none())
-      .def("values",
-           [](const CudaPatternShap& k, const py::object& X, const py::object& out, const py::object& progress,
-              int accumulator) {
-             if (accumulator < 0 || accumulator > 3)
-               throw std::invalid_argument("accumulator: expected 0 (auto), 1 (local), 2 (shared) or 3 (global), got " +
-                                           std::to_string(accumulator));
-             const MatrixArg x = matrix_arg(X, k.n_features(), "X");
-             auto result = output_array(out, output_shape(k.layout(), x.m.rows));
-             double* o = result.mutable_data();
-             const double work = static_cast<double>(x.m.rows) * static_cast<double>(k.n_trees());
-             const auto where = static_cast<assay::cuda::Accumulator>(accumulator);
-             run_on_device(progress, work, k.device(), [&](Progress* p) { k.values(x.m, o, p, where); });
-             return result;
-           },
-           py::arg("X"), py::arg("out") = py::none(), py::arg("progress") = py::none(), py::arg("accumulator") = 0)
+      .def(
+          "values",
+          [](const CudaPatternShap& k, const py::object& X, const py::object& out, const py::object& progress,
+             int accumulator) {
+            if (accumulator < 0 || accumulator > 3)
+              throw std::invalid_argument("accumulator: expected 0 (auto), 1 (local), 2 (shared) or 3 (global), got " +
+                                          std::to_string(accumulator));
+            const MatrixArg x = matrix_arg(X, k.n_features(), "X");
+            auto result = output_array(out, output_shape(k.layout(), x.m.rows));
+            double* o = result.mutable_data();
+            const double work = static_cast<double>(x.m.rows) * static_cast<double>(k.n_trees());
+            const auto where = static_cast<assay::cuda::Accumulator>(accumulator);
+            run_on_device(progress, work, k.device(), [&](Progress* p) { k.values(x.m, o, p, where); });
+            return result;
+          },
+          py::arg("X"), py::arg("out") = py::none(), py::arg("progress") = py::none(), py::arg("accumulator") = 0)
       .def_property_readonly("device", &CudaPatternShap::device)
       .def("expected_value", [](const CudaPatternShap& k) { return to_numpy(k.expected_value()); })
       .def_property_readonly("table_bytes", &CudaPatternShap::table_bytes);

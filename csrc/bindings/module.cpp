@@ -40,12 +40,10 @@ Forest make_forest(int32_t n_features, int32_t n_outputs, const py::dict& arrays
   f.n_features = n_features;
   f.n_outputs = n_outputs;
   std::vector<std::string> missing, known;
-#define ASSAY_READ_ARRAY(name)                                                              \
-  known.push_back(#name);                                                                   \
-  if (arrays.contains(#name))                                                               \
-    f.name = to_vector(arrays[#name].cast<CArray<decltype(f.name)::value_type>>());         \
-  else                                                                                      \
-    missing.push_back(#name);
+#define ASSAY_READ_ARRAY(name)                                                                                \
+  known.push_back(#name);                                                                                     \
+  if (arrays.contains(#name)) f.name = to_vector(arrays[#name].cast<CArray<decltype(f.name)::value_type>>()); \
+  else missing.push_back(#name);
   ASSAY_FOREST_ARRAYS(ASSAY_READ_ARRAY)
 #undef ASSAY_READ_ARRAY
   std::vector<std::string> unknown;
@@ -103,8 +101,8 @@ Forest forest_from_state(const py::tuple& t) {
 }
 
 py::array_t<double> values_pairwise(const Forest& f, const CArray<double>& X, const CArray<double>& bg,
-                                    const py::object& player_of_feature, int32_t n_players, int32_t index,
-                                    int n_jobs, const py::object& out, const py::object& progress) {
+                                    const py::object& player_of_feature, int32_t n_players, int32_t index, int n_jobs,
+                                    const py::object& out, const py::object& progress) {
   const int64_t n = rows_of(X, f.n_features, "X");
   const int64_t nb = rows_of(bg, f.n_features, "data");
   if (nb < 1) throw std::invalid_argument("data: the background must have at least one row");
@@ -114,9 +112,8 @@ py::array_t<double> values_pairwise(const Forest& f, const CArray<double>& X, co
   double* o = result.mutable_data();
   const double *x = X.data(), *b = bg.data();
   const double work = static_cast<double>(n) * static_cast<double>(nb) * static_cast<double>(f.n_trees());
-  run_interruptible(progress, work, [&](Progress* p) {
-    pairwise_values(f, players, ix, x, n, b, nb, o, resolve_threads(n_jobs), p);
-  });
+  run_interruptible(progress, work,
+                    [&](Progress* p) { pairwise_values(f, players, ix, x, n, b, nb, o, resolve_threads(n_jobs), p); });
   return result;
 }
 
@@ -209,35 +206,37 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("n_features", [](const Forest& f) { return f.n_features; })
       .def_property_readonly("n_outputs", [](const Forest& f) { return f.n_outputs; })
       .def_property_readonly("max_depth", [](const Forest& f) { return f.max_depth; })
-      .def("goes_left",
-           [](const Forest& f, const CArray<double>& X) {
-             // (n, n_nodes): where each row goes at every split (1 = left; leaves 0). For the
-             // slow reference of the path-dependent game, which walks the trees in Python.
-             const int64_t n = rows_of(X, f.n_features, "X");
-             py::array_t<uint8_t> out({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(f.n_nodes())});
-             uint8_t* o = out.mutable_data();
-             const double* x = X.data();
-             for (int64_t r = 0; r < n; ++r)
-               for (int64_t g = 0; g < f.n_nodes(); ++g)
-                 o[r * f.n_nodes() + g] = f.feature[g] >= 0 && goes_left(f, g, x[r * f.n_features + f.feature[g]]);
-             return out;
-           },
-           py::arg("X"))
+      .def(
+          "goes_left",
+          [](const Forest& f, const CArray<double>& X) {
+            // (n, n_nodes): where each row goes at every split (1 = left; leaves 0). For the
+            // slow reference of the path-dependent game, which walks the trees in Python.
+            const int64_t n = rows_of(X, f.n_features, "X");
+            py::array_t<uint8_t> out({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(f.n_nodes())});
+            uint8_t* o = out.mutable_data();
+            const double* x = X.data();
+            for (int64_t r = 0; r < n; ++r)
+              for (int64_t g = 0; g < f.n_nodes(); ++g)
+                o[r * f.n_nodes() + g] = f.feature[g] >= 0 && goes_left(f, g, x[r * f.n_features + f.feature[g]]);
+            return out;
+          },
+          py::arg("X"))
       .def("split_thresholds", [](const Forest& f) {
-             // (feature, threshold) of every numeric split: tests probe inputs exactly on them.
-             std::vector<int32_t> feat;
-             std::vector<double> thr;
-             for (int64_t i = 0; i < f.n_nodes(); ++i) {
-               if (f.feature[i] < 0) continue;
-               const auto p = static_cast<SplitPolicy>(f.policy[i]);
-               if (p == SplitPolicy::kXgbCategorical || p == SplitPolicy::kLgbCategorical ||
-                   p == SplitPolicy::kLgbCategoricalNaN || p == SplitPolicy::kHgbCategorical) continue;
-               feat.push_back(f.feature[i]);
-               thr.push_back(f.threshold[i]);
-             }
-             return py::make_tuple(py::array_t<int32_t>(feat.size(), feat.data()),
-                                   py::array_t<double>(thr.size(), thr.data()));
-           });
+        // (feature, threshold) of every numeric split: tests probe inputs exactly on them.
+        std::vector<int32_t> feat;
+        std::vector<double> thr;
+        for (int64_t i = 0; i < f.n_nodes(); ++i) {
+          if (f.feature[i] < 0) continue;
+          const auto p = static_cast<SplitPolicy>(f.policy[i]);
+          if (p == SplitPolicy::kXgbCategorical || p == SplitPolicy::kLgbCategorical ||
+              p == SplitPolicy::kLgbCategoricalNaN || p == SplitPolicy::kHgbCategorical)
+            continue;
+          feat.push_back(f.feature[i]);
+          thr.push_back(f.threshold[i]);
+        }
+        return py::make_tuple(py::array_t<int32_t>(feat.size(), feat.data()),
+                              py::array_t<double>(thr.size(), thr.data()));
+      });
 
   m.def("predict_raw", &predict, py::arg("forest"), py::arg("X"), py::arg("n_jobs") = -1);
   m.def("values_pairwise", &values_pairwise, py::arg("forest"), py::arg("X"), py::arg("data"),
@@ -245,8 +244,8 @@ PYBIND11_MODULE(_core, m) {
         py::arg("n_jobs") = -1, py::arg("out") = py::none(), py::arg("progress") = py::none());
   m.def("values_transformed", &values_transformed, py::arg("forest"), py::arg("X"), py::arg("data"),
         py::arg("transform"), py::arg("y") = py::none(), py::arg("player_of_feature") = py::none(),
-        py::arg("n_players") = 0, py::arg("n_jobs") = -1, py::arg("out") = py::none(),
-        py::arg("progress") = py::none(), py::arg("budget_bytes") = int64_t{1} << 28);
+        py::arg("n_players") = 0, py::arg("n_jobs") = -1, py::arg("out") = py::none(), py::arg("progress") = py::none(),
+        py::arg("budget_bytes") = int64_t{1} << 28);
 
   bind_pattern_shap(m);  // after Forest: its constructors take one
 }

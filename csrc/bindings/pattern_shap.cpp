@@ -78,8 +78,7 @@ std::unique_ptr<PatternShap> tabulate(std::shared_ptr<const LeafWeights> weights
 void bind_pattern_shap(py::module_& m) {
   py::class_<ForestView, std::shared_ptr<ForestView>>(
       m, "ForestView", "A forest and its players (features, or groups of features), shared by its games' objects.")
-      .def(py::init(&make_view), py::arg("forest"), py::arg("player_of_feature") = py::none(),
-           py::arg("n_players") = 0)
+      .def(py::init(&make_view), py::arg("forest"), py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0)
       .def_property_readonly("n_players", [](const ForestView& v) { return v.players.n; })
       .def_property_readonly("n_trees", [](const ForestView& v) { return v.forest.n_trees(); })
       .def_property_readonly("n_leaves", [](const ForestView& v) { return v.paths.n_leaves(); });
@@ -139,18 +138,19 @@ void bind_pattern_shap(py::module_& m) {
           py::arg("dense_budget_bytes") = int64_t{1} << 31, py::arg("n_jobs") = -1,
           py::arg("player_of_feature") = py::none(), py::arg("n_players") = 0, py::arg("index") = Index::kShapley,
           py::arg("progress") = py::none())
-      .def("values",
-           [](const PatternShap& ps, const CArray<double>& X, int n_jobs, const py::object& out,
-              const py::object& progress) {
-             const int64_t n = rows_of(X, ps.n_features(), "X");
-             auto result = output_array(out, output_shape(ps.layout(), n));
-             double* o = result.mutable_data();
-             const double* x = X.data();
-             const double work = static_cast<double>(n) * static_cast<double>(ps.n_trees());
-             run_interruptible(progress, work, [&](Progress* p) { ps.values(x, n, o, resolve_threads(n_jobs), p); });
-             return result;
-           },
-           py::arg("X"), py::arg("n_jobs") = -1, py::arg("out") = py::none(), py::arg("progress") = py::none())
+      .def(
+          "values",
+          [](const PatternShap& ps, const CArray<double>& X, int n_jobs, const py::object& out,
+             const py::object& progress) {
+            const int64_t n = rows_of(X, ps.n_features(), "X");
+            auto result = output_array(out, output_shape(ps.layout(), n));
+            double* o = result.mutable_data();
+            const double* x = X.data();
+            const double work = static_cast<double>(n) * static_cast<double>(ps.n_trees());
+            run_interruptible(progress, work, [&](Progress* p) { ps.values(x, n, o, resolve_threads(n_jobs), p); });
+            return result;
+          },
+          py::arg("X"), py::arg("n_jobs") = -1, py::arg("out") = py::none(), py::arg("progress") = py::none())
       .def_property_readonly("n_dense_leaves", &PatternShap::n_dense_leaves)
       .def_property_readonly("n_sparse_leaves", &PatternShap::n_sparse_leaves)
       .def_property_readonly("n_fallback_trees", &PatternShap::n_fallback_trees)

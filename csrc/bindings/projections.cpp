@@ -86,8 +86,8 @@ py::tuple project_cpu(const CArray<double>& t, const CArray<T>& w, const CArray<
   return py::make_tuple(distance, feasible, delta);
 }
 
-py::tuple project(const CArray<double>& t, const py::array& w, const CArray<double>& b, int norm,
-                  const py::object& lo, const py::object& hi, bool return_delta, int n_jobs) {
+py::tuple project(const CArray<double>& t, const py::array& w, const CArray<double>& b, int norm, const py::object& lo,
+                  const py::object& hi, bool return_delta, int n_jobs) {
   if (w.dtype().is(py::dtype::of<float>()))
     return project_cpu<float>(t, w.cast<CArray<float>>(), b, norm, lo, hi, return_delta, n_jobs);
   if (w.dtype().is(py::dtype::of<double>()))
@@ -97,8 +97,8 @@ py::tuple project(const CArray<double>& t, const py::array& w, const CArray<doub
 
 #ifdef ASSAY_WITH_CUDA
 void project_cuda(const py::object& t, const py::object& w, const py::object& b, int norm, const py::object& lo,
-                  const py::object& hi, const py::object& distance, const py::object& feasible,
-                  const py::object& delta, uintptr_t stream) {
+                  const py::object& hi, const py::object& distance, const py::object& feasible, const py::object& delta,
+                  uintptr_t stream) {
   const CudaArrayView wv = read_cuda_array(w, "w");
   if (wv.shape.size() != 3) throw std::invalid_argument("w: expected a 3-D array (B, H, d)");
   const int64_t B = wv.shape[0], H = wv.shape[1], d = wv.shape[2];
@@ -142,7 +142,6 @@ void bind_projections(py::module_& m) {
         py::arg("hi"), py::arg("return_delta") = true, py::arg("n_jobs") = -1);
 #ifdef ASSAY_WITH_CUDA
   m.def("project_hyperplanes_cuda", &project_cuda, py::arg("t"), py::arg("w"), py::arg("b"), py::arg("norm"),
-        py::arg("lo"), py::arg("hi"), py::arg("distance"), py::arg("feasible"), py::arg("delta"),
-        py::arg("stream"));
+        py::arg("lo"), py::arg("hi"), py::arg("distance"), py::arg("feasible"), py::arg("delta"), py::arg("stream"));
 #endif
 }

@@ -35,8 +35,9 @@ Players region_players(const Forest& f, const CArray<int32_t>& player_of_feature
 
 void bind_regions(py::module_& m) {
   py::class_<AnchoredRegions>(m, "AnchoredRegions")
-      .def(py::init([](const Forest& f, const CArray<double>& X, int32_t output, const CArray<int32_t>& player_of_feature,
-                       int32_t n_players, int n_jobs, const py::object& progress) {
+      .def(py::init([](const Forest& f, const CArray<double>& X, int32_t output,
+                       const CArray<int32_t>& player_of_feature, int32_t n_players, int n_jobs,
+                       const py::object& progress) {
              const int64_t n = rows_of(X, f.n_features, "X");
              const Players players = region_players(f, player_of_feature, n_players);
              const double* x = X.data();
@@ -61,7 +62,8 @@ void bind_regions(py::module_& m) {
             py::array_t<double> q({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(E)});
             double *pp = p.mutable_data(), *qq = q.mutable_data();
             const int64_t* r = rows.data();
-            run_interruptible(py::none(), static_cast<double>(n) * E, [&](Progress*) { a.effects(r, n, pairs, pp, qq); });
+            run_interruptible(py::none(), static_cast<double>(n) * E,
+                              [&](Progress*) { a.effects(r, n, pairs, pp, qq); });
             return py::make_tuple(p, q);
           },
           py::arg("rows"), py::arg("pairs") = false)
@@ -81,7 +83,8 @@ void bind_regions(py::module_& m) {
              const CArray<double>& thresholds, bool pairs, int n_jobs, const py::object& progress) {
             const int64_t n = region_size(rows);
             if (column.ndim() != 1 || column.shape(0) != a.n_rows())
-              throw std::invalid_argument("column: expected one value per row of X (" + std::to_string(a.n_rows()) + ")");
+              throw std::invalid_argument("column: expected one value per row of X (" + std::to_string(a.n_rows()) +
+                                          ")");
             if (thresholds.ndim() != 1) throw std::invalid_argument("thresholds: expected a 1-D array");
             const int64_t m = thresholds.shape(0);
             py::array_t<double> out({static_cast<py::ssize_t>(m), py::ssize_t{2}});

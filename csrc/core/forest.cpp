@@ -1,15 +1,13 @@
 #include "core/forest.hpp"
 
 #include <stdexcept>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 
 namespace assay::core {
 
 namespace {
-[[noreturn]] void fail(const std::string& what) {
-  throw std::invalid_argument("invalid forest: " + what);
-}
+[[noreturn]] void fail(const std::string& what) { throw std::invalid_argument("invalid forest: " + what); }
 }  // namespace
 
 void Forest::validate() {
@@ -55,7 +53,8 @@ void Forest::validate() {
       if (feature[g] >= n_features) fail("split feature out of range");
       if (policy[g] >= static_cast<uint8_t>(SplitPolicy::kCount)) fail("unknown split policy");
       const int32_t l = left[g], r = right[g];
-      if (l < 0 || l >= size || r < 0 || r >= size || l == r) fail("child index out of range in tree " + std::to_string(t));
+      if (l < 0 || l >= size || r < 0 || r >= size || l == r)
+        fail("child index out of range in tree " + std::to_string(t));
       const auto p = static_cast<SplitPolicy>(policy[g]);
       if (p == SplitPolicy::kXgbCategorical || p == SplitPolicy::kLgbCategorical ||
           p == SplitPolicy::kLgbCategoricalNaN || p == SplitPolicy::kHgbCategorical) {
@@ -80,7 +79,8 @@ Forest Forest::subforest(int64_t begin, int64_t end) const {
   for (int64_t t = begin; t <= end; ++t) s.tree_offsets.push_back(tree_offsets[t] - first);
   s.tree_output.assign(tree_output.begin() + begin, tree_output.begin() + end);
   auto slice = [&](const auto& v, int64_t width) {
-    return std::vector<typename std::decay_t<decltype(v)>::value_type>(v.begin() + first * width, v.begin() + last * width);
+    return std::vector<typename std::decay_t<decltype(v)>::value_type>(v.begin() + first * width,
+                                                                       v.begin() + last * width);
   };
   s.feature = slice(feature, 1);
   s.threshold = slice(threshold, 1);
@@ -93,7 +93,8 @@ Forest Forest::subforest(int64_t begin, int64_t end) const {
   s.cat_offset.resize(last - first);
   for (int64_t i = first; i < last; ++i) {  // copy only the bitsets these nodes use
     s.cat_offset[i - first] = static_cast<int64_t>(s.cat_words.size());
-    s.cat_words.insert(s.cat_words.end(), cat_words.begin() + cat_offset[i], cat_words.begin() + cat_offset[i] + cat_nwords[i]);
+    s.cat_words.insert(s.cat_words.end(), cat_words.begin() + cat_offset[i],
+                       cat_words.begin() + cat_offset[i] + cat_nwords[i]);
   }
   s.base_score.assign(n_outputs, 0.0);
   s.validate();

@@ -35,7 +35,8 @@ enum class Index : int32_t { kShapley = 0, kBanzhaf = 1, kInteraction = 2, kTayl
 inline bool second_order(Index ix) { return ix == Index::kInteraction || ix == Index::kTaylor; }
 
 inline Index index_from_int(int32_t code) {
-  if (code < 0 || code > 3) throw std::invalid_argument("index: expected 0 (shapley), 1 (banzhaf), 2 (interaction) or 3 (taylor)");
+  if (code < 0 || code > 3)
+    throw std::invalid_argument("index: expected 0 (shapley), 1 (banzhaf), 2 (interaction) or 3 (taylor)");
   return static_cast<Index>(code);
 }
 
@@ -74,8 +75,7 @@ class IndexWeights {
     const int n = s + m;
     if (n == 0) return 0.0;
     switch (ix_) {
-      case Index::kShapley:
-        return kind == kDiagX ? shapley_x(s, m) : kind == kDiagZ ? shapley_z(s, m) : 0.0;
+      case Index::kShapley: return kind == kDiagX ? shapley_x(s, m) : kind == kDiagZ ? shapley_z(s, m) : 0.0;
       case Index::kBanzhaf: {
         const double w = std::ldexp(1.0, -(n - 1));
         return kind == kDiagX ? (s >= 1 ? w : 0.0) : kind == kDiagZ ? (m >= 1 ? -w : 0.0) : 0.0;

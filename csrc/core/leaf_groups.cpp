@@ -22,7 +22,10 @@ LeafGroups find_leaf_groups(const LeafPaths& lp, const std::vector<uint8_t>& tre
       for (int32_t i = 0; i < n;) {
         const PatternNode& u = nodes[i];
         LeafGroup g;
-        if (u.feature < 0 || height[i] > 2) { ++i; continue; }
+        if (u.feature < 0 || height[i] > 2) {
+          ++i;
+          continue;
+        }
         g.tree = t;
         g.root = i;
         g.root_width = u.width;
@@ -129,7 +132,8 @@ void compose_group_table(const LeafPaths& lp, const LeafGroups& lg, const LeafGr
     int32_t column[kMaxPatternBits];  // leaf bit -> the group's player index
     for (int b = 0; b < leaf.d; ++b)
       column[b] = static_cast<int32_t>(
-          std::find(group_players, group_players + g.n_players, lp.leaf_players[lp.leaf_player_begin[leaf.slot] + b]) - group_players);
+          std::find(group_players, group_players + g.n_players, lp.leaf_players[lp.leaf_player_begin[leaf.slot] + b]) -
+          group_players);
     // Leaf slot -> group slot: a player, or an ordered pair of players.
     std::vector<int64_t> slot_of;
     if (g.pairs) {

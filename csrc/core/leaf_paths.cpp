@@ -4,13 +4,18 @@
 
 namespace assay::core {
 
-LeafPaths::LeafPaths(const Forest& f, const Players& players)
-    : tree_too_wide(f.n_trees(), 0), cat_words(f.cat_words) {
+LeafPaths::LeafPaths(const Forest& f, const Players& players) : tree_too_wide(f.n_trees(), 0), cat_words(f.cat_words) {
   tree_node_begin.push_back(0);
   tree_leaf_begin.push_back(0);
   leaf_player_begin.push_back(0);
   std::vector<int32_t> path;  // distinct players from the root to the current node
-  struct Frame { int64_t node; size_t path_len; int32_t parent; bool is_left; int32_t depth; };
+  struct Frame {
+    int64_t node;
+    size_t path_len;
+    int32_t parent;
+    bool is_left;
+    int32_t depth;
+  };
   std::vector<Frame> stack;
   for (int64_t t = 0; t < f.n_trees(); ++t) {
     const int64_t off = f.tree_offsets[t];
@@ -23,8 +28,17 @@ LeafPaths::LeafPaths(const Forest& f, const Players& players)
       const int32_t local = static_cast<int32_t>(nodes.size() - first);
       if (fr.parent >= 0) (fr.is_left ? nodes[first + fr.parent].left : nodes[first + fr.parent].right) = local;
       const int64_t g = fr.node;
-      PatternNode nd{f.threshold[g], f.cat_offset[g], f.feature[g], f.cat_nwords[g],
-                     -1, -1, fr.depth, local + 1, static_cast<int32_t>(path.size()), 0, f.policy[g],
+      PatternNode nd{f.threshold[g],
+                     f.cat_offset[g],
+                     f.feature[g],
+                     f.cat_nwords[g],
+                     -1,
+                     -1,
+                     fr.depth,
+                     local + 1,
+                     static_cast<int32_t>(path.size()),
+                     0,
+                     f.policy[g],
                      f.default_left[g]};
       max_tree_depth = std::max(max_tree_depth, fr.depth);
       if (nd.feature < 0) {

@@ -19,30 +19,30 @@ constexpr int kMaxPatternBits = 64;
 // all fields on one cache line.
 struct PatternNode {
   double threshold;
-  int64_t cat_begin;     // first word of its category bitset in LeafPaths::cat_words
-  int32_t feature;       // -1 for leaves (the split reads this column)
+  int64_t cat_begin;  // first word of its category bitset in LeafPaths::cat_words
+  int32_t feature;  // -1 for leaves (the split reads this column)
   int32_t cat_nwords;
-  int32_t left, right;   // local preorder indices; for a leaf, left = its leaf slot
-  int32_t depth;         // root = 0
-  int32_t end;           // local index just past this node's subtree (preorder)
-  int32_t width;         // distinct players on the path above this node
-  uint8_t bit;           // bit of the feature's player on the path from the root
+  int32_t left, right;  // local preorder indices; for a leaf, left = its leaf slot
+  int32_t depth;  // root = 0
+  int32_t end;  // local index just past this node's subtree (preorder)
+  int32_t width;  // distinct players on the path above this node
+  uint8_t bit;  // bit of the feature's player on the path from the root
   uint8_t policy;
   uint8_t default_left;
 };
 
 struct LeafPaths {
-  std::vector<PatternNode> nodes;        // all trees, preorder per tree
+  std::vector<PatternNode> nodes;  // all trees, preorder per tree
   std::vector<int64_t> tree_node_begin;  // per tree + 1
   std::vector<int64_t> tree_leaf_begin;  // per tree + 1: leaf slots of tree t
-  std::vector<uint8_t> tree_too_wide;    // per tree: some path has > 64 distinct players
+  std::vector<uint8_t> tree_too_wide;  // per tree: some path has > 64 distinct players
   std::vector<int64_t> leaf_value_node;  // per leaf: global node index in the Forest (values)
-  std::vector<int64_t> leaf_tree;        // per leaf: its tree
-  std::vector<int32_t> leaf_width;       // per leaf: d
+  std::vector<int64_t> leaf_tree;  // per leaf: its tree
+  std::vector<int32_t> leaf_width;  // per leaf: d
   std::vector<int64_t> leaf_player_begin;  // per leaf + 1: into leaf_players
-  std::vector<int32_t> leaf_players;       // the d players of each leaf, bit order
-  std::vector<uint32_t> cat_words;         // the Forest's category bitsets, copied: the paths own
-                                           // everything they read (offsets, no pointers into f)
+  std::vector<int32_t> leaf_players;  // the d players of each leaf, bit order
+  std::vector<uint32_t> cat_words;  // the Forest's category bitsets, copied: the paths own
+  // everything they read (offsets, no pointers into f)
   int32_t max_tree_depth = 0;
 
   LeafPaths(const Forest& f, const Players& players);

@@ -36,13 +36,17 @@ struct PairWalker {
                         [&](int32_t i, int32_t j, double c) {
                           double* o = out + layout.column(i, j) * K;
                           if (only >= 0) o[only] += c * scale * v[only];
-                          else for (int k = 0; k < K; ++k) o[k] += c * scale * v[k];
+                          else
+                            for (int k = 0; k < K; ++k) o[k] += c * scale * v[k];
                         });
   }
 
   void walk(int64_t off, int64_t node, int32_t only) {
     const int32_t feat = f.feature[node];
-    if (feat < 0) { leaf(node, only); return; }
+    if (feat < 0) {
+      leaf(node, only);
+      return;
+    }
     const int32_t p = players.of_feature[feat];
     const bool xl = goes_left(f, node, x[feat]);
     const bool zl = goes_left(f, node, z[feat]);
@@ -72,9 +76,19 @@ void pairwise_values_row(const Forest& f, const Players& players, const IndexWei
 void pairwise_values_row_weighted(const Forest& f, const Players& players, const IndexWeights& w, const double* x,
                                   const double* bg, const double* bg_weight, int64_t n_bg, int64_t tree_begin,
                                   int64_t tree_end, double* out_row) {
-  PairWalker walker{f, players, w, OutputLayout(players, f.n_outputs, w.index()), x, nullptr,
-                    1.0 / static_cast<double>(n_bg), out_row, std::vector<uint8_t>(players.n, 1),
-                    std::vector<uint8_t>(players.n, 1), {}, {}, {}};
+  PairWalker walker{f,
+                    players,
+                    w,
+                    OutputLayout(players, f.n_outputs, w.index()),
+                    x,
+                    nullptr,
+                    1.0 / static_cast<double>(n_bg),
+                    out_row,
+                    std::vector<uint8_t>(players.n, 1),
+                    std::vector<uint8_t>(players.n, 1),
+                    {},
+                    {},
+                    {}};
   for (int64_t b = 0; b < n_bg; ++b) {
     walker.z = bg + b * f.n_features;
     if (bg_weight != nullptr) walker.scale = bg_weight[b];

@@ -10,8 +10,8 @@
 #include "core/leaf_groups.hpp"
 #include "core/leaf_tables.hpp"
 #include "core/pairwise_shap.hpp"
-#include "core/predict.hpp"
 #include "core/parallel.hpp"
+#include "core/predict.hpp"
 #include "core/table_plan.hpp"
 
 namespace assay::core {
@@ -85,7 +85,8 @@ void PatternShap::tabulate_tree(int64_t t) {
   for (int64_t s = first; s < last; ++s) {
     if (kind_[s] != kGrouped) continue;
     leaf_table_begin[s - first] = static_cast<int64_t>(leaf_tables.size());
-    leaf_tables.resize(leaf_tables.size() + (leaf_table_entries(paths_.leaf_width[s], layout_.pairs) << paths_.leaf_width[s]), 0.0);
+    leaf_tables.resize(
+        leaf_tables.size() + (leaf_table_entries(paths_.leaf_width[s], layout_.pairs) << paths_.leaf_width[s]), 0.0);
   }
   auto& pats = sparse_pattern_[t];
   auto& weights = sparse_weight_[t];
@@ -123,8 +124,8 @@ int64_t PatternShap::leaf_entry_column(int64_t slot, int64_t e) const {
   return layout_.column(players[e / d], players[e % d]);
 }
 
-void PatternShap::add_leaf_block(int64_t t, int64_t slot, const uint64_t* pat, int64_t n, double* out,
-                                 int64_t stride, uint32_t* masks) const {
+void PatternShap::add_leaf_block(int64_t t, int64_t slot, const uint64_t* pat, int64_t n, double* out, int64_t stride,
+                                 uint32_t* masks) const {
   const int K = f_.n_outputs;
   const int only = output_of(t);
   const int d = paths_.leaf_width[slot];

@@ -87,8 +87,8 @@ class PatternShap {
   void add_leaf_block(int64_t t, int64_t slot, const uint64_t* pat, int64_t n, double* out, int64_t stride,
                       uint32_t* masks) const;
   // The same for a group (leaf_groups.hpp) reached with patterns pat; went_left is scratch.
-  void add_group_block(const LeafGroup& g, const uint64_t* pat, const ColumnBlock& block, double* out,
-                       int64_t stride, uint32_t* states, uint8_t* went_left) const;
+  void add_group_block(const LeafGroup& g, const uint64_t* pat, const ColumnBlock& block, double* out, int64_t stride,
+                       uint32_t* states, uint8_t* went_left) const;
 
   std::shared_ptr<const LeafWeights> weights_;
   const Forest& f_;  // the weights' forest view: shared, outlives this object

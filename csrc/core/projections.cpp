@@ -114,7 +114,7 @@ void project_hyperplanes(const double* t, const T* w, const double* b, int64_t B
 
 template void project_hyperplanes<float>(const double*, const float*, const double*, int64_t, int64_t, int64_t, int,
                                          const double*, const double*, double*, uint8_t*, double*, int);
-template void project_hyperplanes<double>(const double*, const double*, const double*, int64_t, int64_t, int64_t,
-                                          int, const double*, const double*, double*, uint8_t*, double*, int);
+template void project_hyperplanes<double>(const double*, const double*, const double*, int64_t, int64_t, int64_t, int,
+                                          const double*, const double*, double*, uint8_t*, double*, int);
 
 }  // namespace assay::core

@@ -119,7 +119,6 @@ struct LeafQuery {
   int32_t only;        // >= 0: the table holds value * contribution for this output alone
 };
 
-
 // Adds the leaf's contributions for a row with pattern `pattern` to out, whose entry
 // (column c, output k) is out[(c * K + k) * out_stride].
 ASSAY_HD void add_leaf_contributions(const LeafQuery& leaf, uint64_t pattern, const double* tables,

@@ -79,8 +79,7 @@ ASSAY_HD bool decide(SplitPolicy policy, bool dl, double t, const uint32_t* word
       if (std::isnan(x) || x < 0.0 || x >= 32.0 * nwords) return dl;
       return bitset_contains(words, nwords, std::trunc(x));
     }
-    default:
-      return dl;  // unreachable after validate()
+    default: return dl;  // unreachable after validate()
   }
 }
 

@@ -18,8 +18,9 @@ namespace assay::core {
 
 OutputTransform transform_from_int(int32_t code) {
   if (code < 0 || code > 3)
-    throw std::invalid_argument("transform: expected 0 (identity), 1 (logistic), 2 (logistic log loss) or "
-                                "3 (squared loss)");
+    throw std::invalid_argument(
+        "transform: expected 0 (identity), 1 (logistic), 2 (logistic log loss) or "
+        "3 (squared loss)");
   return static_cast<OutputTransform>(code);
 }
 
@@ -256,8 +257,8 @@ constexpr int kW = kMaxPatternBits + 1;
 // groups are read once for the few rows whose weights share L1 with them.
 template <class Id>
 void add_tree(const TreeGroups& g, const Id* rows, const uint64_t* xpat, int64_t stride, int64_t i0, int64_t i1,
-              const double* w, int64_t stride_w, const double* shx, const double* shz, int only, int K,
-              double* out, int64_t row_size) {
+              const double* w, int64_t stride_w, const double* shx, const double* shz, int only, int K, double* out,
+              int64_t row_size) {
   double acc[kMaxPatternBits];
   const int64_t nl = static_cast<int64_t>(g.leaf.size());
   for (int64_t l = 0; l < nl; ++l) {
@@ -307,15 +308,15 @@ void add_tree(const TreeGroups& g, const Id* rows, const uint64_t* xpat, int64_t
         const double c = pick[(xp >> b) & 1];
         double* ob = o + static_cast<int64_t>(li.players[b]) * K;
         if (only >= 0) ob[only] += c * li.value[only];
-        else for (int k = 0; k < K; ++k) ob[k] += c * li.value[k];
+        else
+          for (int k = 0; k < K; ++k) ob[k] += c * li.value[k];
       }
     }
   }
 }
 
 // Mean over the background of g(f(z), y) for each row (out: n x K).
-void base_values(OutputTransform tr, const double* fz, int64_t n_bg, int K, const double* y, int64_t n,
-                 double* base) {
+void base_values(OutputTransform tr, const double* fz, int64_t n_bg, int K, const double* y, int64_t n, double* base) {
   const double inv = 1.0 / static_cast<double>(n_bg);
   std::vector<double> mean(K, 0.0);
   for (int k = 0; k < K; ++k) {
@@ -440,10 +441,12 @@ void transformed_values(const Forest& f, const Players& players, OutputTransform
         for (int64_t i0 = 0; i0 < nr; i0 += sub) {
           const int64_t i1 = std::min(nr, i0 + sub);
           double* o = out + r0 * row_size;
-          if (narrow) add_tree(g, g.rows16.data(), xpats.data(), nr, i0, i1, wb, sw, shx.data(), shz.data(),
-                               f.tree_output[t], K, o, row_size);
-          else add_tree(g, g.rows32.data(), xpats.data(), nr, i0, i1, wb, sw, shx.data(), shz.data(),
-                        f.tree_output[t], K, o, row_size);
+          if (narrow)
+            add_tree(g, g.rows16.data(), xpats.data(), nr, i0, i1, wb, sw, shx.data(), shz.data(), f.tree_output[t], K,
+                     o, row_size);
+          else
+            add_tree(g, g.rows32.data(), xpats.data(), nr, i0, i1, wb, sw, shx.data(), shz.data(), f.tree_output[t], K,
+                     o, row_size);
         }
       }
       advance(progress, nr * (t1 - t0));

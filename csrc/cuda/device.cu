@@ -34,7 +34,8 @@ int device_of_pointer(const void* p, const char* name) {
   const cudaError_t err = cudaPointerGetAttributes(&a, p);
   if (err != cudaSuccess) {
     cudaGetLastError();  // not sticky: clear it so later calls do not report it
-    throw std::invalid_argument(std::string(name) + ": its __cuda_array_interface__ pointer is not readable CUDA memory (" +
+    throw std::invalid_argument(std::string(name) +
+                                ": its __cuda_array_interface__ pointer is not readable CUDA memory (" +
                                 cudaGetErrorString(err) + ")");
   }
   if (a.type == cudaMemoryTypeManaged) return -1;
@@ -53,7 +54,8 @@ int device_of_memory(const void* p, size_t bytes, const char* name) {
   // The shape is the caller's word; its last byte at least must be memory of the same kind.
   const int last = device_of_pointer(static_cast<const char*>(p) + (bytes - 1), name);
   if (last != first)
-    throw std::invalid_argument(std::string(name) + ": its __cuda_array_interface__ shape runs past the memory it "
+    throw std::invalid_argument(std::string(name) +
+                                ": its __cuda_array_interface__ shape runs past the memory it "
                                 "points at");
   return first;
 }

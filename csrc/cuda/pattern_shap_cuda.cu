@@ -86,7 +86,8 @@ __device__ void accumulate_row(const Tables& tb, const double* x, int64_t x_stri
         nodes, n_nodes, tb.cat_words, x, x_stride, tb.groups,
         [&](int32_t slot, uint64_t pattern) {
           const LeafQuery& q = tb.leaves[slot];
-          if (q.width > 0) core::add_leaf_contributions(q, pattern, tb.tables, tb.columns, tb.values, tb.n_outputs, o, stride);
+          if (q.width > 0)
+            core::add_leaf_contributions(q, pattern, tb.tables, tb.columns, tb.values, tb.n_outputs, o, stride);
         },
         [&](int32_t group, uint32_t state) {
           core::add_group_contributions(tb.groups[group], state, tb.tables, tb.columns, tb.n_outputs, o, stride);
@@ -107,8 +108,7 @@ constexpr int kLocalEntries = 64;
 constexpr int kSharedEntries = 48;  // kThreads * 48 doubles = 48 KiB, the default shared-memory limit
 
 // X: a feature-major chunk of n rows; out: entry-major, entry c of row r at out[c * n + r].
-__global__ void values_kernel(Tables tb, const double* X, int64_t n, int64_t row_size, Accumulator where,
-                              double* out) {
+__global__ void values_kernel(Tables tb, const double* X, int64_t n, int64_t row_size, Accumulator where, double* out) {
   extern __shared__ double block_sums[];
   const int64_t r = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (r >= n) return;  // no block-wide synchronisation below
@@ -131,7 +131,9 @@ __global__ void values_kernel(Tables tb, const double* X, int64_t n, int64_t row
 // The variant a call uses: auto picks local for short rows, global for the rest.
 Accumulator resolve(Accumulator asked, int64_t row_size) {
   if (asked == Accumulator::kAuto) return row_size <= kLocalEntries ? Accumulator::kLocal : Accumulator::kGlobal;
-  const int64_t limit = asked == Accumulator::kLocal ? kLocalEntries : asked == Accumulator::kShared ? kSharedEntries : -1;
+  const int64_t limit = asked == Accumulator::kLocal    ? kLocalEntries
+                        : asked == Accumulator::kShared ? kSharedEntries
+                                                        : -1;
   if (limit >= 0 && row_size > limit)
     throw std::invalid_argument("accumulator: rows of " + std::to_string(row_size) + " entries do not fit (limit " +
                                 std::to_string(limit) + ")");
@@ -174,9 +176,8 @@ struct CudaPatternShap::Device {
 
   Tables view(const core::RowQueryPlan& p) const {
     // A forest without groups hands the walk a null pointer: it then never looks for one.
-    return {nodes.get(),     tree_node_begin.get(), tree_leaf_begin.get(), leaves.get(), groups.get(),
-            columns.get(),   cat_words.get(),       tables.get(),          values.get(), p.n_trees(),
-            p.n_features(),  p.n_outputs()};
+    return {nodes.get(),     tree_node_begin.get(), tree_leaf_begin.get(), leaves.get(), groups.get(),   columns.get(),
+            cat_words.get(), tables.get(),          values.get(),          p.n_trees(),  p.n_features(), p.n_outputs()};
   }
 };
 
@@ -193,7 +194,8 @@ CudaPatternShap::CudaPatternShap(const core::Forest& f, const core::Players& pla
                                  core::Progress* progress)
     : plan_(f, players, index, max_width, budget_bytes), device_(device) {
   if (background.rows < 1) throw std::invalid_argument("data: the background must have at least one row");
-  if (background.rows > int64_t{0xFFFFFFFF}) throw std::invalid_argument("data: the background must have fewer than 2^32 rows");
+  if (background.rows > int64_t{0xFFFFFFFF})
+    throw std::invalid_argument("data: the background must have fewer than 2^32 rows");
   // Every buffer is made and, on an error, freed while the home device is current.
   const DeviceScope on(device_);
   const int32_t F = plan_.n_features();
@@ -229,8 +231,8 @@ CudaPatternShap::CudaPatternShap(const core::Forest& f, const core::Players& pla
         if (cells <= kHistogramSharedCells) shared_cells = std::max(shared_cells, cells);
       }
       const dim3 grid(blocks_for(rows, kThreads, 1024), static_cast<unsigned int>(t1 - t0));
-      histogram_kernel<<<grid, kThreads, static_cast<size_t>(shared_cells) * sizeof(uint32_t)>>>(tb, t0, bg, rows,
-                                                                                                  shared_cells, counts.get());
+      histogram_kernel<<<grid, kThreads, static_cast<size_t>(shared_cells) * sizeof(uint32_t)>>>(
+          tb, t0, bg, rows, shared_cells, counts.get());
       ASSAY_CUDA_CHECK(cudaGetLastError());
     }
     ASSAY_CUDA_CHECK(cudaDeviceSynchronize());  // progress counts rows whose counts are in
@@ -261,10 +263,11 @@ void CudaPatternShap::values(Matrix X, double* out, core::Progress* progress, Ac
   check_device_matrix(X, F, device_, "X");
   if (X.on_device) ASSAY_CUDA_CHECK(cudaDeviceSynchronize());  // see the constructor
   // Per chunk: the rows (ColumnChunks) and two (rows x row_size) result buffers.
-  const int64_t chunk = chunk_rows(X.rows, ColumnChunks::bytes_per_row(X, F) + 16 * row_size,
-                                   static_cast<int64_t>(plan_.nodes().size()));
+  const int64_t chunk =
+      chunk_rows(X.rows, ColumnChunks::bytes_per_row(X, F) + 16 * row_size, static_cast<int64_t>(plan_.nodes().size()));
   ColumnChunks chunks(X, F, chunk, "X");
-  DeviceArray<double> entry_major(static_cast<size_t>(chunk * row_size)), row_major(static_cast<size_t>(chunk * row_size));
+  DeviceArray<double> entry_major(static_cast<size_t>(chunk * row_size)),
+      row_major(static_cast<size_t>(chunk * row_size));
   const Tables tb = dev_->view(plan_);
   for (int64_t r0 = 0; r0 < X.rows; r0 += chunk) {
     core::throw_if_stopped(progress);
@@ -274,11 +277,11 @@ void CudaPatternShap::values(Matrix X, double* out, core::Progress* progress, Ac
       ASSAY_CUDA_CHECK(cudaMemset(entry_major.get(), 0, static_cast<size_t>(rows * row_size) * sizeof(double)));
     const size_t shared_bytes = where == Accumulator::kShared ? kThreads * row_size * sizeof(double) : 0;
     values_kernel<<<blocks_for(rows, kThreads, INT32_MAX), kThreads, shared_bytes>>>(tb, x, rows, row_size, where,
-                                                                                    entry_major.get());
+                                                                                     entry_major.get());
     ASSAY_CUDA_CHECK(cudaGetLastError());
     transpose(entry_major.get(), rows, row_size, row_major.get());
-    ASSAY_CUDA_CHECK(cudaMemcpy(out + r0 * row_size, row_major.get(), static_cast<size_t>(rows * row_size) * sizeof(double),
-                                cudaMemcpyDeviceToHost));
+    ASSAY_CUDA_CHECK(cudaMemcpy(out + r0 * row_size, row_major.get(),
+                                static_cast<size_t>(rows * row_size) * sizeof(double), cudaMemcpyDeviceToHost));
     core::advance(progress, rows);
   }
 }

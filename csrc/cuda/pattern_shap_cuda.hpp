@@ -35,8 +35,8 @@ class CudaPatternShap {
   // constructor throws core::Cancelled. A forest this kernel does not take throws
   // core::DeviceUnsupported (core/errors.hpp; see RowQueryPlan), a failed device allocation
   // DeviceMemoryError.
-  CudaPatternShap(const core::Forest& f, const core::Players& players, core::Index index, Matrix background,
-                  int device, int max_width, int64_t budget_bytes, core::Progress* progress = nullptr);
+  CudaPatternShap(const core::Forest& f, const core::Players& players, core::Index index, Matrix background, int device,
+                  int max_width, int64_t budget_bytes, core::Progress* progress = nullptr);
   ~CudaPatternShap();
   CudaPatternShap(const CudaPatternShap&) = delete;
   CudaPatternShap& operator=(const CudaPatternShap&) = delete;

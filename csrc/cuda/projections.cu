@@ -99,8 +99,8 @@ __device__ double warp_moves(int norm, const double* tp, const T* wp, int64_t d,
 
 template <class T>
 __global__ void project_kernel(const double* t, const T* w, const double* b, int64_t P, int64_t H, int64_t d, int norm,
-                               const double* lo, const double* hi, double* distance, uint8_t* feasible,
-                               double* delta, Knot* scratch, int64_t n_warps) {
+                               const double* lo, const double* hi, double* distance, uint8_t* feasible, double* delta,
+                               Knot* scratch, int64_t n_warps) {
   const int lane = threadIdx.x % kWarp;
   const int64_t warp = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
   if (warp >= n_warps) return;  // whole warps only: blockDim is a multiple of 32
@@ -188,10 +188,8 @@ void project_hyperplanes(const double* t, const void* w, bool w_is_float, const 
   const int64_t P = B * H;
   if (P == 0) return;
   auto s = reinterpret_cast<cudaStream_t>(stream);
-  if (w_is_float)
-    launch(t, static_cast<const float*>(w), b, P, H, d, norm, lo, hi, distance, feasible, delta, s);
-  else
-    launch(t, static_cast<const double*>(w), b, P, H, d, norm, lo, hi, distance, feasible, delta, s);
+  if (w_is_float) launch(t, static_cast<const float*>(w), b, P, H, d, norm, lo, hi, distance, feasible, delta, s);
+  else launch(t, static_cast<const double*>(w), b, P, H, d, norm, lo, hi, distance, feasible, delta, s);
 }
 
 }  // namespace assay::cuda

@@ -31,7 +31,8 @@ void transpose(const double* in, int64_t n, int64_t cols, double* out) {
   if (n <= 0 || cols <= 0) return;
   const int64_t col_tiles = (cols + 31) / 32;
   for (int64_t t0 = 0; t0 < col_tiles; t0 += kMaxGridY) {
-    const dim3 grid(static_cast<unsigned int>((n + 31) / 32), static_cast<unsigned int>(std::min(kMaxGridY, col_tiles - t0)));
+    const dim3 grid(static_cast<unsigned int>((n + 31) / 32),
+                    static_cast<unsigned int>(std::min(kMaxGridY, col_tiles - t0)));
     transpose_kernel<<<grid, dim3(32, 8)>>>(in, n, cols, t0 * 32, out);
     ASSAY_CUDA_CHECK(cudaGetLastError());
   }

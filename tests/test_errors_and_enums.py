@@ -224,7 +224,6 @@ def test_bindings_take_the_core_enum_the_python_enum_and_ints_alike():
 def test_split_policies_fill_the_forest_as_their_codes():
     rng = np.random.default_rng(6)
     model = _chain(3, rng)
-    state = model.forest.__getstate__()
-    policy = state[9]
+    policy = model.forest.arrays()["policy"]
     assert policy.dtype == np.uint8
     assert set(policy[policy > 0]) == {int(_core.SplitPolicy.SKLEARN_NUMERIC)}

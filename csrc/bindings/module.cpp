@@ -86,14 +86,17 @@ py::array_t<T> to_array(const std::vector<T>& v) {
   return py::array_t<T>(static_cast<py::ssize_t>(v.size()), v.data());
 }
 
-// The IR as (n_features, n_outputs, arrays by name): for pickling (Dask workers, multiprocessing).
-py::tuple forest_state(const Forest& f) {
+// The Forest's arrays by name (copies).
+py::dict forest_arrays(const Forest& f) {
   py::dict arrays;
 #define ASSAY_WRITE_ARRAY(name) arrays[#name] = to_array(f.name);
   ASSAY_FOREST_ARRAYS(ASSAY_WRITE_ARRAY)
 #undef ASSAY_WRITE_ARRAY
-  return py::make_tuple(f.n_features, f.n_outputs, arrays);
+  return arrays;
 }
+
+// The IR as (n_features, n_outputs, arrays by name): for pickling (Dask workers, multiprocessing).
+py::tuple forest_state(const Forest& f) { return py::make_tuple(f.n_features, f.n_outputs, forest_arrays(f)); }
 
 Forest forest_from_state(const py::tuple& t) {
   if (t.size() != 3) throw std::invalid_argument("Forest state: expected (n_features, n_outputs, arrays)");
@@ -199,6 +202,7 @@ PYBIND11_MODULE(_core, m) {
            py::arg("n_features"), py::arg("n_outputs"),
            "Forest(n_features, n_outputs, **arrays): one keyword per name in Forest.ARRAYS.")
       .def_property_readonly_static("ARRAYS", [](const py::object&) { return forest_names(); })
+      .def("arrays", &forest_arrays, "The arrays by name (copies), as the constructor takes them.")
       .def_property_readonly("n_trees", &Forest::n_trees)
       .def("subforest", &Forest::subforest, py::arg("begin"), py::arg("end"))
       .def(py::pickle(&forest_state, &forest_from_state))

@@ -242,6 +242,10 @@ class Forest:
         """
     def __setstate__(self, arg0: tuple) -> None:
         ...
+    def arrays(self) -> dict:
+        """
+        The arrays by name (copies), as the constructor takes them.
+        """
     def goes_left(self, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> numpy.typing.NDArray[numpy.uint8]:
         ...
     def split_thresholds(self) -> tuple[numpy.typing.NDArray[numpy.int32], numpy.typing.NDArray[numpy.float64]]:

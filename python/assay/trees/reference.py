@@ -90,9 +90,10 @@ def path_dependent_coalition_values(model, x, player_of=None):
     a feature of a player in S follow x, at any other split take both children weighted by their
     share of the node's cover. model: a converted TreeModel with node_cover."""
     f = model.forest
-    state = f.__getstate__()  # the Forest's arrays (see its pickle layout)
-    K, offsets, tree_output, feature, left, right = state[1], state[2], state[3], state[4], state[6], state[7]
-    value, base = np.asarray(state[13]).reshape(-1, K), np.asarray(state[14])
+    a, K = f.arrays(), f.n_outputs
+    offsets, tree_output, feature, left, right = (a[k] for k in ("tree_offsets", "tree_output", "feature", "left",
+                                                                  "right"))
+    value, base = a["value"].reshape(-1, K), a["base_score"]
     cover = np.asarray(model.node_cover, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64).reshape(1, -1)
     went_left = f.goes_left(x)[0]

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-# Moved to assay._inputs; imported here for the modules that still import them from here.
-from ._inputs import align_columns, as_matrix, dataframe_to_matrix, is_dataframe, reference_names  # noqa: F401
-
 
 def check_int(v, name: str, lo: int) -> int:
     """An integer (not a bool) >= lo, else ValueError naming the argument."""

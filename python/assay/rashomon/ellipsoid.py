@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._memory import check_bytes
-from .._validation import align_columns, is_dataframe
+from .._inputs import align_columns, is_dataframe
 from .dependence import dependence_grid, dependence_rows, feature_index
 from .partial_order import PartialOrder
 from .quadratic import quadratic_range_on_ellipsoid

@@ -31,7 +31,7 @@ import numpy as np
 from ..trees import TreeExplainer, convert_model
 from ..trees.forest import TreeModel
 from .._memory import check_bytes
-from .._validation import align_columns, as_matrix, is_dataframe, reference_names
+from .._inputs import align_columns, as_matrix, is_dataframe, reference_names
 from .._vocabulary import deprecated
 from .dependence import dependence_grid, dependence_rows, feature_index
 from .ellipsoid import _keep_global_rows

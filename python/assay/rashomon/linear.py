@@ -5,7 +5,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .._validation import align_columns, is_dataframe
+from .._inputs import align_columns, is_dataframe
 from .ellipsoid import EllipsoidRashomon
 
 

@@ -19,7 +19,8 @@ import numpy as np
 
 from .. import _core
 from ..errors import TooManyPlayersError, UnsupportedModelError
-from .._validation import align_columns, as_matrix, check_n_jobs, is_dataframe, reference_names
+from .._inputs import align_columns, as_matrix, is_dataframe, reference_names
+from .._validation import check_n_jobs
 from ..trees.players import player_count, resolve_groups
 from ._model import as_tree_model, callable_predictor, resolve_output
 

@@ -22,7 +22,8 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from .._validation import align_columns, as_matrix, check_int, is_dataframe, reference_names
+from .._inputs import align_columns, as_matrix, is_dataframe, reference_names
+from .._validation import check_int
 from ._model import as_tree_model
 from ._split_stats import goes_left
 from .anchored import anchored_decomposition

@@ -1,6 +1,7 @@
 #include "core/leaf_paths.hpp"
 
 #include <algorithm>
+#include <numeric>
 
 namespace assay::core {
 
@@ -67,6 +68,13 @@ LeafPaths::LeafPaths(const Forest& f, const Players& players) : tree_too_wide(f.
       if (nodes[i].feature >= 0) nodes[i].end = nodes[first + nodes[i].right].end;
     tree_leaf_begin.push_back(n_leaves());
   }
+}
+
+std::vector<int64_t> LeafPaths::leaves_narrow_first() const {
+  std::vector<int64_t> order(static_cast<size_t>(n_leaves()));
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return leaf_width[a] < leaf_width[b]; });
+  return order;
 }
 
 }  // namespace assay::core

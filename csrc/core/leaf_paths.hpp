@@ -47,6 +47,9 @@ struct LeafPaths {
 
   LeafPaths(const Forest& f, const Players& players);
   int64_t n_leaves() const { return static_cast<int64_t>(leaf_width.size()); }
+  // Leaf slots by increasing width (ties in slot order): budgets go to the cheapest tables and
+  // histograms first, which are also the most common.
+  std::vector<int64_t> leaves_narrow_first() const;
 };
 
 // Bit count without relying on the popcnt instruction (the portable build targets baseline

@@ -83,11 +83,7 @@ BackgroundPatterns::BackgroundPatterns(ForestViewPtr view, const double* bg, int
       used += int64_t{8} << paths.leaf_width[s];
     }
   // The other leaves, narrow first: a histogram when it is no bigger than the rows' list.
-  std::vector<int64_t> order(L);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return paths.leaf_width[a] < paths.leaf_width[b]; });
-  for (int64_t s : order) {
+  for (int64_t s : paths.leaves_narrow_first()) {
     const int d = paths.leaf_width[s];
     if (histogram_[s] || d > opt.dense_max_bits) continue;
     const int64_t bytes = int64_t{8} << d;

@@ -42,11 +42,7 @@ TablePlan plan_tables(const Forest& f, const LeafPaths& paths, bool pairs, int m
       ++plan.n_dense;
     }
   int64_t used = plan.groups.table_doubles;
-  std::vector<int64_t> order(L);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return paths.leaf_width[a] < paths.leaf_width[b]; });
-  for (int64_t s : order) {
+  for (int64_t s : paths.leaves_narrow_first()) {
     const int d = paths.leaf_width[s];
     if (d == 0 || plan.kind[s] != TablePlan::kNone || paths.tree_too_wide[paths.leaf_tree[s]]) continue;
     if (tabulable(s) && used + leaf_doubles(s) <= budget) {

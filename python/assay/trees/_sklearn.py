@@ -121,8 +121,8 @@ def _convert_hgb(model, n_features, names):
             builder.add_tree(
                 feature=np.where(is_leaf, -1, internal_to_user[internal_feature]),
                 threshold=np.where(is_leaf, 0.0, nodes["num_threshold"]),
-                left=np.where(is_leaf, -1, nodes["left"]),
-                right=np.where(is_leaf, -1, nodes["right"]),
+                left=np.where(is_leaf, -1, nodes["left"].astype(np.int64)),  # uint32 in the nodes: -1 must fit
+                right=np.where(is_leaf, -1, nodes["right"].astype(np.int64)),
                 default_left=nodes["missing_go_to_left"],
                 policy=np.where(is_cat, SplitPolicy.HGB_CATEGORICAL, SplitPolicy.HGB_NUMERIC),
                 value=np.where(is_leaf, nodes["value"], 0.0),

@@ -95,7 +95,9 @@ def _from_model_dict(model_dict, source, limit, feature_names) -> TreeModel:
     if kind not in ("gbtree", "dart"):
         raise UnsupportedModelError(f"model: unsupported XGBoost booster {kind!r} (supported: gbtree, dart)")
     tree_model = gb["model"] if kind == "gbtree" else gb["gbtree"]["model"]
-    drop_weights = np.asarray(gb.get("weight_drop", []), dtype=np.float64) if kind == "dart" else None
+    # DART's tree weights: beside the gbtree model before XGBoost 3.4, inside it (a gbtree booster) after
+    drop = gb.get("weight_drop") if kind == "dart" else tree_model.get("weight_drop")
+    drop_weights = None if drop is None else np.asarray(drop, dtype=np.float64)
 
     params = learner["learner_model_param"]
     objective = learner["objective"]["name"]

@@ -113,3 +113,18 @@ def test_interaction_heatmap_and_hasse_plots(case, tmp_path):
     assert (tmp_path / "roc.png").stat().st_size > 0
     with pytest.raises(ValueError, match="same detectors"):
         assay.plot.roc({"a": [1.0]}, {"b": [0.0]})
+
+
+@pytest.mark.parametrize("user_setting", [None, "5"])
+def test_importing_assay_leaves_the_environment_as_it_was(user_setting):
+    # assay shortens its OpenMP threads' spin-wait for its own runtime only (assay._load_core): the
+    # variable is gone after the import, and a user's own setting is never replaced.
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    if user_setting is not None:
+        env["GOMP_SPINCOUNT"] = user_setting
+    out = subprocess.run([sys.executable, "-c", "import os, assay; print(os.environ.get('GOMP_SPINCOUNT'))"],
+                         env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert out == str(user_setting)

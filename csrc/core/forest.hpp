@@ -10,10 +10,12 @@ namespace assay::core {
 
 // The Forest's arrays by name, written once: the binding's constructor, its pickled state and
 // Forest.ARRAYS (Python) all follow from this list.
-#define ASSAY_FOREST_ARRAYS(X)                                                                                  \
-  X(tree_offsets)                                                                                               \
-  X(tree_output) X(feature) X(threshold) X(left) X(right) X(default_left) X(policy) X(cat_offset) X(cat_nwords) \
-      X(cat_words) X(value) X(base_score)
+// (clang-format lays this macro out differently on every run: kept as written)
+// clang-format off
+#define ASSAY_FOREST_ARRAYS(X)                                                                    \
+  X(tree_offsets) X(tree_output) X(feature) X(threshold) X(left) X(right) X(default_left)     \
+  X(policy) X(cat_offset) X(cat_nwords) X(cat_words) X(value) X(base_score)
+// clang-format on
 
 struct Forest {
   int32_t n_features = 0;

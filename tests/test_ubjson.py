@@ -47,6 +47,8 @@ def test_xgboost_model_reads_the_same_as_its_json():
     (b"{S", "integer length"),
     (b"[" * 100 + b"]" * 100, "nesting too deep"),
     (b"SU\x02\xff\xfe", "malformed"),
+    # T, F and Z carry no bytes, but 14 bytes must not ask for a list of 2**36 of them
+    (b"[$T#L\x00\x00\x00\x10\x00\x00\x00\x00", "exceeds the data"),
 ])
 def test_malformed_input_raises_value_error(data, message):
     with pytest.raises(ValueError, match=message):

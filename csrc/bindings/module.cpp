@@ -183,6 +183,7 @@ void bind_device_kernels(py::module_& m);
 void bind_projections(py::module_& m);
 void bind_regions(py::module_& m);
 void bind_pattern_shap(py::module_& m);
+void bind_ubjson(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "assay's compiled kernels (private: use the assay package)";
@@ -194,6 +195,7 @@ PYBIND11_MODULE(_core, m) {
   bind_device_kernels(m);
   bind_projections(m);
   bind_regions(m);
+  bind_ubjson(m);
 
   py::class_<Forest>(m, "Forest", "The flat tree-ensemble IR every kernel reads (csrc/core/forest.hpp).")
       .def(py::init([](int32_t n_features, int32_t n_outputs, const py::kwargs& arrays) {

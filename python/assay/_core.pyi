@@ -7,7 +7,8 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['AnchoredRegions', 'BackgroundPatterns', 'CoverWeights', 'DeviceMemoryError', 'DeviceUnsupportedError', 'Forest', 'ForestView', 'Index', 'KernelMemoryError', 'LeafWeights', 'Norm', 'PatternShap', 'RowQueryShap', 'SplitPolicy', 'TooManyPlayersError', 'built_with_cuda', 'cuda_device_count', 'predict_raw', 'project_hyperplanes', 'pybind11_version', 'values_pairwise', 'values_transformed']
+import typing_extensions
+__all__: list[str] = ['AnchoredRegions', 'BackgroundPatterns', 'CoverWeights', 'DeviceMemoryError', 'DeviceUnsupportedError', 'Forest', 'ForestView', 'Index', 'KernelMemoryError', 'LeafWeights', 'Norm', 'PatternShap', 'RowQueryShap', 'SplitPolicy', 'TooManyPlayersError', 'built_with_cuda', 'cuda_device_count', 'predict_raw', 'project_hyperplanes', 'pybind11_version', 'ubjson_loads', 'values_pairwise', 'values_transformed']
 class Index:
     """
     The attribution indices (csrc/core/indices.hpp).
@@ -355,6 +356,10 @@ def predict_raw(forest: Forest, X: typing.Annotated[numpy.typing.ArrayLike, nump
     ...
 def project_hyperplanes(t: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], w: numpy.ndarray, b: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], norm: typing.SupportsInt | typing.SupportsIndex, lo: typing.Any, hi: typing.Any, return_delta: bool = True, n_jobs: typing.SupportsInt | typing.SupportsIndex = -1) -> tuple:
     ...
+def ubjson_loads(data: typing_extensions.Buffer) -> typing.Any:
+    """
+    One UBJSON value from bytes (XGBoost's save_raw('ubj')): the objects _ubjson.loads makes, typed numeric containers as NumPy arrays. Malformed input raises ValueError naming the byte offset.
+    """
 def values_pairwise(forest: Forest, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], data: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], player_of_feature: typing.Any = None, n_players: typing.SupportsInt | typing.SupportsIndex = 0, index: typing.SupportsInt | typing.SupportsIndex = ..., n_jobs: typing.SupportsInt | typing.SupportsIndex = -1, out: typing.Any = None, progress: typing.Any = None) -> numpy.typing.NDArray[numpy.float64]:
     ...
 def values_transformed(forest: Forest, X: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], data: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], transform: typing.SupportsInt | typing.SupportsIndex, y: typing.Any = None, player_of_feature: typing.Any = None, n_players: typing.SupportsInt | typing.SupportsIndex = 0, n_jobs: typing.SupportsInt | typing.SupportsIndex = -1, out: typing.Any = None, progress: typing.Any = None, budget_bytes: typing.SupportsInt | typing.SupportsIndex = 268435456) -> tuple:

@@ -4,10 +4,12 @@
     python tests/fuzz/fuzz_models.py -max_total_time=60          # what CI runs
     python tests/fuzz/fuzz_models.py -max_total_time=3600 corpus/ # longer, keeping a corpus
 
-The first input byte picks the target (UBJSON reader, XGBoost JSON, LightGBM dump); the rest is
+The first input byte picks the target (UBJSON readers, XGBoost JSON, LightGBM dump); the rest is
 spliced into a real model of that kind, so mutations stay close to valid models. Any exception
 outside targets.ALLOWED, or a crash in the compiled code, is a finding: add the input to
-tests/test_hardening.py as a regression test.
+tests/test_hardening.py as a regression test. The UBJSON target runs the compiled reader
+(_core.ubjson_loads) against its Python reference, whose instrumented branches steer the fuzzer;
+a disagreement between the two (an AssertionError) is a finding too.
 """
 import os
 import sys

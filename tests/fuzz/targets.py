@@ -37,13 +37,45 @@ def _exercise(model):
     ex.shap_interaction_values(X[:2])
 
 
+def same_document(a, b, where="doc"):
+    """Asserts two decoded UBJSON documents are identical: the same types (bool is not int), dict
+    keys in the same order, arrays of the same dtype and shape bit for bit, floats equal (NaN equals
+    NaN, 0.0 is not -0.0)."""
+    assert type(a) is type(b), f"{where}: {type(a).__name__} vs {type(b).__name__}"
+    if isinstance(a, dict):
+        assert list(a) == list(b), f"{where}: keys {list(a)} vs {list(b)}"
+        for k in a:
+            same_document(a[k], b[k], f"{where}[{k!r}]")
+    elif isinstance(a, list):
+        assert len(a) == len(b), f"{where}: {len(a)} vs {len(b)} elements"
+        for i, (x, y) in enumerate(zip(a, b)):
+            same_document(x, y, f"{where}[{i}]")
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape, f"{where}: {a.dtype}{a.shape} vs {b.dtype}{b.shape}"
+        assert a.tobytes() == b.tobytes(), f"{where}: array values differ"
+    elif isinstance(a, float):
+        assert (a != a and b != b) or (a == b and np.signbit(a) == np.signbit(b)), f"{where}: {a!r} vs {b!r}"
+    else:
+        assert a == b, f"{where}: {a!r} vs {b!r}"
+
+
 def ubjson_bytes(data: bytes):
+    """The compiled reader (what the converter uses) and its Python reference agree: both refuse the
+    bytes with ValueError, or both read the same document, which converts or is refused cleanly."""
+    from assay import _core
     from assay.trees import _ubjson
     from assay.trees._xgboost import from_model_dict
     try:
-        doc = _ubjson.loads(data)
-    except ALLOWED:
+        want = _ubjson.loads(data)
+    except ValueError:
+        want = None
+    try:
+        doc = _core.ubjson_loads(data)
+    except ValueError as exc:
+        assert want is None, f"the compiled UBJSON reader refused what the reference read: {exc}"
         return
+    assert want is not None, "the compiled UBJSON reader read what the reference refused"
+    same_document(doc, want)
     if isinstance(doc, dict):
         _exercise_or_allowed(lambda: from_model_dict(doc))
 

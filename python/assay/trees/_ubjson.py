@@ -3,7 +3,11 @@
 XGBoost writes its model as UBJSON ten times faster than as JSON text, and its node arrays as
 typed, counted containers, which this reader turns into NumPy arrays in one step (no per-number
 Python objects). Other values become the usual dicts, lists, strings and numbers. Malformed input
-raises ValueError; nothing is trusted (every length is checked against the buffer).
+raises ValueError; nothing is trusted (every length and count is checked against the bytes left).
+
+The converter reads models with its compiled twin, assay._core.ubjson_loads (C++, over ten times
+faster); this module is the slow reference it is tested against (tests/test_ubjson_native.py: the
+same objects, and the same inputs accepted and refused). A change here is a change there.
 """
 from __future__ import annotations
 
@@ -105,8 +109,10 @@ class _Reader:
             count = self.length()
         else:
             self.pos -= 1  # no header: an element (or the end marker) starts here
-        if count is not None and count > len(self.buf) - self.pos and kind not in (ord("T"), ord("F"), ord("Z")):
-            raise ValueError(f"UBJSON: container count {count} exceeds the data")
+        # No count exceeds the bytes left, not even one of T, F or Z, whose typed containers UBJSON
+        # lets carry no bytes (XGBoost never writes one): 14 bytes must not ask for a list of 2**62.
+        if count is not None and count > len(self.buf) - self.pos:
+            raise ValueError(f"UBJSON: container count {count} exceeds the data at byte {self.pos}")
         return kind, count
 
     def array(self, depth: int):

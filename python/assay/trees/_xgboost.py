@@ -1,5 +1,5 @@
-"""XGBoost Booster / sklearn wrapper -> IR, from the saved model (`save_raw("ubj")`, read by
-_ubjson.py: ten times faster than the JSON text, which remains the fallback).
+"""XGBoost Booster / sklearn wrapper -> IR, from the saved model (`save_raw("ubj")`, read in C++ by
+_core.ubjson_loads, whose slow reference is _ubjson.py; the JSON text remains the fallback).
 
 Semantics (XGBoost's own predictor): input cast to float32, numeric split `x < t`, missing
 values follow `default_left`; categorical split: categories in the node's set go right.
@@ -12,8 +12,8 @@ import json
 
 import numpy as np
 
+from .. import _core
 from ..errors import ModelError, UnsupportedModelError, reading_model
-from . import _ubjson
 from .forest import ForestBuilder, SplitPolicy, TreeModel
 
 # Objectives whose base_score is stored as a probability / mean and enters the margin through a link.
@@ -41,7 +41,7 @@ def _load_model(booster) -> dict:
         raw = booster.save_raw("ubj")
     except Exception:  # noqa: BLE001  (XGBoost builds without UBJSON)
         return json.loads(booster.save_raw("json"))
-    return _ubjson.loads(raw)
+    return _core.ubjson_loads(raw)
 
 
 def _iteration_limit(model) -> int | None:

@@ -190,6 +190,9 @@ PYBIND11_MODULE(_core, m) {
   // The stub (python/assay/_core.pyi) is generated from this module; its signatures' spelling
   // depends on pybind11's major.minor version (tests/test_core_contracts.py).
   m.attr("pybind11_version") = std::to_string(PYBIND11_VERSION_MAJOR) + "." + std::to_string(PYBIND11_VERSION_MINOR);
+  // The OpenMP runtime reads its settings now, while assay._load_core has the spin-wait variables
+  // set: libgomp did when it was loaded, LLVM's libomp (the release wheels) does on first use.
+  resolve_threads(-1);
   bind_enums_and_errors(m);
   bind_cuda_info(m);
   bind_device_kernels(m);

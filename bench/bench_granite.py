@@ -17,6 +17,7 @@ only the sections it runs; each records its machine and commit):
     python bench/bench_granite.py                 # toy, tree, forest
     python bench/bench_granite.py --suite kernel
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,8 +78,16 @@ def toy_suite(sizes):
             kw.update(case)
             g, t = timed_fit(toy_f, X, y, **kw)
             scale = 1.0 if case["loss"] == "sobol" else n  # the reference's loss_fn: a sum over rows
-            rows.append({"n": n, "case": name, "fit_s": t, "rules": g.rules(), "leaf_losses": g.leaf_losses_.tolist(),
-                         "root_loss_reference_scale": g.root_loss_ * scale})
+            rows.append(
+                {
+                    "n": n,
+                    "case": name,
+                    "fit_s": t,
+                    "rules": g.rules(),
+                    "leaf_losses": g.leaf_losses_.tolist(),
+                    "root_loss_reference_scale": g.root_loss_ * scale,
+                }
+            )
             print(f"toy N={n:5d} {name:24s} {t:7.2f} s  {g.rules()}", flush=True)
     return rows
 
@@ -89,16 +98,25 @@ def tree_suite(sizes):
     rows = []
     for n in sizes:
         X, y = papers_toy(n)
-        model = xgb.XGBRegressor(n_estimators=60, max_depth=3, interaction_constraints="[[0, 1], [2], [3]]",
-                                 n_jobs=2, random_state=0).fit(X, y)
+        model = xgb.XGBRegressor(
+            n_estimators=60, max_depth=3, interaction_constraints="[[0, 1], [2], [3]]", n_jobs=2, random_state=0
+        ).fit(X, y)
         kw = dict(max_depth=2, min_samples_leaf=20, alpha=0.05, split_features=[1, 2, 3])
         g, t_kernel = timed_fit(model, X, **kw)
         gg, t_generic = timed_fit(model, X, method="generic", **kw)
         same = g.rules() == gg.rules() and np.allclose(g.leaf_losses_, gg.leaf_losses_, rtol=1e-8, atol=1e-12)
-        rows.append({"n": n, "tree_kernel_s": t_kernel, "component_path_s": t_generic, "rules": g.rules(),
-                     "same_tree": bool(same)})
-        print(f"tree N={n:5d} kernel {t_kernel:6.2f} s  component path {t_generic:6.2f} s  same tree {same}",
-              flush=True)
+        rows.append(
+            {
+                "n": n,
+                "tree_kernel_s": t_kernel,
+                "component_path_s": t_generic,
+                "rules": g.rules(),
+                "same_tree": bool(same),
+            }
+        )
+        print(
+            f"tree N={n:5d} kernel {t_kernel:6.2f} s  component path {t_generic:6.2f} s  same tree {same}", flush=True
+        )
     return rows
 
 
@@ -129,7 +147,10 @@ def kernel_suite():
         print(f"kernel N={n:5d} d={d:3d} {t:7.2f} s  regions {len(g.rules())}", flush=True)
         return {"n": n, "d": d, "tree_kernel_s": t, "regions": len(g.rules())}
 
-    return {"by_n": [case(n, 10) for n in (250, 500, 1000, 2000, 4000)], "by_d": [case(1000, d) for d in (5, 10, 20, 30)]}
+    return {
+        "by_n": [case(n, 10) for n in (250, 500, 1000, 2000, 4000)],
+        "by_d": [case(1000, d) for d in (5, 10, 20, 30)],
+    }
 
 
 def main(argv=None):
@@ -145,8 +166,12 @@ def main(argv=None):
         with open(args.out) as f:
             result = json.load(f)
     for suite in suites:
-        data = {"toy": lambda: toy_suite(sizes), "tree": lambda: tree_suite(sizes), "forest": forest_suite,
-                "kernel": kernel_suite}[suite]()
+        data = {
+            "toy": lambda: toy_suite(sizes),
+            "tree": lambda: tree_suite(sizes),
+            "forest": forest_suite,
+            "kernel": kernel_suite,
+        }[suite]()
         result[suite] = {"machine": common.machine_info(), "versions": common.versions(), "results": data}
     common.write_results(args.out, result)
 

@@ -15,6 +15,7 @@ it (Python code); a peer inside one long C++ call (XGBoost's pred_interactions) 
     python bench/bench_path_dependent.py                       # 10k and 100k rows, every model
     python bench/bench_path_dependent.py --models xgb6 --rows 100k --threads 2
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,6 +72,7 @@ def _peers(model_name, model, X, kind, threads):
             if kind == "shap":
                 return np.asarray(ex.shap_values(X, check_additivity=False))
             return np.asarray(ex.shap_interaction_values(X))
+
         peers["shap"] = run_shap
     except ImportError:
         pass
@@ -81,9 +83,13 @@ def _peers(model_name, model, X, kind, threads):
 
         def run_woodelf():
             ex = WoodelfExplainer(model)
-            values = ex.shap_values(frame, verbose=False) if kind == "shap" else \
-                ex.shap_interaction_values(frame, verbose=False)
+            values = (
+                ex.shap_values(frame, verbose=False)
+                if kind == "shap"
+                else ex.shap_interaction_values(frame, verbose=False)
+            )
             return np.asarray(values)
+
         peers["woodelf"] = run_woodelf
     except ImportError:
         pass
@@ -100,14 +106,34 @@ def bench_case(model_name, model, X, kind, threads, timeout, rss, skip_peers):
         return ex.shap_values(X) if kind == "shap" else ex.shap_interaction_values(X)
 
     mine, t_assay, mb_assay = _timed(rss, run_assay, 0)
-    rows = [dict(model=model_name, kind=kind, rows=len(X), library="assay", seconds=t_assay, ratio=1.0,
-                 max_abs_diff=0.0, rel_diff=0.0, peak_rss_mb=mb_assay)]
+    rows = [
+        dict(
+            model=model_name,
+            kind=kind,
+            rows=len(X),
+            library="assay",
+            seconds=t_assay,
+            ratio=1.0,
+            max_abs_diff=0.0,
+            rel_diff=0.0,
+            peak_rss_mb=mb_assay,
+        )
+    ]
     for name, fn in _peers(model_name, model, X, kind, threads).items():
         if name in skip_peers:
             continue
         theirs, seconds, mb = _timed(rss, fn, timeout)
-        row = dict(model=model_name, kind=kind, rows=len(X), library=name, seconds=seconds, peak_rss_mb=mb,
-                   ratio=None if seconds is None else seconds / t_assay, max_abs_diff=None, rel_diff=None)
+        row = dict(
+            model=model_name,
+            kind=kind,
+            rows=len(X),
+            library=name,
+            seconds=seconds,
+            peak_rss_mb=mb,
+            ratio=None if seconds is None else seconds / t_assay,
+            max_abs_diff=None,
+            rel_diff=None,
+        )
         if theirs is not None:
             diff = float(np.abs(theirs.reshape(mine.shape) - mine).max())
             row.update(max_abs_diff=diff, rel_diff=diff / max(scale, 1e-300))
@@ -124,8 +150,11 @@ def main(argv=None):
     ap.add_argument("--peer-timeout", type=float, default=900.0, help="seconds before a peer is stopped")
     ap.add_argument("--skip-peers", default="", help="comma-separated peers not to run (xgboost,lightgbm,shap,woodelf)")
     ap.add_argument("--quick", action="store_true", help="a smoke run: xgb6, 2k rows, 500 interaction rows")
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
-                                                  "path_dependent.json"), help="JSON results file")
+    ap.add_argument(
+        "--out",
+        default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "path_dependent.json"),
+        help="JSON results file",
+    )
     args = ap.parse_args(argv)
     if args.quick:
         args.models, args.rows, args.interaction_rows = "xgb6", "2k", "500"
@@ -149,13 +178,19 @@ def main(argv=None):
                     ratio = "" if r["ratio"] is None else f"{r['ratio']:.1f}x"
                     rel = "" if r["rel_diff"] is None else f"{r['rel_diff']:.1e}"
                     mb = "" if r["peak_rss_mb"] is None else f"{r['peak_rss_mb']:.0f}"
-                    print(f"{name:5s} {kind:12s} {n:7d} {r['library']:9s} {secs:>9s} s {ratio:>9s} "
-                          f"rel.diff {rel:>8s} rss {mb:>6s} MB", flush=True)
+                    print(
+                        f"{name:5s} {kind:12s} {n:7d} {r['library']:9s} {secs:>9s} s {ratio:>9s} "
+                        f"rel.diff {rel:>8s} rss {mb:>6s} MB",
+                        flush=True,
+                    )
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    info = dict(machine=dict(platform=platform.platform(), cpus=os.cpu_count(), threads=args.threads),
-                versions={k: v for k, v in versions().items() if not k.endswith("__file__")},
-                note="ratio = peer seconds / assay seconds (assay: constructor + call); rel_diff = max |peer - "
-                     "assay| / max |raw output|", results=results)
+    info = dict(
+        machine=dict(platform=platform.platform(), cpus=os.cpu_count(), threads=args.threads),
+        versions={k: v for k, v in versions().items() if not k.endswith("__file__")},
+        note="ratio = peer seconds / assay seconds (assay: constructor + call); rel_diff = max |peer - "
+        "assay| / max |raw output|",
+        results=results,
+    )
     with open(args.out, "w") as f:
         json.dump(info, f, indent=1)
     print(f"wrote {os.path.relpath(args.out)}")

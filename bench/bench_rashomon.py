@@ -15,6 +15,7 @@ ambiguous features per order, and a check that the best model's own ranking agre
     python bench/bench_rashomon.py --bounds-only   # only print the diabetes bound table (seconds)
     python bench/bench_rashomon.py --bounds-only --plot   # and draw bench/results/rashomon.svg
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,12 +47,22 @@ def case(name, fit, orders, best_scores, n_orders):
     amb = np.mean([po.ambiguous.sum() for po in pos])
     scores = best_scores(model)
     agree = all(po.consistent_with(s) for po, s in zip(pos, scores))
-    out = {"model": name, "n_orders": n_orders, "fit_s": t1 - t0, "orders_s": t2 - t1,
-           "per_order_ms": 1e3 * (t2 - t1) / n_orders, "mean_relations": float(rel),
-           "mean_ambiguous": float(amb), "best_model_agrees": bool(agree)}
-    print(f"{name:14s} fit {out['fit_s']:7.3f} s   {n_orders} local orders {out['orders_s']:7.3f} s "
-          f"({out['per_order_ms']:.2f} ms each)   relations {rel:5.1f}   ambiguous {amb:4.1f}   "
-          f"best model agrees: {agree}", flush=True)
+    out = {
+        "model": name,
+        "n_orders": n_orders,
+        "fit_s": t1 - t0,
+        "orders_s": t2 - t1,
+        "per_order_ms": 1e3 * (t2 - t1) / n_orders,
+        "mean_relations": float(rel),
+        "mean_ambiguous": float(amb),
+        "best_model_agrees": bool(agree),
+    }
+    print(
+        f"{name:14s} fit {out['fit_s']:7.3f} s   {n_orders} local orders {out['orders_s']:7.3f} s "
+        f"({out['per_order_ms']:.2f} ms each)   relations {rel:5.1f}   ambiguous {amb:4.1f}   "
+        f"best model agrees: {agree}",
+        flush=True,
+    )
     return out
 
 
@@ -71,8 +82,10 @@ def forest_bounds(plot_path=None):
     curve = F.bound_curve()
     names = ("paper", "convexity", "combined")
     rows = []
-    print(f"\ndiabetes RF 100 x depth 5: forest RMSE {F.forest_rmse_:.2f}, sqrt(mean tree MSE) "
-          f"{curve['convexity'][-1]:.2f}")
+    print(
+        f"\ndiabetes RF 100 x depth 5: forest RMSE {F.forest_rmse_:.2f}, sqrt(mean tree MSE) "
+        f"{curve['convexity'][-1]:.2f}"
+    )
     print(f"{'eps / RMSE':>10s} {'eps':>8s} " + " ".join(f"{'m ' + n:>12s}" for n in names))
     for factor in FACTORS:
         eps = factor * F.forest_rmse_
@@ -81,17 +94,22 @@ def forest_bounds(plot_path=None):
             ok = np.flatnonzero(curve[n] <= eps)
             sizes[n] = int(ok[0]) + 1 if ok.size else None
         rows.append({"factor": factor, "eps": eps, **{f"m_{n}": sizes[n] for n in names}})
-        print(f"{factor:10.2f} {eps:8.2f} " + " ".join(f"{'refused' if sizes[n] is None else sizes[n]:>12}"
-                                                      for n in names))
+        print(
+            f"{factor:10.2f} {eps:8.2f} "
+            + " ".join(f"{'refused' if sizes[n] is None else sizes[n]:>12}" for n in names)
+        )
     if plot_path:
         F.plot_bound_curve(plot_path, title="diabetes RF (100 trees, depth 5)")
         print(f"drew {os.path.relpath(plot_path)}")
     cross = np.flatnonzero(curve["paper"] < curve["convexity"])
     print(f"the paper's bound is the smaller from m = {int(cross[0]) + 1 if cross.size else None}")
-    return {"data": "diabetes, fit rows 0-299, errors on rows 300-441, background rows 0-99",
-            "forest_rmse": F.forest_rmse_, "m_eps": rows,
-            "paper_smaller_from_m": int(cross[0]) + 1 if cross.size else None,
-            "curve": {k: curve[k] for k in ("m",) + names}}
+    return {
+        "data": "diabetes, fit rows 0-299, errors on rows 300-441, background rows 0-99",
+        "forest_rmse": F.forest_rmse_,
+        "m_eps": rows,
+        "paper_smaller_from_m": int(cross[0]) + 1 if cross.size else None,
+        "curve": {k: curve[k] for k in ("m",) + names},
+    }
 
 
 def main(argv=None):
@@ -100,7 +118,9 @@ def main(argv=None):
     ap.add_argument("--d", type=int, default=20)
     ap.add_argument("--bounds-only", action="store_true", help="only the diabetes sub-forest bound curve")
     ap.add_argument("--plot", action="store_true", help="draw the bound curve next to --out (.svg)")
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "rashomon.json"))
+    ap.add_argument(
+        "--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "rashomon.json")
+    )
     args = ap.parse_args(argv)
     bounds = forest_bounds(os.path.splitext(args.out)[0] + ".svg" if args.plot else None)
     if args.bounds_only:
@@ -117,20 +137,43 @@ def main(argv=None):
     def tol(R):
         return R.epsilon_from_tolerance(1.02 * np.sqrt(R.loss_))
 
-    cases.append(case("linear", lambda: LinearRashomon().fit(X, y),
-                      lambda R: R.local_orders(Xq, tol(R)), lambda R: np.abs(R.attributions(Xq)), n))
-    cases.append(case("kernel ridge", lambda: KernelRidgeRashomon(lam=1e-3).fit(X[:1000], y[:1000]),
-                      lambda R: R.local_orders(Xq, tol(R)), lambda R: np.abs(R.attributions(Xq)), n))
+    cases.append(
+        case(
+            "linear",
+            lambda: LinearRashomon().fit(X, y),
+            lambda R: R.local_orders(Xq, tol(R)),
+            lambda R: np.abs(R.attributions(Xq)),
+            n,
+        )
+    )
+    cases.append(
+        case(
+            "kernel ridge",
+            lambda: KernelRidgeRashomon(lam=1e-3).fit(X[:1000], y[:1000]),
+            lambda R: R.local_orders(Xq, tol(R)),
+            lambda R: np.abs(R.attributions(Xq)),
+            n,
+        )
+    )
     holder = {}
 
     def fit_forest():
-        rf = RandomForestRegressor(n_estimators=100, max_depth=8, n_jobs=-1, random_state=0).fit(X[1000:4000], y[1000:4000])
+        rf = RandomForestRegressor(n_estimators=100, max_depth=8, n_jobs=-1, random_state=0).fit(
+            X[1000:4000], y[1000:4000]
+        )
         F = ForestRashomon(rf, X[4000:], y[4000:], X[1000:2000], bound="convexity")
         holder["eps"] = float(np.sqrt(F._mse_bounds()[49]))  # sub-forests of 50 of the 100 trees
         return F
 
-    cases.append(case("forest (100)", fit_forest, lambda F: F.local_orders(Xq, holder["eps"]),
-                      lambda F: np.abs(F.per_tree_attributions(Xq).mean(axis=-1)), n))
+    cases.append(
+        case(
+            "forest (100)",
+            fit_forest,
+            lambda F: F.local_orders(Xq, holder["eps"]),
+            lambda F: np.abs(F.per_tree_attributions(Xq).mean(axis=-1)),
+            n,
+        )
+    )
     result = {"machine": common.machine_info(), "versions": common.versions(), "cases": cases, "forest_bounds": bounds}
     common.write_results(args.out, result)
 

@@ -8,6 +8,7 @@ and the combinations are fitted on ID calibration rows only.
 
     python bench/ood_digits.py            # ~20 s on 2 cores; writes bench/results/ood_digits.json
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,14 @@ class SmallCNN(torch.nn.Module):
     def __init__(self, classes=ID_CLASSES):
         super().__init__()
         self.body = torch.nn.Sequential(
-            torch.nn.Conv2d(1, 16, 3), torch.nn.ReLU(), torch.nn.Conv2d(16, 32, 3), torch.nn.ReLU(),
-            torch.nn.Flatten(), torch.nn.Linear(32 * 4 * 4, 64), torch.nn.ReLU())
+            torch.nn.Conv2d(1, 16, 3),
+            torch.nn.ReLU(),
+            torch.nn.Conv2d(16, 32, 3),
+            torch.nn.ReLU(),
+            torch.nn.Flatten(),
+            torch.nn.Linear(32 * 4 * 4, 64),
+            torch.nn.ReLU(),
+        )
         self.head = torch.nn.Linear(64, classes)
 
     def forward(self, x):
@@ -47,9 +54,11 @@ def data(seed=0):
     Xi, yi = X[is_id], y[is_id]
     n = len(Xi)
     train, calib, test = slice(0, n // 2), slice(n // 2, 3 * n // 4), slice(3 * n // 4, n)
-    ood_sets = {"digits 7-9": X[~is_id],
-                "noise": rng.uniform(0, 1, size=(400, 1, 8, 8)).astype(np.float32),
-                "rotated": np.rot90(Xi[test], 1, axes=(2, 3)).copy()}
+    ood_sets = {
+        "digits 7-9": X[~is_id],
+        "noise": rng.uniform(0, 1, size=(400, 1, 8, 8)).astype(np.float32),
+        "rotated": np.rot90(Xi[test], 1, axes=(2, 3)).copy(),
+    }
     return (Xi[train], yi[train]), (Xi[calib], yi[calib]), (Xi[test], yi[test]), ood_sets
 
 
@@ -67,10 +76,14 @@ def main():
         opt.step()
     model.eval()
     with torch.no_grad():
-        feats = {name: model(torch.from_numpy(a)) for name, a in
-                 [("train", Xtr), ("calib", Xc), ("test", Xte)] + list(ood_sets.items())}
+        feats = {
+            name: model(torch.from_numpy(a))
+            for name, a in [("train", Xtr), ("calib", Xc), ("test", Xte)] + list(ood_sets.items())
+        }
     acc = float((feats["test"][1].argmax(1).numpy() == yte).mean())
-    print(f"SmallCNN on digits 0-{ID_CLASSES - 1}: test accuracy {acc:.3f} (trained in {time.perf_counter() - t0:.1f} s)")
+    print(
+        f"SmallCNN on digits 0-{ID_CLASSES - 1}: test accuracy {acc:.3f} (trained in {time.perf_counter() - t0:.1f} s)"
+    )
 
     W, b = model.head.weight.detach().double(), model.head.bias.detach().double()
     z_tr = feats["train"][0].double()
@@ -86,13 +99,19 @@ def main():
         z = z.double()
         s = ood.logit_scores(logits.double())
         out = {k: s[k] for k in ood.SCORES}
-        out.update({
-            "mahalanobis": maha.score(z), "rmds": rmds.score(z), "knn": knn.score(z), "vim": vim.score(z),
-            "grood": grood.score(z), "react": ood.transforms.energy(ood.transforms.react(z, clip), W, b),
-            "ash-s": ood.transforms.energy(ood.transforms.ash(z, 85, "s"), W, b),
-            "scale": ood.transforms.energy(ood.transforms.scale(z, 85), W, b),
-            "dice": ood.transforms.energy(z, W_dice, b),
-        })
+        out.update(
+            {
+                "mahalanobis": maha.score(z),
+                "rmds": rmds.score(z),
+                "knn": knn.score(z),
+                "vim": vim.score(z),
+                "grood": grood.score(z),
+                "react": ood.transforms.energy(ood.transforms.react(z, clip), W, b),
+                "ash-s": ood.transforms.energy(ood.transforms.ash(z, 85, "s"), W, b),
+                "scale": ood.transforms.energy(ood.transforms.scale(z, 85), W, b),
+                "dice": ood.transforms.energy(z, W_dice, b),
+            }
+        )
         return {k: v.detach().numpy() for k, v in out.items()}
 
     scores = {name: detectors(*feats[name]) for name in ["calib", "test"] + list(ood_sets)}
@@ -119,8 +138,9 @@ def main():
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "ood_digits.json")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:
-        json.dump({"test_accuracy": acc, "id_classes": ID_CLASSES, "combination_members": members, "rows": rows}, f,
-                  indent=2)
+        json.dump(
+            {"test_accuracy": acc, "id_classes": ID_CLASSES, "combination_members": members, "rows": rows}, f, indent=2
+        )
     print(f"\nwrote {os.path.relpath(out)}")
 
 

@@ -9,6 +9,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 def pytest_collection_modifyitems(config, items):
     try:
         from assay import cuda_available  # noqa: F401  (CUDA issue)
+
         has_gpu = cuda_available()
     except ImportError:
         has_gpu = False

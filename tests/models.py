@@ -1,4 +1,5 @@
 """Small fitted models of every supported kind, with the library's own raw prediction."""
+
 import numpy as np
 
 
@@ -24,11 +25,17 @@ def xgb_models(rng):
     out["xgb_binary"] = (xgb.XGBClassifier(n_estimators=15, max_depth=3).fit(Xc, yc), Xc)
     Xm, ym = data(rng, classes=3, nan_frac=0.05)
     out["xgb_multiclass"] = (xgb.XGBClassifier(n_estimators=8, max_depth=3).fit(Xm, ym), Xm)
-    out["xgb_parallel_trees"] = (xgb.XGBRegressor(n_estimators=5, num_parallel_tree=3, max_depth=3,
-                                                  subsample=0.8, colsample_bynode=0.8).fit(X, y), X)
+    out["xgb_parallel_trees"] = (
+        xgb.XGBRegressor(n_estimators=5, num_parallel_tree=3, max_depth=3, subsample=0.8, colsample_bynode=0.8).fit(
+            X, y
+        ),
+        X,
+    )
     out["xgb_dart"] = (xgb.XGBRegressor(n_estimators=10, max_depth=3, booster="dart", rate_drop=0.3).fit(X, y), X)
-    out["xgb_poisson"] = (xgb.XGBRegressor(n_estimators=10, max_depth=3, objective="count:poisson")
-                          .fit(X, np.abs(y).round()), X)
+    out["xgb_poisson"] = (
+        xgb.XGBRegressor(n_estimators=10, max_depth=3, objective="count:poisson").fit(X, np.abs(y).round()),
+        X,
+    )
     es = xgb.XGBRegressor(n_estimators=200, max_depth=3, learning_rate=0.5, early_stopping_rounds=3)
     out["xgb_early_stopping"] = (es.fit(X[:400], y[:400], eval_set=[(X[400:], y[400:])], verbose=False), X)
     # categorical features (codes 0..39, more than 32 categories) with NaN
@@ -71,8 +78,12 @@ def lgb_models(rng):
     Xk = X.copy()
     Xk[:, 4] = rng.integers(0, 60, len(X))
     yk = y + 2.0 * (Xk[:, 4] % 4 == 0)
-    out["lgb_categorical"] = (lgb.LGBMRegressor(max_cat_to_onehot=1, cat_smooth=1, min_data_per_group=5,
-                                                cat_l2=0.0, **p).fit(Xk, yk, categorical_feature=[4]), Xk)
+    out["lgb_categorical"] = (
+        lgb.LGBMRegressor(max_cat_to_onehot=1, cat_smooth=1, min_data_per_group=5, cat_l2=0.0, **p).fit(
+            Xk, yk, categorical_feature=[4]
+        ),
+        Xk,
+    )
     # later trees that cannot split become single leaves
     Xs = X[:40]
     out["lgb_single_leaf"] = (lgb.LGBMRegressor(n_estimators=6, min_child_samples=30, verbose=-1).fit(Xs, y[:40]), Xs)
@@ -111,8 +122,10 @@ def sklearn_models(rng):
     Xk = Xn.copy()
     Xk[:, 4] = rng.integers(0, 30, len(Xk))
     Xk[rng.random(len(Xk)) < 0.05, 4] = np.nan
-    out["sk_hgb_categorical"] = (ensemble.HistGradientBoostingRegressor(max_iter=10, categorical_features=[4])
-                                 .fit(Xk, yn + (Xk[:, 4] % 3 == 0)), Xk)
+    out["sk_hgb_categorical"] = (
+        ensemble.HistGradientBoostingRegressor(max_iter=10, categorical_features=[4]).fit(Xk, yn + (Xk[:, 4] % 3 == 0)),
+        Xk,
+    )
     return out
 
 

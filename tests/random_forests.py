@@ -1,13 +1,24 @@
 """Random IR ensembles of arbitrary shape, built directly (no model library): every split policy,
 categorical bitsets, repeated features on a path, single-leaf trees, multi-output leaves."""
+
 import numpy as np
 
 from assay.trees.forest import ForestBuilder, SplitPolicy, TreeModel
 
-_NUMERIC = [SplitPolicy.XGB_NUMERIC, SplitPolicy.LGB_NUMERIC_NONE, SplitPolicy.LGB_NUMERIC_ZERO,
-            SplitPolicy.LGB_NUMERIC_NAN, SplitPolicy.SKLEARN_NUMERIC, SplitPolicy.HGB_NUMERIC]
-_CATEGORICAL = [SplitPolicy.XGB_CATEGORICAL, SplitPolicy.LGB_CATEGORICAL, SplitPolicy.LGB_CATEGORICAL_NAN,
-                SplitPolicy.HGB_CATEGORICAL]
+_NUMERIC = [
+    SplitPolicy.XGB_NUMERIC,
+    SplitPolicy.LGB_NUMERIC_NONE,
+    SplitPolicy.LGB_NUMERIC_ZERO,
+    SplitPolicy.LGB_NUMERIC_NAN,
+    SplitPolicy.SKLEARN_NUMERIC,
+    SplitPolicy.HGB_NUMERIC,
+]
+_CATEGORICAL = [
+    SplitPolicy.XGB_CATEGORICAL,
+    SplitPolicy.LGB_CATEGORICAL,
+    SplitPolicy.LGB_CATEGORICAL_NAN,
+    SplitPolicy.HGB_CATEGORICAL,
+]
 N_CATEGORIES = 40
 
 
@@ -45,12 +56,22 @@ def random_tree_model(rng, n_features, n_trees, max_depth, n_outputs=1, cat_feat
         grow(0)
         output = int(rng.integers(-1, n_outputs)) if n_outputs > 1 else -1
         val = np.array(value)
-        builder.add_tree(feature=feature, threshold=threshold, left=left, right=right, default_left=dleft,
-                         policy=policy, value=val[:, output] if output >= 0 else val, output=output,
-                         categories=categories, cover=cover)
+        builder.add_tree(
+            feature=feature,
+            threshold=threshold,
+            left=left,
+            right=right,
+            default_left=dleft,
+            policy=policy,
+            value=val[:, output] if output >= 0 else val,
+            output=output,
+            categories=categories,
+            cover=cover,
+        )
     forest = builder.build(rng.normal(size=n_outputs))
-    return TreeModel(forest=forest, source="random", n_features=n_features, n_outputs=n_outputs,
-                     node_cover=builder.node_cover())
+    return TreeModel(
+        forest=forest, source="random", n_features=n_features, n_outputs=n_outputs, node_cover=builder.node_cover()
+    )
 
 
 def random_rows(rng, model, n, cat_features=(), nan_frac=0.1, threshold_frac=0.2):

@@ -1,4 +1,5 @@
 """The public API's shapes and conveniences, and clear errors for bad input."""
+
 import numpy as np
 import pytest
 
@@ -73,16 +74,19 @@ def test_non_contiguous_and_other_dtypes(fitted):
     assert ex.shap_values(np.ones((3, 6), dtype=bool)).shape == (3, 6)
 
 
-@pytest.mark.parametrize("bad, exc, words", [
-    (np.zeros((3, 5)), ValueError, "6 features"),
-    (np.zeros(6), ValueError, "1-D"),
-    (np.zeros((2, 3, 6)), ValueError, "2-D"),
-    (np.zeros((0, 6)), ValueError, "at least one row"),
-    (np.full((2, 6), np.inf), ValueError, "inf"),
-    (np.array([["a"] * 6]), TypeError, "numeric"),
-    (np.array([[object()] * 6]), TypeError, "numeric"),
-    (None, TypeError, "None"),
-])
+@pytest.mark.parametrize(
+    "bad, exc, words",
+    [
+        (np.zeros((3, 5)), ValueError, "6 features"),
+        (np.zeros(6), ValueError, "1-D"),
+        (np.zeros((2, 3, 6)), ValueError, "2-D"),
+        (np.zeros((0, 6)), ValueError, "at least one row"),
+        (np.full((2, 6), np.inf), ValueError, "inf"),
+        (np.array([["a"] * 6]), TypeError, "numeric"),
+        (np.array([[object()] * 6]), TypeError, "numeric"),
+        (None, TypeError, "None"),
+    ],
+)
 def test_bad_X_is_a_clear_error(fitted, bad, exc, words):
     model, X = fitted
     ex = assay.TreeExplainer(model, X[:40])
@@ -131,14 +135,31 @@ def test_corrupt_forest_is_rejected_not_crashed():
     from assay import _core
 
     i32 = lambda *v: np.array(v, dtype=np.int32)
-    kwargs = dict(n_features=2, n_outputs=1, tree_offsets=np.array([0, 3], dtype=np.int64), tree_output=i32(-1),
-                  feature=i32(0, -1, -1), threshold=np.zeros(3), left=i32(1, -1, -1), right=i32(2, -1, -1),
-                  default_left=np.zeros(3, np.uint8), policy=np.zeros(3, np.uint8),
-                  cat_offset=np.zeros(3, np.int64), cat_nwords=i32(0, 0, 0), cat_words=np.zeros(0, np.uint32),
-                  value=np.zeros(3), base_score=np.zeros(1))
+    kwargs = dict(
+        n_features=2,
+        n_outputs=1,
+        tree_offsets=np.array([0, 3], dtype=np.int64),
+        tree_output=i32(-1),
+        feature=i32(0, -1, -1),
+        threshold=np.zeros(3),
+        left=i32(1, -1, -1),
+        right=i32(2, -1, -1),
+        default_left=np.zeros(3, np.uint8),
+        policy=np.zeros(3, np.uint8),
+        cat_offset=np.zeros(3, np.int64),
+        cat_nwords=i32(0, 0, 0),
+        cat_words=np.zeros(0, np.uint32),
+        value=np.zeros(3),
+        base_score=np.zeros(1),
+    )
     _core.Forest(**kwargs)  # the valid one
-    for key, bad in [("left", i32(7, -1, -1)), ("left", i32(0, -1, -1)), ("feature", i32(5, -1, -1)),
-                     ("policy", np.array([99, 0, 0], np.uint8)), ("value", np.zeros(2)),
-                     ("tree_offsets", np.array([0, 2], dtype=np.int64))]:
+    for key, bad in [
+        ("left", i32(7, -1, -1)),
+        ("left", i32(0, -1, -1)),
+        ("feature", i32(5, -1, -1)),
+        ("policy", np.array([99, 0, 0], np.uint8)),
+        ("value", np.zeros(2)),
+        ("tree_offsets", np.array([0, 2], dtype=np.int64)),
+    ]:
         with pytest.raises(ValueError, match="invalid forest"):
             _core.Forest(**{**kwargs, key: bad})

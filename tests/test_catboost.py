@@ -1,5 +1,6 @@
 """CatBoost converter: the IR reproduces RawFormulaVal (NaN, on-border and float32-rounding inputs
 included), SHAP values equal the brute-force games and CatBoost's own ShapValues, refusals."""
+
 import ast
 
 import numpy as np
@@ -129,17 +130,26 @@ def test_path_dependent_nonsymmetric_equals_the_game():
 
 
 def _one_hot_model(rng, n=500):
-    df = pd.DataFrame({
-        "a": rng.normal(size=n),
-        "c": rng.choice(["x", "y", "zz", "über", "a" * 70], n),
-        "h": rng.choice([3, 5, -7], n),
-        "b": rng.normal(size=n),
-    })
+    df = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "c": rng.choice(["x", "y", "zz", "über", "a" * 70], n),
+            "h": rng.choice([3, 5, -7], n),
+            "b": rng.normal(size=n),
+        }
+    )
     df.loc[rng.random(n) < 0.1, "a"] = np.nan
     y = np.nan_to_num(df.a) + 2 * (df.c == "x") - (df.c == "a" * 70) + 1.5 * (df.h == 5) + 0.5 * df.b
-    model = catboost.CatBoostRegressor(iterations=20, depth=3, verbose=0, thread_count=1, random_seed=0,
-                                       cat_features=["c", "h"], one_hot_max_size=10,
-                                       allow_writing_files=False).fit(df, y)
+    model = catboost.CatBoostRegressor(
+        iterations=20,
+        depth=3,
+        verbose=0,
+        thread_count=1,
+        random_seed=0,
+        cat_features=["c", "h"],
+        one_hot_max_size=10,
+        allow_writing_files=False,
+    ).fit(df, y)
     return model, df
 
 
@@ -177,7 +187,7 @@ def test_one_hot_categorical_splits():
         return _raw(model, frame)
 
     for r in range(len(x)):
-        want = brute_force_values(predict, codes[len(bg) + r], codes[:len(bg)])[:, 0]
+        want = brute_force_values(predict, codes[len(bg) + r], codes[: len(bg)])[:, 0]
         np.testing.assert_allclose(got[r], want, atol=1e-10, rtol=0)
 
 
@@ -190,8 +200,15 @@ def test_category_hash_matches_catboost(tmp_path):
     alphabet = list("abcdefghijklmnopqrstuvwxyz0123456789 -_é€")
     values = list(dict.fromkeys("".join(rng.choice(alphabet, k)) for k in list(range(0, 80)) + [127, 128, 129, 300]))
     df = pd.DataFrame({"a": rng.normal(size=1500), "c": rng.choice(values, 1500)})
-    model = catboost.CatBoostRegressor(iterations=2, depth=2, verbose=0, thread_count=1, cat_features=["c"],
-                                       one_hot_max_size=1000, allow_writing_files=False).fit(df, df.a)
+    model = catboost.CatBoostRegressor(
+        iterations=2,
+        depth=2,
+        verbose=0,
+        thread_count=1,
+        cat_features=["c"],
+        one_hot_max_size=1000,
+        allow_writing_files=False,
+    ).fit(df, df.a)
     path = tmp_path / "model.py"
     model.save_model(str(path), format="python", pool=catboost.Pool(df, df.a, cat_features=["c"]))
     table = path.read_text().split("cat_features_hashes = {")[1].split("\n}")[0]
@@ -221,8 +238,15 @@ def test_categories_are_read_as_catboost_reads_them():
 def test_ctr_features_are_refused():
     rng = np.random.default_rng(31)
     df = pd.DataFrame({"a": rng.normal(size=300), "colour": rng.choice(list("abcdefgh"), 300)})
-    model = catboost.CatBoostRegressor(iterations=10, depth=3, verbose=0, thread_count=1, cat_features=["colour"],
-                                       one_hot_max_size=2, allow_writing_files=False)
+    model = catboost.CatBoostRegressor(
+        iterations=10,
+        depth=3,
+        verbose=0,
+        thread_count=1,
+        cat_features=["colour"],
+        one_hot_max_size=2,
+        allow_writing_files=False,
+    )
     model.fit(df, df.a + (df.colour == "a"))
     with pytest.raises(TypeError, match=r"model: CatBoost CTR features \(colour\) are not supported"):
         assay.TreeExplainer(model)
@@ -245,13 +269,18 @@ def test_a_saved_cbm_file_is_explained_like_the_model(tmp_path):
     catboost = pytest.importorskip("catboost")
     rng = np.random.default_rng(4)
     X = rng.normal(size=(200, 4))
-    model = catboost.CatBoostRegressor(allow_writing_files=False, iterations=15, depth=3, verbose=False).fit(X, X[:, 0] + X[:, 1] * X[:, 2])
+    model = catboost.CatBoostRegressor(allow_writing_files=False, iterations=15, depth=3, verbose=False).fit(
+        X, X[:, 0] + X[:, 1] * X[:, 2]
+    )
     path = tmp_path / "model.cbm"
     model.save_model(str(path))
-    np.testing.assert_array_equal(assay.TreeExplainer(str(path), X[:30]).shap_values(X[:10]),
-                                  assay.TreeExplainer(model, X[:30]).shap_values(X[:10]))
-    np.testing.assert_array_equal(assay.TreeExplainer(path).shap_values(X[:10]),
-                                  assay.TreeExplainer(model).shap_values(X[:10]))
+    np.testing.assert_array_equal(
+        assay.TreeExplainer(str(path), X[:30]).shap_values(X[:10]),
+        assay.TreeExplainer(model, X[:30]).shap_values(X[:10]),
+    )
+    np.testing.assert_array_equal(
+        assay.TreeExplainer(path).shap_values(X[:10]), assay.TreeExplainer(model).shap_values(X[:10])
+    )
 
 
 def test_check_additivity_reads_catboost_raw_output_for_every_class():
@@ -259,8 +288,12 @@ def test_check_additivity_reads_catboost_raw_output_for_every_class():
     rng = np.random.default_rng(5)
     X = rng.normal(size=(200, 4))
     y = X[:, 0] + X[:, 1] * X[:, 2]
-    ranker = catboost.CatBoostRanker(allow_writing_files=False, iterations=10, depth=3, verbose=False).fit(X, y, group_id=np.repeat(np.arange(20), 10))
-    classifier = catboost.CatBoostClassifier(allow_writing_files=False, iterations=10, depth=3, verbose=False).fit(X, y > 0)
+    ranker = catboost.CatBoostRanker(allow_writing_files=False, iterations=10, depth=3, verbose=False).fit(
+        X, y, group_id=np.repeat(np.arange(20), 10)
+    )
+    classifier = catboost.CatBoostClassifier(allow_writing_files=False, iterations=10, depth=3, verbose=False).fit(
+        X, y > 0
+    )
     for model in (ranker, classifier):
         assay.TreeExplainer(model, X[:30]).shap_values(X[:20], check_additivity=True)
 
@@ -269,7 +302,9 @@ def test_tree_limit_on_catboost_explains_its_first_trees():
     catboost = pytest.importorskip("catboost")
     rng = np.random.default_rng(6)
     X = rng.normal(size=(200, 4))
-    model = catboost.CatBoostRegressor(allow_writing_files=False, iterations=20, depth=3, verbose=False).fit(X, X[:, 0] + X[:, 1] * X[:, 2])
+    model = catboost.CatBoostRegressor(allow_writing_files=False, iterations=20, depth=3, verbose=False).fit(
+        X, X[:, 0] + X[:, 1] * X[:, 2]
+    )
     ex = assay.TreeExplainer(model)
     phi = ex.shap_values(X[:10], tree_limit=7)
     raw = model.predict(X[:10], prediction_type="RawFormulaVal", ntree_end=7)

@@ -1,5 +1,6 @@
 """The command line: assay explain on saved XGBoost / LightGBM / scikit-learn models, assay bench;
 progress in logs; the install extras CI relies on."""
+
 import json
 import pickle
 import re
@@ -28,6 +29,7 @@ def _saved_models(X, y, d):
     import lightgbm as lgb
     import xgboost as xgb
     from sklearn.ensemble import RandomForestRegressor
+
     xm = xgb.XGBRegressor(n_estimators=10, max_depth=3).fit(X, y)
     xm.get_booster().save_model(d / "m.json")
     xm.get_booster().save_model(d / "m.ubj")
@@ -44,8 +46,19 @@ def test_explain_saved_models_matches_the_api(tables):
     for name, model in _saved_models(X, y, d).items():
         out = d / f"{name}.parquet"
         with pytest.warns(UserWarning, match="trust") if name.endswith(".pkl") else _no_warning():
-            rc = main([ "explain", str(d / name), "--data", str(d / "X.csv"), "--background", str(d / "bg.parquet"),
-                        "-o", str(out), "--no-progress"])
+            rc = main(
+                [
+                    "explain",
+                    str(d / name),
+                    "--data",
+                    str(d / "X.csv"),
+                    "--background",
+                    str(d / "bg.parquet"),
+                    "-o",
+                    str(out),
+                    "--no-progress",
+                ]
+            )
         assert rc == 0
         got = pd.read_parquet(out)
         want = assay.TreeExplainer(model, X.iloc[100:200]).shap_values(X.iloc[:40])
@@ -58,8 +71,23 @@ def test_explain_interactions_and_groups(tables):
     models = _saved_models(X, y, d)
     (d / "groups.json").write_text(json.dumps({"ab": ["a", "b"]}))
     out = d / "st.csv"
-    rc = main(["explain", str(d / "m.json"), "--data", str(d / "X.csv"), "--background", str(d / "bg.parquet"),
-               "--interactions", "taylor", "--groups", str(d / "groups.json"), "-o", str(out), "--no-progress"])
+    rc = main(
+        [
+            "explain",
+            str(d / "m.json"),
+            "--data",
+            str(d / "X.csv"),
+            "--background",
+            str(d / "bg.parquet"),
+            "--interactions",
+            "taylor",
+            "--groups",
+            str(d / "groups.json"),
+            "-o",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     got = pd.read_csv(out)
     ex = assay.TreeExplainer(models["m.json"], X.iloc[100:200], groups={"ab": ["a", "b"]})
@@ -68,12 +96,21 @@ def test_explain_interactions_and_groups(tables):
     assert np.allclose(got.to_numpy().reshape(want.shape), want, atol=1e-9)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["explain", "nope.json", "--data", "X.csv", "--background", "bg.parquet", "-o", "o.csv"], "no such file"),
-    (["explain", "m.json", "--data", "X.txt", "--background", "bg.parquet", "-o", "o.csv"], "no such file"),
-    (["explain", "m.json", "--data", "X.csv", "--background", "bg.parquet", "-o", "o.xlsx"], "expected a .csv or .parquet output"),
-    (["explain", "X.csv", "--data", "X.csv", "--background", "bg.parquet", "-o", "o.csv"], "unknown model file type"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["explain", "nope.json", "--data", "X.csv", "--background", "bg.parquet", "-o", "o.csv"], "no such file"),
+        (["explain", "m.json", "--data", "X.txt", "--background", "bg.parquet", "-o", "o.csv"], "no such file"),
+        (
+            ["explain", "m.json", "--data", "X.csv", "--background", "bg.parquet", "-o", "o.xlsx"],
+            "expected a .csv or .parquet output",
+        ),
+        (
+            ["explain", "X.csv", "--data", "X.csv", "--background", "bg.parquet", "-o", "o.csv"],
+            "unknown model file type",
+        ),
+    ],
+)
 def test_explain_errors_are_one_line(tables, args, message, capsys, monkeypatch):
     X, y, d = tables
     _saved_models(X, y, d)
@@ -96,15 +133,18 @@ def _forbid(*args, **kwargs):
     raise AssertionError("work started before every argument was checked")
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"-o": "out.xlsx"}, "-o: expected a .csv or .parquet output, got out.xlsx"),
-    ({"-o": "no_such_dir/out.csv"}, "-o: no such directory: no_such_dir"),
-    ({"--background": "absent.csv"}, "--background: no such file: absent.csv"),
-    ({"--data": "X.json"}, "--data: no such file: X.json"),
-    ({"--groups": "absent.json"}, "--groups: no such file: absent.json"),
-    ({"--n-jobs": "0"}, "--n-jobs: expected -1 or a positive number of threads, got 0"),
-    ({"model": "absent.json"}, "model: no such file: 'absent.json'"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"-o": "out.xlsx"}, "-o: expected a .csv or .parquet output, got out.xlsx"),
+        ({"-o": "no_such_dir/out.csv"}, "-o: no such directory: no_such_dir"),
+        ({"--background": "absent.csv"}, "--background: no such file: absent.csv"),
+        ({"--data": "X.json"}, "--data: no such file: X.json"),
+        ({"--groups": "absent.json"}, "--groups: no such file: absent.json"),
+        ({"--n-jobs": "0"}, "--n-jobs: expected -1 or a positive number of threads, got 0"),
+        ({"model": "absent.json"}, "model: no such file: 'absent.json'"),
+    ],
+)
 def test_explain_checks_every_argument_before_loading_or_computing(tables, bad, message, capsys, monkeypatch):
     import xgboost as xgb
 
@@ -112,8 +152,13 @@ def test_explain_checks_every_argument_before_loading_or_computing(tables, bad, 
     _saved_models(X, y, d)
     monkeypatch.chdir(d)
     # Any loading or computing fails the test: the bad argument must be refused before all of it.
-    for owner, name in [(assay, "TreeExplainer"), (assay, "convert_model"), (xgb, "Booster"),
-                        (pd, "read_csv"), (pd, "read_parquet")]:
+    for owner, name in [
+        (assay, "TreeExplainer"),
+        (assay, "convert_model"),
+        (xgb, "Booster"),
+        (pd, "read_csv"),
+        (pd, "read_parquet"),
+    ]:
         monkeypatch.setattr(owner, name, _forbid)
     options = {**_EXPLAIN_ARGS, **bad}
     argv = ["explain", options.pop("model", "m.json")] + [v for kv in options.items() for v in kv]
@@ -138,12 +183,27 @@ def _help_entries(text):
     return entries
 
 
-@pytest.mark.parametrize("command, options", [
-    ("explain", ["model", "--data", "--background", "--kind", "--interactions", "--groups", "--n-jobs",
-                 "--no-progress", "--output"]),
-    ("bench", ["--size", "--models", "--peers"]),
-    ("demo", ["--rows", "--no-shap"]),
-])
+@pytest.mark.parametrize(
+    "command, options",
+    [
+        (
+            "explain",
+            [
+                "model",
+                "--data",
+                "--background",
+                "--kind",
+                "--interactions",
+                "--groups",
+                "--n-jobs",
+                "--no-progress",
+                "--output",
+            ],
+        ),
+        ("bench", ["--size", "--models", "--peers"]),
+        ("demo", ["--rows", "--no-shap"]),
+    ],
+)
 def test_every_option_has_a_help_text(command, options, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([command, "--help"])
@@ -170,6 +230,7 @@ def test_bench_trains_on_a_set_scaled_to_the_size(capsys, monkeypatch):
             fit = model.fit
             model.fit = lambda X, y: fitted.append(len(X)) or fit(X, y)
             return model
+
         return factory
 
     monkeypatch.setitem(bench.MODELS, "xgb6", recorded(bench.MODELS["xgb6"]))
@@ -196,13 +257,24 @@ def test_progress_in_a_log_is_one_line_per_tenth(capsys):
 def test_explain_progress_in_a_log_has_few_lines(tables, capsys):
     X, y, d = tables
     _saved_models(X, y, d)
-    rc = main(["explain", str(d / "m.json"), "--data", str(d / "X.csv"), "--background", str(d / "bg.parquet"),
-               "-o", str(d / "out.csv")])
+    rc = main(
+        [
+            "explain",
+            str(d / "m.json"),
+            "--data",
+            str(d / "X.csv"),
+            "--background",
+            str(d / "bg.parquet"),
+            "-o",
+            str(d / "out.csv"),
+        ]
+    )
     assert rc == 0
     lines = capsys.readouterr().err.splitlines()
     assert 3 <= len(lines) <= 33, lines  # three reports (background, tables, rows), at most 11 lines each
-    assert all(re.fullmatch(r"(background \(trees\)|tables \(trees\)|rows): \d+% \(\d+/\d+\)", line)
-               for line in lines), lines
+    assert all(
+        re.fullmatch(r"(background \(trees\)|tables \(trees\)|rows): \d+% \(\d+/\d+\)", line) for line in lines
+    ), lines
 
 
 REPO = Path(__file__).resolve().parents[1]
@@ -215,8 +287,7 @@ def test_install_extras_state_ranges_not_pins():
     import tomllib
 
     extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    pinned = [req for reqs in extras.values() for req in reqs
-              if re.search(r"===?\s*[\w.]*\d\s*($|;|,)", req)]
+    pinned = [req for reqs in extras.values() for req in reqs if re.search(r"===?\s*[\w.]*\d\s*($|;|,)", req)]
     assert not pinned, pinned
     assert "torch>=2.1" in extras["test"]
 
@@ -226,7 +297,9 @@ def test_ci_installs_the_cpu_torch_before_the_readme_command_and_logs_versions()
     if not script.is_file():
         pytest.skip("needs the source tree's .ci/run")
     lines = [line.strip() for line in script.read_text().splitlines() if not line.strip().startswith("#")]
-    readme = next(i for i, line in enumerate(lines) if line.startswith('pip install ".[test]" && python -m pytest tests -q'))
+    readme = next(
+        i for i, line in enumerate(lines) if line.startswith('pip install ".[test]" && python -m pytest tests -q')
+    )
     torch = next(i for i, line in enumerate(lines) if re.match(r"pip install (-q )?torch==", line))
     freeze = next(i for i, line in enumerate(lines) if line.startswith("pip freeze"))
     assert torch < readme < freeze
@@ -234,8 +307,19 @@ def test_ci_installs_the_cpu_torch_before_the_readme_command_and_logs_versions()
 
 def _explain_to_frame(d, data, model="m.json"):
     out = d / f"out_{data}.csv"
-    rc = main(["explain", str(d / model), "--data", str(d / data), "--background", str(d / "bg.parquet"),
-               "-o", str(out), "--no-progress"])
+    rc = main(
+        [
+            "explain",
+            str(d / model),
+            "--data",
+            str(d / data),
+            "--background",
+            str(d / "bg.parquet"),
+            "-o",
+            str(out),
+            "--no-progress",
+        ]
+    )
     return rc, (pd.read_csv(out) if rc == 0 else None)
 
 

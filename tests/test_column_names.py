@@ -3,6 +3,7 @@
 Same names in another order: reordered, results bit for bit those of the ordered frame.
 Missing, extra, renamed or duplicated columns: ValueError listing them. NumPy: positional.
 """
+
 import numpy as np
 import pytest
 
@@ -55,8 +56,9 @@ def _bad_frames(X):
 METHODS = ["shap_values", "banzhaf_values", "shap_interaction_values", "shapley_taylor_values", "predict_raw"]
 
 
-@pytest.mark.parametrize("model_name", ["xgboost", "lightgbm", "sklearn-rf", "sklearn-gb", "xgboost-unnamed",
-                                        "lightgbm-unnamed"])
+@pytest.mark.parametrize(
+    "model_name", ["xgboost", "lightgbm", "sklearn-rf", "sklearn-gb", "xgboost-unnamed", "lightgbm-unnamed"]
+)
 @pytest.mark.parametrize("method", METHODS)
 def test_reordered_columns_give_the_ordered_result_bit_for_bit(explainers, frame, model_name, method):
     X, _ = frame
@@ -147,8 +149,13 @@ def test_categorical_frames_are_matched_by_name_before_recoding():
     import lightgbm as lgb
 
     rng = np.random.default_rng(1)
-    X = pd.DataFrame({"a": rng.normal(size=400), "colour": pd.Categorical(rng.choice(["red", "green", "blue"], 400)),
-                      "b": rng.normal(size=400)})
+    X = pd.DataFrame(
+        {
+            "a": rng.normal(size=400),
+            "colour": pd.Categorical(rng.choice(["red", "green", "blue"], 400)),
+            "b": rng.normal(size=400),
+        }
+    )
     y = X["a"] + 2.0 * (X["colour"] == "red") - X["b"]
     model = lgb.LGBMRegressor(n_estimators=10, num_leaves=8, verbose=-1).fit(X, y)
     ex = assay.TreeExplainer(model, data=X[:80])
@@ -183,8 +190,10 @@ def test_rashomon_ellipsoids_match_columns_to_the_fitted_frame(frame, cls):
     lo2, hi2 = R.attribution_bounds(rows, eps)
     np.testing.assert_array_equal(lo, lo2)
     np.testing.assert_array_equal(hi, hi2)
-    assert R.local_order(rows[rows.columns[::-1]][:1], eps).relation.tolist() == \
-        R.local_order(rows.to_numpy()[0], eps).relation.tolist()
+    assert (
+        R.local_order(rows[rows.columns[::-1]][:1], eps).relation.tolist()
+        == R.local_order(rows.to_numpy()[0], eps).relation.tolist()
+    )
     for kind, (bad, words) in _bad_frames(rows).items():
         with pytest.raises(ValueError, match="^X: ") as err:
             R.attributions(bad)
@@ -201,8 +210,9 @@ def test_forest_rashomon_matches_columns_by_name(frame):
     R = rs.ForestRashomon(forest, X[200:260], y[200:260], X[:40])
     R2 = rs.ForestRashomon(forest, X[200:260][X.columns[::-1]], y[200:260], X[:40][X.columns[[1, 0, 2, 3, 5, 4]]])
     np.testing.assert_array_equal(R.tree_mse_, R2.tree_mse_)
-    np.testing.assert_array_equal(R.per_tree_attributions(X[260:270][X.columns[::-1]]),
-                                  R2.per_tree_attributions(X[260:270]))
+    np.testing.assert_array_equal(
+        R.per_tree_attributions(X[260:270][X.columns[::-1]]), R2.per_tree_attributions(X[260:270])
+    )
     with pytest.raises(ValueError, match="^X_val: .*'bmi'"):
         rs.ForestRashomon(forest, X[200:260].rename(columns={"bmi": "BMI"}), y[200:260], X[:40])
     with pytest.raises(ValueError, match="^data: .*'s1'"):

@@ -1,4 +1,5 @@
 """Every converter's IR reproduces its library's raw output, on NaN and on-threshold inputs too."""
+
 import numpy as np
 import pytest
 
@@ -75,8 +76,9 @@ def test_hgb_categorical_from_pandas_dtype(rng):
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     n = 500
-    df = pd.DataFrame({"a": rng.normal(size=n), "color": pd.Categorical(rng.choice(["r", "g", "b", "y"], n)),
-                       "b": rng.normal(size=n)})
+    df = pd.DataFrame(
+        {"a": rng.normal(size=n), "color": pd.Categorical(rng.choice(["r", "g", "b", "y"], n)), "b": rng.normal(size=n)}
+    )
     y = df["a"] + (df["color"] == "g") * 2.0 + df["b"] * (df["color"] == "r")
     model = HistGradientBoostingRegressor(max_iter=10, categorical_features="from_dtype").fit(df, y)
     ex = assay.TreeExplainer(model, df.iloc[:100])

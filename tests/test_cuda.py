@@ -5,6 +5,7 @@ per-row functions of csrc/core/row_walk.hpp, and `_core.RowQueryShap` runs those
 on the host. Those tests compare it with the CPU kernel and brute force on every converter's
 models, every index, groups, K outputs, NaN and on-threshold inputs. Tests marked `gpu` run the
 device kernel itself and are skipped without a CUDA build and device."""
+
 import warnings
 
 import numpy as np
@@ -18,13 +19,18 @@ from models import all_models
 from random_forests import random_rows, random_tree_model
 
 INDEX_CODES = {"shap": 0, "banzhaf": 1, "interaction": 2, "taylor": 3}
-METHOD = {"shap": "shap_values", "banzhaf": "banzhaf_values", "interaction": "shap_interaction_values",
-          "taylor": "shapley_taylor_values"}
+METHOD = {
+    "shap": "shap_values",
+    "banzhaf": "banzhaf_values",
+    "interaction": "shap_interaction_values",
+    "taylor": "shapley_taylor_values",
+}
 
 
 def _emulated(ex, index, X):
-    k = _core.RowQueryShap(ex.model.forest, ex.data, player_of_feature=ex._player_of, n_players=ex.n_players,
-                           index=INDEX_CODES[index])
+    k = _core.RowQueryShap(
+        ex.model.forest, ex.data, player_of_feature=ex._player_of, n_players=ex.n_players, index=INDEX_CODES[index]
+    )
     out = k.values(np.ascontiguousarray(X, dtype=np.float64))
     return (out[..., 0] if ex.n_outputs == 1 else out), k.expected_value()
 
@@ -74,9 +80,15 @@ def test_groups_never_make_the_device_tables_larger():
 def test_device_algorithm_matches_brute_force_with_groups_and_outputs(seed):
     rng = np.random.default_rng(100 + seed)
     d = int(rng.integers(2, 6))
-    model = random_tree_model(rng, d, n_trees=int(rng.integers(1, 4)), max_depth=int(rng.integers(1, 6)),
-                              n_outputs=int(rng.choice([1, 3])), cat_features=(0,) if seed % 3 == 0 else (),
-                              leaf_prob=0.25)
+    model = random_tree_model(
+        rng,
+        d,
+        n_trees=int(rng.integers(1, 4)),
+        max_depth=int(rng.integers(1, 6)),
+        n_outputs=int(rng.choice([1, 3])),
+        cat_features=(0,) if seed % 3 == 0 else (),
+        leaf_prob=0.25,
+    )
     cat = (0,) if seed % 3 == 0 else ()
     X, bg = random_rows(rng, model, 6, cat), random_rows(rng, model, 5, cat)
     groups = {"g": [0, d - 1]} if seed % 2 else None
@@ -130,6 +142,7 @@ def test_device_choice_is_honest_on_a_cpu_build(models):
 
 class _FakeDeviceArray:
     """Has __cuda_array_interface__ but lives nowhere: a CPU explainer must refuse it by name."""
+
     __cuda_array_interface__ = {"shape": (2, 3), "typestr": "<f8", "data": (0, False), "version": 3}
 
 
@@ -145,8 +158,9 @@ class _HostArrayInterface:
 
     def __init__(self, a, **fields):
         self.a = np.ascontiguousarray(a)
-        self.__cuda_array_interface__ = dict(shape=self.a.shape, typestr=self.a.dtype.str,
-                                              data=(self.a.ctypes.data, False), version=3, strides=None)
+        self.__cuda_array_interface__ = dict(
+            shape=self.a.shape, typestr=self.a.dtype.str, data=(self.a.ctypes.data, False), version=3, strides=None
+        )
         self.__cuda_array_interface__.update(fields)
 
 
@@ -156,12 +170,14 @@ def test_the_cuda_kernel_checks_device_arrays_before_reading_them(models):
     model, X, _ = models["xgb_reg"]
     forest = assay.TreeExplainer(model, data=X[:20], device="cpu").model.forest
     bg = np.nan_to_num(X[:20])
-    cases = [(_HostArrayInterface(bg, mask=object()), "data: masked device arrays"),
-             (_HostArrayInterface(bg.astype(np.float32)), "data: a device array must be C-contiguous float64"),
-             (_HostArrayInterface(bg, strides=(8, 8 * bg.shape[0])), "data: .* with strides"),
-             (_HostArrayInterface(bg[:, :2]), "data: expected a 2-D device array with 6 columns"),
-             (_HostArrayInterface(bg, data=(bg.ctypes.data + 4, False)), "data: .* must be 8-byte aligned"),
-             (_HostArrayInterface(bg), "data: its __cuda_array_interface__ pointer is (host memory|not readable)")]
+    cases = [
+        (_HostArrayInterface(bg, mask=object()), "data: masked device arrays"),
+        (_HostArrayInterface(bg.astype(np.float32)), "data: a device array must be C-contiguous float64"),
+        (_HostArrayInterface(bg, strides=(8, 8 * bg.shape[0])), "data: .* with strides"),
+        (_HostArrayInterface(bg[:, :2]), "data: expected a 2-D device array with 6 columns"),
+        (_HostArrayInterface(bg, data=(bg.ctypes.data + 4, False)), "data: .* must be 8-byte aligned"),
+        (_HostArrayInterface(bg), "data: its __cuda_array_interface__ pointer is (host memory|not readable)"),
+    ]
     for arg, message in cases:
         with pytest.raises(ValueError, match=message):
             _core.CudaPatternShap(forest, arg)
@@ -171,17 +187,34 @@ class _EmulatedDeviceKernel:
     """Stands in for _core.CudaPatternShap on any machine (the host emulation behind its
     signature), refusing the indices in `refuse` with `error`, as an over-budget forest would (the
     emulation's own plan refuses forests as the device's does)."""
+
     refuse = ()
     error = _core.DeviceUnsupportedError
 
-    def __init__(self, forest, data, player_of_feature=None, n_players=0, index=0, max_width=16,
-                 budget_bytes=2**31, progress=None):
+    def __init__(
+        self,
+        forest,
+        data,
+        player_of_feature=None,
+        n_players=0,
+        index=0,
+        max_width=16,
+        budget_bytes=2**31,
+        progress=None,
+    ):
         if progress is not None:
             progress(0)
         if index in self.refuse:
             raise self.error("the CUDA kernel's tables would take too many bytes")
-        self.inner = _core.RowQueryShap(forest, data, player_of_feature=player_of_feature, n_players=n_players,
-                                        index=index, max_width=max_width, budget_bytes=budget_bytes)
+        self.inner = _core.RowQueryShap(
+            forest,
+            data,
+            player_of_feature=player_of_feature,
+            n_players=n_players,
+            index=index,
+            max_width=max_width,
+            budget_bytes=budget_bytes,
+        )
 
     def values(self, X, out=None, progress=None):
         return self.inner.values(X, out=out)
@@ -273,6 +306,7 @@ def test_only_the_device_kernels_typed_refusals_fall_back_to_the_cpu(models, pre
 
 # ---- on a GPU (skipped without one) ---------------------------------------------------------
 
+
 @pytest.mark.gpu
 @pytest.mark.parametrize("index", list(INDEX_CODES))
 def test_cuda_matches_cpu_and_equals_the_emulation_on_every_converter(models, index):
@@ -355,7 +389,9 @@ def test_cuda_refuses_host_memory_and_keeps_working(models):
 def test_cuda_reports_progress_and_stops_when_the_callback_fails(models):
     model, X, _ = models["xgb_binary"]
     seen = []
-    gpu = assay.TreeExplainer(model, data=X[:300], device="cuda", progress=lambda done, total: seen.append((done, total)))
+    gpu = assay.TreeExplainer(
+        model, data=X[:300], device="cuda", progress=lambda done, total: seen.append((done, total))
+    )
     assert seen and seen[-1] == (300, 300)  # background rows counted on the device
     seen.clear()
     A = np.repeat(np.nan_to_num(X), 20, axis=0)
@@ -418,7 +454,9 @@ def test_cuda_explainers_live_on_their_data_device(models):
     assert gpu._kernel(0).device == 1
     cpu = assay.TreeExplainer(model, data=A, device="cpu")
     assert_close_scaled(gpu.shap_values(on_1), cpu.shap_values(A), 1e-9, "device 1")
-    with pytest.raises(ValueError, match="X: a device array on CUDA device 0, but this explainer's tables are on device 1"):
+    with pytest.raises(
+        ValueError, match="X: a device array on CUDA device 0, but this explainer's tables are on device 1"
+    ):
         gpu.shap_values(torch.as_tensor(A, device="cuda:0"))
 
 

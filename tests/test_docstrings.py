@@ -1,6 +1,7 @@
 """Every public module, function, class, method and property of assay has a docstring that stands
 alone: it is not empty, not an auto-generated signature, and does not send the reader to a source
 file of the repository ("see explain.py", "(losses.py)") instead of explaining (issue #18)."""
+
 import dataclasses
 import functools
 import importlib
@@ -13,8 +14,22 @@ import pytest
 import assay
 
 # Optional dependencies: a module that cannot import because one is missing is skipped, not failed.
-OPTIONAL = {"torch", "triton", "dask", "matplotlib", "pandas", "polars", "pyarrow", "xgboost",
-            "lightgbm", "sklearn", "catboost", "shap", "scipy", "woodelf"}
+OPTIONAL = {
+    "torch",
+    "triton",
+    "dask",
+    "matplotlib",
+    "pandas",
+    "polars",
+    "pyarrow",
+    "xgboost",
+    "lightgbm",
+    "sklearn",
+    "catboost",
+    "shap",
+    "scipy",
+    "woodelf",
+}
 
 # A reference to a file of the repository (Python source, compiled core source, Markdown).
 FILE_REFERENCE = re.compile(r"(?<![\w/.-])[\w/.-]*\w\.(?:py|pyi|hpp|cpp|cuh|cu|h|md)\b")
@@ -92,7 +107,13 @@ def test_public_docstrings_stand_alone(module_name):
 
 def test_walk_finds_the_public_modules():
     # The walk itself must see the package tree (a silent empty walk would make the test vacuous).
-    for name in ("assay.cli", "assay.cli.explain", "assay.explanation", "assay.ood.detectors",
-                 "assay.regions.losses", "assay.trees.forest"):
+    for name in (
+        "assay.cli",
+        "assay.cli.explain",
+        "assay.explanation",
+        "assay.ood.detectors",
+        "assay.regions.losses",
+        "assay.trees.forest",
+    ):
         assert name in MODULES
     assert not any(part.startswith("_") for name in MODULES for part in name.split("."))

@@ -5,6 +5,7 @@ core or the converters, and each subclasses the built-in callers already catch (
 TypeError, MemoryError). assay decides by type, never by matching message text. The core's
 enums (attribution index, split policy) are bound from C++ and the Python names are made from them.
 """
+
 import re
 from pathlib import Path
 
@@ -22,9 +23,18 @@ PACKAGE = Path(assay.__file__).parent
 
 # ---- the types ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, base", [("ModelError", ValueError), ("UnsupportedModelError", TypeError),
-                                        ("TooManyPlayersError", ValueError), ("DeviceUnsupportedError", ValueError),
-                                        ("DeviceMemoryError", MemoryError), ("KernelMemoryError", MemoryError)])
+
+@pytest.mark.parametrize(
+    "name, base",
+    [
+        ("ModelError", ValueError),
+        ("UnsupportedModelError", TypeError),
+        ("TooManyPlayersError", ValueError),
+        ("DeviceUnsupportedError", ValueError),
+        ("DeviceMemoryError", MemoryError),
+        ("KernelMemoryError", MemoryError),
+    ],
+)
 def test_every_typed_error_is_exported_and_subclasses_the_builtin(name, base):
     cls = getattr(assay.errors, name)
     assert name in errors.__all__ and issubclass(cls, base)
@@ -35,9 +45,12 @@ def test_every_typed_error_is_exported_and_subclasses_the_builtin(name, base):
 def test_decisions_are_by_type_never_by_message_text():
     # No `"..." in str(exc)` or `str(exc).startswith(...)` deciding what to do with an exception.
     decision = re.compile(r"\bin\s+str\((?:exc|err|error|e)\)|str\((?:exc|err|error|e)\)\.startswith\(")
-    found = [f"{path.relative_to(PACKAGE)}:{i}: {line.strip()}"
-             for path in sorted(PACKAGE.rglob("*.py"))
-             for i, line in enumerate(path.read_text().splitlines(), 1) if decision.search(line)]
+    found = [
+        f"{path.relative_to(PACKAGE)}:{i}: {line.strip()}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for i, line in enumerate(path.read_text().splitlines(), 1)
+        if decision.search(line)
+    ]
     assert not found, found
 
 
@@ -47,12 +60,16 @@ def test_core_messages_state_the_fact_and_python_gives_the_advice():
     core = PACKAGE.parent.parent / "csrc" / "core"
     if not core.is_dir():
         pytest.skip("the C++ sources are not beside the package (installed from a wheel)")
-    found = [f"{path.name}: {m.group(0)}" for path in sorted(core.glob("*.[ch]pp"))
-             for m in advice.finditer(path.read_text())]
+    found = [
+        f"{path.name}: {m.group(0)}"
+        for path in sorted(core.glob("*.[ch]pp"))
+        for m in advice.finditer(path.read_text())
+    ]
     assert not found, found
 
 
 # ---- model errors: ModelError (malformed) and UnsupportedModelError (not explained) -----------
+
 
 def _assert_model_error(call, cls, match):
     with pytest.raises(cls, match=match) as info:
@@ -78,16 +95,21 @@ def test_malformed_and_unfitted_models_raise_model_error(tmp_path):
     bad.write_text("{not json")
     _assert_model_error(lambda: assay.convert_model(str(bad)), errors.ModelError, "cannot read")
     (tmp_path / "model.xyz").write_text("")
-    _assert_model_error(lambda: assay.convert_model(str(tmp_path / "model.xyz")), errors.ModelError,
-                        "unknown model file type")
+    _assert_model_error(
+        lambda: assay.convert_model(str(tmp_path / "model.xyz")), errors.ModelError, "unknown model file type"
+    )
 
 
 def test_a_model_error_raised_inside_a_converter_is_not_wrapped_twice():
     from assay.trees._xgboost import from_model_dict
 
-    doc = {"learner": {"gradient_booster": {"name": "gbtree", "model": {"trees": [], "tree_info": []}},
-                       "learner_model_param": {"num_feature": "3", "num_class": "0", "base_score": "[5E-1,2E-1]"},
-                       "objective": {"name": "reg:squarederror"}}}
+    doc = {
+        "learner": {
+            "gradient_booster": {"name": "gbtree", "model": {"trees": [], "tree_info": []}},
+            "learner_model_param": {"num_feature": "3", "num_class": "0", "base_score": "[5E-1,2E-1]"},
+            "objective": {"name": "reg:squarederror"},
+        }
+    }
     with pytest.raises(errors.ModelError, match="^model: base_score has 2 values for 1 outputs$"):
         from_model_dict(doc)
 
@@ -102,8 +124,12 @@ def test_model_kinds_assay_does_not_explain_raise_unsupported_model_error():
     y = X[:, 0]
     gblinear = xgb.train({"booster": "gblinear"}, xgb.DMatrix(X, y), num_boost_round=2)
     linear_tree = lgb.LGBMRegressor(n_estimators=3, linear_tree=True, verbose=-1).fit(X, y)
-    for model, match in ((object(), "unsupported model type"), (LinearRegression().fit(X, y), "scikit-learn"),
-                         (gblinear, "gblinear"), (linear_tree, "linear_tree")):
+    for model, match in (
+        (object(), "unsupported model type"),
+        (LinearRegression().fit(X, y), "scikit-learn"),
+        (gblinear, "gblinear"),
+        (linear_tree, "linear_tree"),
+    ):
         _assert_model_error(lambda m=model: assay.convert_model(m), errors.UnsupportedModelError, match)
         with pytest.raises(errors.UnsupportedModelError):
             assay.TreeExplainer(model, X)
@@ -124,6 +150,7 @@ def test_regions_use_the_generic_path_only_for_models_assay_does_not_convert():
 
 # ---- too many players -----------------------------------------------------------------------
 
+
 def _chain(d, rng):
     """One tree whose deepest path splits on d distinct features (node 2i on feature i)."""
     n = 2 * d + 1
@@ -131,8 +158,16 @@ def _chain(d, rng):
     for i in range(d):
         feature[2 * i], left[2 * i], right[2 * i] = i, 2 * i + 1, 2 * i + 2
     b = ForestBuilder(d, 1)
-    b.add_tree(feature=feature, threshold=np.zeros(n), left=left, right=right, default_left=np.zeros(n),
-               policy=SplitPolicy.SKLEARN_NUMERIC, value=rng.normal(size=n), cover=np.linspace(2 * n, 1, n))
+    b.add_tree(
+        feature=feature,
+        threshold=np.zeros(n),
+        left=left,
+        right=right,
+        default_left=np.zeros(n),
+        policy=SplitPolicy.SKLEARN_NUMERIC,
+        value=rng.normal(size=n),
+        cover=np.linspace(2 * n, 1, n),
+    )
     return TreeModel(forest=b.build([0.0]), source="chain", n_features=d, n_outputs=1, node_cover=b.node_cover())
 
 
@@ -170,6 +205,7 @@ def test_other_value_errors_of_the_region_kernel_are_not_a_reason_to_fall_back(m
 
 # ---- the device kernel's refusals -----------------------------------------------------------
 
+
 def test_the_device_plan_refuses_with_its_own_type_and_states_the_fact():
     rng = np.random.default_rng(4)
     model = _chain(6, rng)
@@ -184,6 +220,7 @@ def test_the_device_plan_refuses_with_its_own_type_and_states_the_fact():
 
 
 # ---- enums ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("python_enum, core_enum", [(Index, _core.Index), (SplitPolicy, _core.SplitPolicy)])
 def test_python_enums_are_made_from_the_core_members(python_enum, core_enum):
@@ -201,6 +238,7 @@ def test_the_names_python_uses_exist_in_the_core_enums():
     assert used and used <= set(_core.SplitPolicy.__members__), used - set(_core.SplitPolicy.__members__)
     assert forest_module.SplitPolicy is SplitPolicy  # the converters' import path still works
     from assay.trees import explainer
+
     assert (explainer.SHAPLEY, explainer.BANZHAF, explainer.INTERACTION, explainer.TAYLOR) == tuple(Index)
     assert [int(i) for i in Index] == [0, 1, 2, 3]
 
@@ -211,11 +249,14 @@ def test_bindings_take_the_core_enum_the_python_enum_and_ints_alike():
     X = rng.normal(size=(8, 5))
     for name in ("SHAPLEY", "BANZHAF", "INTERACTION", "TAYLOR"):
         code = Index[name].value
-        results = [_core.PatternShap(model.forest, X, index=arg).values(X[:3])
-                   for arg in (_core.Index.__members__[name], Index[name], code)]
+        results = [
+            _core.PatternShap(model.forest, X, index=arg).values(X[:3])
+            for arg in (_core.Index.__members__[name], Index[name], code)
+        ]
         assert all(np.array_equal(results[0], r) for r in results[1:])
-        pairwise = [_core.values_pairwise(model.forest, X[:2], X, index=arg)
-                    for arg in (_core.Index.__members__[name], code)]
+        pairwise = [
+            _core.values_pairwise(model.forest, X[:2], X, index=arg) for arg in (_core.Index.__members__[name], code)
+        ]
         assert np.array_equal(*pairwise)
     with pytest.raises(ValueError, match="index"):
         _core.PatternShap(model.forest, X, index=7)

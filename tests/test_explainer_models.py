@@ -1,4 +1,5 @@
 """TreeExplainer on every converter's models: exactness, efficiency, and agreement with shap."""
+
 import numpy as np
 import pytest
 
@@ -11,8 +12,15 @@ MODELS = all_models(np.random.default_rng(11))
 _CATEGORICAL = {"xgb_categorical", "lgb_categorical", "sk_hgb_categorical"}
 # shap refuses these models, or ignores LightGBM's missing_type (use_missing=False, zero_as_missing):
 # there the brute-force oracle above is the judge, and it agrees with assay.
-_NOT_FOR_SHAP = {"xgb_dart", "xgb_parallel_trees", "lgb_rf", "lgb_single_leaf", "sk_gb_multiclass",
-                 "lgb_missing_none", "lgb_missing_zero"}
+_NOT_FOR_SHAP = {
+    "xgb_dart",
+    "xgb_parallel_trees",
+    "lgb_rf",
+    "lgb_single_leaf",
+    "sk_gb_multiclass",
+    "lgb_missing_none",
+    "lgb_missing_zero",
+}
 
 
 def _ndk(phi, K):

@@ -1,4 +1,5 @@
 """The one input module (assay._inputs): the same rules for every subpackage's data arguments."""
+
 import numpy as np
 import pytest
 import torch
@@ -12,8 +13,9 @@ class _FakeCupy:
 
     def __init__(self, host):
         self._host = np.asarray(host)
-        self.__cuda_array_interface__ = dict(shape=self._host.shape, typestr=self._host.dtype.str,
-                                             data=(1 << 20, False), version=3)
+        self.__cuda_array_interface__ = dict(
+            shape=self._host.shape, typestr=self._host.dtype.str, data=(1 << 20, False), version=3
+        )
 
     def get(self):
         return self._host.copy()
@@ -28,13 +30,16 @@ def test_tabular_data_takes_numpy_frames_and_cpu_tensors_alike():
     assert _inputs.as_matrix(X, "X") is X or np.shares_memory(_inputs.as_matrix(X, "X"), X)  # no copy
 
 
-@pytest.mark.parametrize("given, error, message", [
-    (_FakeCupy(np.zeros((2, 3))), ValueError, "X: expected host data here, got a CUDA array"),
-    (np.array([["a", "b"]]), TypeError, "X: expected a numeric array"),
-    (torch.zeros(2, 3, dtype=torch.complex64), TypeError, "X: complex"),
-    (np.zeros(3), ValueError, "X: expected a 2-D array"),
-    (np.full((2, 3), np.inf), ValueError, "X: contains inf"),
-])
+@pytest.mark.parametrize(
+    "given, error, message",
+    [
+        (_FakeCupy(np.zeros((2, 3))), ValueError, "X: expected host data here, got a CUDA array"),
+        (np.array([["a", "b"]]), TypeError, "X: expected a numeric array"),
+        (torch.zeros(2, 3, dtype=torch.complex64), TypeError, "X: complex"),
+        (np.zeros(3), ValueError, "X: expected a 2-D array"),
+        (np.full((2, 3), np.inf), ValueError, "X: contains inf"),
+    ],
+)
 def test_tabular_data_errors_name_the_argument(given, error, message):
     with pytest.raises(error, match=message):
         _inputs.as_matrix(given, "X", 3)
@@ -58,7 +63,10 @@ def test_every_subpackage_refuses_a_device_array_with_the_same_error():
     from assay.regions import Granite
 
     granite = Granite(max_depth=1).fit(model, X)
-    for call in (lambda: explainer.shap_values(device), lambda: assay.TreeExplainer(model, data=device, device="cpu"),
-                 lambda: granite.predict(device)):
+    for call in (
+        lambda: explainer.shap_values(device),
+        lambda: assay.TreeExplainer(model, data=device, device="cpu"),
+        lambda: granite.predict(device),
+    ):
         with pytest.raises(ValueError, match="CUDA array"):
             call()

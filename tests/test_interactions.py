@@ -1,5 +1,6 @@
 """Banzhaf, Shapley interaction and Shapley-Taylor values, and feature groups as players:
 pattern kernel == pairwise recursion == brute-force enumeration of every coalition."""
+
 import numpy as np
 import pytest
 
@@ -9,8 +10,12 @@ from conftest import assert_close_scaled
 from random_forests import random_rows, random_tree_model
 
 INDICES = ("shap", "banzhaf", "interaction", "taylor")
-METHOD = {"shap": "shap_values", "banzhaf": "banzhaf_values", "interaction": "shap_interaction_values",
-          "taylor": "shapley_taylor_values"}
+METHOD = {
+    "shap": "shap_values",
+    "banzhaf": "banzhaf_values",
+    "interaction": "shap_interaction_values",
+    "taylor": "shapley_taylor_values",
+}
 
 
 def _values(ex, index, X, **kw):
@@ -28,15 +33,22 @@ def _random_case(seed, max_features=6, cats=True):
     d = int(rng.integers(2, max_features + 1))
     K = int(rng.choice([1, 2]))
     cat = (0,) if cats and rng.random() < 0.4 else ()
-    model = random_tree_model(rng, d, n_trees=int(rng.integers(1, 5)), max_depth=int(rng.integers(1, 6)),
-                              n_outputs=K, cat_features=cat, leaf_prob=0.25)
+    model = random_tree_model(
+        rng,
+        d,
+        n_trees=int(rng.integers(1, 5)),
+        max_depth=int(rng.integers(1, 6)),
+        n_outputs=K,
+        cat_features=cat,
+        leaf_prob=0.25,
+    )
     return rng, model, random_rows(rng, model, 10, cat), random_rows(rng, model, 5, cat)
 
 
 def _random_groups(rng, d):
     perm = [int(j) for j in rng.permutation(d)]
     cut = int(rng.integers(1, d))
-    return {"first": perm[:cut], "second": perm[cut:cut + 1 + int(rng.integers(0, d))]} if cut < d else {"all": perm}
+    return {"first": perm[:cut], "second": perm[cut : cut + 1 + int(rng.integers(0, d))]} if cut < d else {"all": perm}
 
 
 @pytest.mark.parametrize("index", INDICES)
@@ -75,7 +87,9 @@ def test_identities_on_larger_forests(seed):
     phi = ex.shap_values(X)
     sii = ex.shap_interaction_values(X)
     st = ex.shapley_taylor_values(X)
-    gap = np.reshape(ex.model.predict_raw(X) - np.reshape(ex.expected_value, (1, K)), (len(X),) + ((K,) if K > 1 else ()))
+    gap = np.reshape(
+        ex.model.predict_raw(X) - np.reshape(ex.expected_value, (1, K)), (len(X),) + ((K,) if K > 1 else ())
+    )
     assert_close_scaled(sii, np.swapaxes(sii, 1, 2), 1e-12, "interaction symmetry")
     assert_close_scaled(st, np.swapaxes(st, 1, 2), 1e-12, "Shapley-Taylor symmetry")
     assert_close_scaled(sii.sum(axis=2), phi, 1e-9, "interaction rows sum to SHAP values")
@@ -101,7 +115,7 @@ def test_interactions_do_not_depend_on_threads_or_batching(rng):
     one = assay.TreeExplainer(model, bg, n_jobs=1).shapley_taylor_values(X)
     two = assay.TreeExplainer(model, bg, n_jobs=2)
     assert np.array_equal(one, two.shapley_taylor_values(X))
-    parts = np.concatenate([two.shapley_taylor_values(X[i:i + 7]) for i in range(0, len(X), 7)])
+    parts = np.concatenate([two.shapley_taylor_values(X[i : i + 7]) for i in range(0, len(X), 7)])
     assert np.array_equal(one, parts)
 
 
@@ -139,16 +153,19 @@ def test_groups_by_name_and_unlisted_features_become_players(rng):
     assert_close_scaled(listed.shap_values(X.to_numpy()), phi, 1e-12, "groups as lists")
 
 
-@pytest.mark.parametrize("groups, message", [
-    ({"g": [0, 1], "h": [1, 2]}, "must not overlap"),
-    ({"g": [0, 9]}, "out of range"),
-    ({"g": []}, "is empty"),
-    ({"g": ["nope"]}, "not a feature name"),
-    ({"g": 3}, "must be a list of columns"),
-    ({"g": [True]}, "boolean column"),
-    ("abc", "expected a dict"),
-    ({"x1": [0]}, "unique"),
-])
+@pytest.mark.parametrize(
+    "groups, message",
+    [
+        ({"g": [0, 1], "h": [1, 2]}, "must not overlap"),
+        ({"g": [0, 9]}, "out of range"),
+        ({"g": []}, "is empty"),
+        ({"g": ["nope"]}, "not a feature name"),
+        ({"g": 3}, "must be a list of columns"),
+        ({"g": [True]}, "boolean column"),
+        ("abc", "expected a dict"),
+        ({"x1": [0]}, "unique"),
+    ],
+)
 def test_bad_groups_raise_clear_errors(rng, groups, message):
     model = random_tree_model(rng, 4, n_trees=2, max_depth=3)
     bg = random_rows(rng, model, 10)

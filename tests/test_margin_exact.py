@@ -2,13 +2,13 @@
 SLSQP for l_2 with a box, the perpendicular bisector for prototypes, and for ReLU networks random
 search (upper bounds), sampling inside the margin ball (nothing flips) and interval bounds
 (certified lower bounds)."""
+
 import numpy as np
 import pytest
 import torch
 from scipy.optimize import linprog, minimize
 
-from assay.robustness.exact import (exact_margins_linear, exact_margins_mlp, exact_margins_prototypes,
-                                    linear_weights)
+from assay.robustness.exact import exact_margins_linear, exact_margins_mlp, exact_margins_prototypes, linear_weights
 
 
 def lp_margin(W, b, x, y, p, box):
@@ -19,13 +19,13 @@ def lp_margin(W, b, x, y, p, box):
         if j == y:
             continue
         v = W[j] - W[y]
-        c = b[y] - b[j] - v @ x                     # need <v, delta> >= c
-        if p == "inf":                              # vars (delta, t)
+        c = b[y] - b[j] - v @ x  # need <v, delta> >= c
+        if p == "inf":  # vars (delta, t)
             cost = np.r_[np.zeros(d), 1.0]
             A = np.vstack([np.c_[np.eye(d), -np.ones(d)], np.c_[-np.eye(d), -np.ones(d)], np.r_[-v, 0.0]])
             rhs = np.r_[np.zeros(2 * d), -c]
             nb = [(None, None)] * d + [(0, None)]
-        else:                                        # vars (delta, u)
+        else:  # vars (delta, u)
             cost = np.r_[np.zeros(d), np.ones(d)]
             A = np.vstack([np.c_[np.eye(d), -np.eye(d)], np.c_[-np.eye(d), -np.eye(d)], np.r_[-v, np.zeros(d)]])
             rhs = np.r_[np.zeros(2 * d), -c]
@@ -44,9 +44,15 @@ def slsqp_l2_box(W, b, x, y, box):
         if j == y:
             continue
         v, c = W[j] - W[y], b[y] - b[j]
-        res = minimize(lambda z: np.sum((z - x) ** 2), np.clip(x, *box), jac=lambda z: 2 * (z - x),
-                       constraints=[{"type": "eq", "fun": lambda z: v @ z - c, "jac": lambda z: v}],
-                       bounds=[box] * x.size, method="SLSQP", options={"ftol": 1e-14, "maxiter": 500})
+        res = minimize(
+            lambda z: np.sum((z - x) ** 2),
+            np.clip(x, *box),
+            jac=lambda z: 2 * (z - x),
+            constraints=[{"type": "eq", "fun": lambda z: v @ z - c, "jac": lambda z: v}],
+            bounds=[box] * x.size,
+            method="SLSQP",
+            options={"ftol": 1e-14, "maxiter": 500},
+        )
         if res.success and abs(v @ res.x - c) < 1e-8:
             best = min(best, np.sqrt(res.fun))
     return best
@@ -92,8 +98,9 @@ def test_linear_adversarial_on_boundary(p, box):
     np.testing.assert_allclose(f[rows, r.label[rows]], f[rows, r.target[rows]], atol=1e-9)
     assert np.all(f[rows].max(1) <= f[rows, r.label[rows]] + 1e-9)  # the nearest boundary: nothing beyond
     norms = {"inf": np.inf, 2: 2, 1: 1}[p]
-    np.testing.assert_allclose(np.linalg.norm(r.adversarial[rows] - x[rows], ord=norms, axis=1), r.margin[rows],
-                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        np.linalg.norm(r.adversarial[rows] - x[rows], ord=norms, axis=1), r.margin[rows], rtol=1e-9, atol=1e-12
+    )
     if box is not None:
         assert np.all((r.adversarial >= 0) & (r.adversarial <= 1))
     assert np.all(r.target[~fin] == -1) and np.array_equal(r.adversarial[~fin], x[~fin])
@@ -122,8 +129,9 @@ def test_linear_degenerate_cases():
     r = exact_margins_linear(np.array([[2.0], [-1.0]]), np.array([0.0, 0.6]), np.array([[0.5], [0.0]]), norm=1)
     np.testing.assert_allclose(r.margin, [0.3, 0.2])
     # d = 1 with a box the threshold is outside of: infeasible
-    r = exact_margins_linear(np.array([[2.0], [-1.0]]), np.array([0.0, 0.6]), np.array([[0.5]]), norm=1,
-                             box=(0.25, 1.0))
+    r = exact_margins_linear(
+        np.array([[2.0], [-1.0]]), np.array([0.0, 0.6]), np.array([[0.5]]), norm=1, box=(0.25, 1.0)
+    )
     assert np.isinf(r.margin[0])
 
 
@@ -166,23 +174,35 @@ def test_linear_weights_from_models():
         linear_weights(torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.ReLU()))
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(W=np.ones(3)), "W"), (dict(W=np.ones((1, 2))), "W"), (dict(bias=np.ones(4)), "bias"),
-    (dict(x=np.ones((2, 3))), "x"), (dict(x=np.array([[np.nan, 0.1]])), "x"), (dict(norm=3), "norm"),
-    (dict(norm="l2"), "norm"), (dict(box=(1.0, 0.0)), "box"), (dict(box=(0.5, 1.0)), "x"),
-    (dict(box=(np.zeros(3), 1.0)), "box"), (dict(box=0.5), "box"), (dict(labels=np.array([0, 5])), "labels"),
-    (dict(labels=np.array([0.0, 1.0])), "labels"), (dict(labels=np.array([0])), "labels"),
-    (dict(x=np.array([["a", "b"]])), "x"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(W=np.ones(3)), "W"),
+        (dict(W=np.ones((1, 2))), "W"),
+        (dict(bias=np.ones(4)), "bias"),
+        (dict(x=np.ones((2, 3))), "x"),
+        (dict(x=np.array([[np.nan, 0.1]])), "x"),
+        (dict(norm=3), "norm"),
+        (dict(norm="l2"), "norm"),
+        (dict(box=(1.0, 0.0)), "box"),
+        (dict(box=(0.5, 1.0)), "x"),
+        (dict(box=(np.zeros(3), 1.0)), "box"),
+        (dict(box=0.5), "box"),
+        (dict(labels=np.array([0, 5])), "labels"),
+        (dict(labels=np.array([0.0, 1.0])), "labels"),
+        (dict(labels=np.array([0])), "labels"),
+        (dict(x=np.array([["a", "b"]])), "x"),
+    ],
+)
 def test_linear_bad_input(bad, match):
-    kw = dict(W=np.eye(2), bias=np.zeros(2), x=np.array([[0.2, 0.1], [0.3, 0.9]]), norm="inf", box=None,
-              labels=None)
+    kw = dict(W=np.eye(2), bias=np.zeros(2), x=np.array([[0.2, 0.1], [0.3, 0.9]]), norm="inf", box=None, labels=None)
     kw.update(bad)
     with pytest.raises((ValueError, TypeError), match=match):
         exact_margins_linear(kw.pop("W"), kw.pop("bias"), kw.pop("x"), **kw)
 
 
 # ---------------------------------------------------------------- ReLU networks (MILP)
+
 
 def tiny_net(seed=0, sizes=(4, 8, 3)):
     torch.manual_seed(seed)
@@ -212,7 +232,10 @@ def ibp_certified(net, x, eps, box):
                 ub = np.maximum(V, 0) @ hi + np.minimum(V, 0) @ lo + c
                 ub[y] = -np.inf
                 return ub.max() < 0
-            lo, hi = np.maximum(W, 0) @ lo + np.minimum(W, 0) @ hi + b, np.maximum(W, 0) @ hi + np.minimum(W, 0) @ lo + b
+            lo, hi = (
+                np.maximum(W, 0) @ lo + np.minimum(W, 0) @ hi + b,
+                np.maximum(W, 0) @ hi + np.minimum(W, 0) @ lo + b,
+            )
         else:
             lo, hi = np.maximum(lo, 0), np.maximum(hi, 0)
 
@@ -286,8 +309,9 @@ def test_mlp_tiny_relu_bounds_and_adversarial(p, box):
 
 def test_mlp_relu_output_and_flatten():
     torch.manual_seed(3)
-    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.Linear(6, 3),
-                              torch.nn.ReLU()).double()
+    net = torch.nn.Sequential(
+        torch.nn.Flatten(), torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.Linear(6, 3), torch.nn.ReLU()
+    ).double()
     x = torch.rand(3, 2, 2, dtype=torch.float64) + 0.5
     r = exact_margins_mlp(net, x, norm="inf", box=(0.0, 2.0))
     assert r.adversarial.shape == (3, 4)
@@ -320,6 +344,7 @@ def test_mlp_bad_input():
 
 # ---------------------------------------------------------------- decision trees
 
+
 def grid_cell_margin(tree, x, p, box):
     """Oracle from tree.predict only: the thresholds cut space into cells of constant class; the
     margin is the distance to the nearest cell of another class (classified at its centre)."""
@@ -342,6 +367,7 @@ def grid_cell_margin(tree, x, p, box):
 def test_tree_matches_grid_oracle(p, d):
     from sklearn.tree import DecisionTreeClassifier
     from assay.robustness.exact import exact_margins_tree
+
     rng = np.random.default_rng(d)
     X = rng.uniform(size=(300, d))
     yl = (X.sum(1) + 0.3 * np.sin(8 * X[:, 0]) > 0.5 * d).astype(int) + (X[:, -1] > 0.8)
@@ -360,6 +386,7 @@ def test_tree_matches_grid_oracle(p, d):
 def test_tree_on_threshold_and_bad_input():
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
     from assay.robustness.exact import exact_margins_tree
+
     tree = DecisionTreeClassifier().fit(np.array([[0.0], [1.0]]), np.array([0, 1]))
     t = tree.tree_.threshold[0]
     r = exact_margins_tree(tree, np.array([[t], [0.0]]), norm=2)  # x_f = threshold goes left: a tie

@@ -1,13 +1,19 @@
 """Margin metrics (hand-computed cases, closed forms against dense numeric integration) and the
 pseudo-margin regressor."""
+
 import numpy as np
 import pytest
 import torch
 from scipy.stats import kendalltau
 
 from assay.robustness.exact import exact_margins_linear
-from assay.robustness.metrics import (estimate_robust_accuracy, expected_robustness, logit_margins,
-                                      margin_consistency, robust_accuracy_curve)
+from assay.robustness.metrics import (
+    estimate_robust_accuracy,
+    expected_robustness,
+    logit_margins,
+    margin_consistency,
+    robust_accuracy_curve,
+)
 from assay.robustness.pseudo_margin import PseudoMargin
 
 
@@ -17,7 +23,13 @@ def test_logit_margins_numpy_and_torch():
     t = logit_margins(torch.tensor(L, dtype=torch.float32))
     assert isinstance(t, torch.Tensor) and t.dtype == torch.float32
     np.testing.assert_array_equal(t.numpy(), [1.0, 0.0, 0.5])
-    for bad in (np.ones((3, 1)), np.ones(3), np.array([[np.nan, 1.0]]), torch.ones(2, 1), torch.tensor([[1.0, np.inf]])):
+    for bad in (
+        np.ones((3, 1)),
+        np.ones(3),
+        np.array([[np.nan, 1.0]]),
+        torch.ones(2, 1),
+        torch.tensor([[1.0, np.inf]]),
+    ):
         with pytest.raises(ValueError, match="logits"):
             logit_margins(bad)
     with pytest.raises(TypeError, match="logits"):
@@ -63,7 +75,9 @@ def test_binary_linear_model_is_margin_consistent():
 
 def test_robust_accuracy_curve_hand_computed():
     m, c = np.array([0.1, 0.3, np.inf, 0.2]), np.array([True, True, True, False])
-    np.testing.assert_allclose(robust_accuracy_curve(m, c, [0.0, 0.1, 0.25, 0.3, 5.0]), [3 / 4, 2 / 4, 2 / 4, 1 / 4, 1 / 4])
+    np.testing.assert_allclose(
+        robust_accuracy_curve(m, c, [0.0, 0.1, 0.25, 0.3, 5.0]), [3 / 4, 2 / 4, 2 / 4, 1 / 4, 1 / 4]
+    )
     np.testing.assert_allclose(robust_accuracy_curve(torch.tensor(m), torch.tensor([1, 1, 1, 0]), [0.05]), [3 / 4])
 
 
@@ -106,38 +120,42 @@ def test_estimate_robust_accuracy_hand_computed():
     assert est.threshold == pytest.approx(1.5) and est.estimate == pytest.approx(3 / 5)
     est = estimate_robust_accuracy(logits, np.array([0, 1, 2]), np.array([0.1, 0.5, 0.2]), eps=1.0)
     assert est.threshold == np.inf and est.estimate == 0.0
-    est = estimate_robust_accuracy(logits, np.array([0, 1]), np.array([0.1, 0.5]), eps=0.0,
-                                   correct=np.array([1, 0, 1, 1, 0]))
+    est = estimate_robust_accuracy(
+        logits, np.array([0, 1]), np.array([0.1, 0.5]), eps=0.0, correct=np.array([1, 0, 1, 1, 0])
+    )
     assert est.threshold == -np.inf and est.estimate == pytest.approx(3 / 5)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: margin_consistency([0.1, -0.2], [0.1, 0.2], 0.1), "input_margins"),
-    (lambda: margin_consistency([0.1, np.nan], [0.1, 0.2], 0.1), "input_margins"),
-    (lambda: margin_consistency([0.1, 0.2], [0.1], 0.1), "logit_margins"),
-    (lambda: margin_consistency([0.1, 0.2], [0.1, -1.0], 0.1), "logit_margins"),
-    (lambda: margin_consistency([0.1, 0.2], [0.1, np.inf], 0.1), "logit_margins"),
-    (lambda: margin_consistency([0.1, 0.2], [0.1, 0.2], -0.1), "eps"),
-    (lambda: margin_consistency([0.1, 0.2], [0.1, 0.2], np.nan), "eps"),
-    (lambda: margin_consistency([0.1, 0.2], [0.1, 0.2], "a"), "eps"),
-    (lambda: margin_consistency(np.ones((2, 2)), [0.1, 0.2], 0.1), "input_margins"),
-    (lambda: robust_accuracy_curve([0.1, 0.2], [1, 0, 1], [0.1]), "correct"),
-    (lambda: robust_accuracy_curve([0.1, 0.2], [1, 2], [0.1]), "correct"),
-    (lambda: robust_accuracy_curve([0.1, 0.2], [1, 0], [-0.1]), "eps_grid"),
-    (lambda: robust_accuracy_curve([0.1, 0.2], [1, 0], []), "eps_grid"),
-    (lambda: robust_accuracy_curve([], [], [0.1]), "margins"),
-    (lambda: expected_robustness([0.1, 0.2], [1, 0], 0.0), "max_eps"),
-    (lambda: expected_robustness([0.1, 0.2], [1, 0], np.inf), "max_eps"),
-    (lambda: expected_robustness([0.1, -0.2], [1, 0], 1.0), "margins"),
-    (lambda: estimate_robust_accuracy(np.ones((3, 1)), [0], [0.1], 0.1), "logits"),
-    (lambda: estimate_robust_accuracy(np.ones((3, 2)), [3], [0.1], 0.1), "attack_subset_idx"),
-    (lambda: estimate_robust_accuracy(np.ones((3, 2)), [0, 0], [0.1, 0.1], 0.1), "attack_subset_idx"),
-    (lambda: estimate_robust_accuracy(np.ones((3, 2)), [0.0], [0.1], 0.1), "attack_subset_idx"),
-    (lambda: estimate_robust_accuracy(np.ones((3, 2)), [], [], 0.1), "attack_subset_idx"),
-    (lambda: estimate_robust_accuracy(np.ones((3, 2)), [0, 1], [0.1], 0.1), "subset_margins"),
-    (lambda: estimate_robust_accuracy(np.ones((3, 2)), [0], [0.1], -1.0), "eps"),
-    (lambda: estimate_robust_accuracy(np.ones((3, 2)), [0], [0.1], 0.1, correct=[1, 0]), "correct"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: margin_consistency([0.1, -0.2], [0.1, 0.2], 0.1), "input_margins"),
+        (lambda: margin_consistency([0.1, np.nan], [0.1, 0.2], 0.1), "input_margins"),
+        (lambda: margin_consistency([0.1, 0.2], [0.1], 0.1), "logit_margins"),
+        (lambda: margin_consistency([0.1, 0.2], [0.1, -1.0], 0.1), "logit_margins"),
+        (lambda: margin_consistency([0.1, 0.2], [0.1, np.inf], 0.1), "logit_margins"),
+        (lambda: margin_consistency([0.1, 0.2], [0.1, 0.2], -0.1), "eps"),
+        (lambda: margin_consistency([0.1, 0.2], [0.1, 0.2], np.nan), "eps"),
+        (lambda: margin_consistency([0.1, 0.2], [0.1, 0.2], "a"), "eps"),
+        (lambda: margin_consistency(np.ones((2, 2)), [0.1, 0.2], 0.1), "input_margins"),
+        (lambda: robust_accuracy_curve([0.1, 0.2], [1, 0, 1], [0.1]), "correct"),
+        (lambda: robust_accuracy_curve([0.1, 0.2], [1, 2], [0.1]), "correct"),
+        (lambda: robust_accuracy_curve([0.1, 0.2], [1, 0], [-0.1]), "eps_grid"),
+        (lambda: robust_accuracy_curve([0.1, 0.2], [1, 0], []), "eps_grid"),
+        (lambda: robust_accuracy_curve([], [], [0.1]), "margins"),
+        (lambda: expected_robustness([0.1, 0.2], [1, 0], 0.0), "max_eps"),
+        (lambda: expected_robustness([0.1, 0.2], [1, 0], np.inf), "max_eps"),
+        (lambda: expected_robustness([0.1, -0.2], [1, 0], 1.0), "margins"),
+        (lambda: estimate_robust_accuracy(np.ones((3, 1)), [0], [0.1], 0.1), "logits"),
+        (lambda: estimate_robust_accuracy(np.ones((3, 2)), [3], [0.1], 0.1), "attack_subset_idx"),
+        (lambda: estimate_robust_accuracy(np.ones((3, 2)), [0, 0], [0.1, 0.1], 0.1), "attack_subset_idx"),
+        (lambda: estimate_robust_accuracy(np.ones((3, 2)), [0.0], [0.1], 0.1), "attack_subset_idx"),
+        (lambda: estimate_robust_accuracy(np.ones((3, 2)), [], [], 0.1), "attack_subset_idx"),
+        (lambda: estimate_robust_accuracy(np.ones((3, 2)), [0, 1], [0.1], 0.1), "subset_margins"),
+        (lambda: estimate_robust_accuracy(np.ones((3, 2)), [0], [0.1], -1.0), "eps"),
+        (lambda: estimate_robust_accuracy(np.ones((3, 2)), [0], [0.1], 0.1, correct=[1, 0]), "correct"),
+    ],
+)
 def test_metrics_bad_input(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
@@ -171,16 +189,29 @@ def test_pseudo_margin_ranking_weight_helps_on_heavy_tails():
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, size=(600, 4))
     m = np.exp(6 * X[:, 0]) * (1 + 0.5 * X[:, 1])
-    taus = [kendalltau(PseudoMargin(hidden=16, epochs=30, ranking_weight=w).fit(X[:400], m[:400]).predict(X[400:]),
-                       m[400:]).statistic for w in (0.0, 1.0)]
+    taus = [
+        kendalltau(
+            PseudoMargin(hidden=16, epochs=30, ranking_weight=w).fit(X[:400], m[:400]).predict(X[400:]), m[400:]
+        ).statistic
+        for w in (0.0, 1.0)
+    ]
     assert taus[1] > 0.8 and taus[1] >= taus[0] - 0.01
 
 
-@pytest.mark.parametrize("kw, match", [
-    (dict(hidden=0), "hidden"), (dict(hidden=2.5), "hidden"), (dict(epochs=0), "epochs"), (dict(lr=0), "lr"),
-    (dict(lr=-1.0), "lr"), (dict(batch_size=0), "batch_size"), (dict(ranking_weight=-1.0), "ranking_weight"),
-    (dict(seed=-1), "seed"), (dict(seed=True), "seed"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(hidden=0), "hidden"),
+        (dict(hidden=2.5), "hidden"),
+        (dict(epochs=0), "epochs"),
+        (dict(lr=0), "lr"),
+        (dict(lr=-1.0), "lr"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(ranking_weight=-1.0), "ranking_weight"),
+        (dict(seed=-1), "seed"),
+        (dict(seed=True), "seed"),
+    ],
+)
 def test_pseudo_margin_bad_params(kw, match):
     with pytest.raises((ValueError, TypeError), match=match):
         PseudoMargin(**kw)
@@ -191,8 +222,13 @@ def test_pseudo_margin_bad_data():
     pm = PseudoMargin(epochs=1)
     with pytest.raises(RuntimeError, match="fit"):
         pm.predict(X)
-    for feats, marg, match in ((X, m[:5], "margins"), (X, -m, "margins"), (X, np.r_[m[:-1], np.inf], "margins"),
-                               (X[:, 0], m, "features"), (np.r_[X[:-1], [[np.nan] * 4]], m, "features")):
+    for feats, marg, match in (
+        (X, m[:5], "margins"),
+        (X, -m, "margins"),
+        (X, np.r_[m[:-1], np.inf], "margins"),
+        (X[:, 0], m, "features"),
+        (np.r_[X[:-1], [[np.nan] * 4]], m, "features"),
+    ):
         with pytest.raises(ValueError, match=match):
             pm.fit(feats, marg)
     pm.fit(X, m)

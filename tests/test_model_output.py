@@ -1,6 +1,7 @@
 """model_output="probability" / "log_loss" (shap's transformed outputs, interventional game):
 brute-force enumeration per (row, background row) pair, the pairwise recursion as a per-pair
 oracle, agreement with shap 0.51, additivity, and argument checks."""
+
 import warnings
 from itertools import combinations
 
@@ -10,8 +11,15 @@ import pytest
 from assay import _core
 from assay.trees.convert import convert_model
 from assay.trees.forest import ForestBuilder, TreeModel
-from assay.trees.model_output import (LOGISTIC, PROBABILITY, SOFTMAX, SQUARED_ERROR, expected_value,
-                                      model_objective, transformed_shap_values)
+from assay.trees.model_output import (
+    LOGISTIC,
+    PROBABILITY,
+    SOFTMAX,
+    SQUARED_ERROR,
+    expected_value,
+    model_objective,
+    transformed_shap_values,
+)
 from assay.trees.reference import _indices
 from conftest import assert_close_scaled
 from models import data
@@ -58,12 +66,12 @@ def brute_force(predict, X, bg, transform, y=None, player_of=None):
         hybrids = np.repeat(bg, len(coalitions), axis=0)  # z-major: (z, S)
         for k, S in enumerate(coalitions):
             cols = np.flatnonzero(np.isin(player_of, S))
-            hybrids[k::len(coalitions)][:, cols] = x[cols]
+            hybrids[k :: len(coalitions)][:, cols] = x[cols]
         f = np.asarray(predict(np.vstack([x[None, :], hybrids])), dtype=np.float64).reshape(-1)
         fx, fh = f[0], f[1:].reshape(len(bg), len(coalitions))
         total, base = 0.0, 0.0
         for j in range(len(bg)):
-            v = {S: fh[j, k:k + 1] for k, S in enumerate(coalitions)}
+            v = {S: fh[j, k : k + 1] for k, S in enumerate(coalitions)}
             fz = fh[j, 0]
             total = total + _indices(v, P, "shap")[:, 0] * _slope(transform, fx, fz, yi)
             base += _g(transform, fz, yi)
@@ -79,8 +87,9 @@ def per_pair_oracle(model, X, bg, transform, y=None, player_of=None, n_players=0
     fz = model.predict_raw(bg)[:, 0]
     out = 0.0
     for j in range(len(bg)):
-        phi = _core.values_pairwise(model.forest, X, bg[j:j + 1], player_of_feature=player_of,
-                                    n_players=n_players)[:, :, 0]
+        phi = _core.values_pairwise(model.forest, X, bg[j : j + 1], player_of_feature=player_of, n_players=n_players)[
+            :, :, 0
+        ]
         c = np.array([_slope(transform, fx[i], fz[j], 0.0 if y is None else y[i]) for i in range(len(X))])
         out = out + phi * c[:, None]
     return out / len(bg)
@@ -99,12 +108,16 @@ def test_random_forests_against_brute_force(seed, transform):
     rng = np.random.default_rng(700 + seed)
     d = int(rng.integers(1, 6))
     cats = tuple(c for c in range(d) if rng.random() < 0.3)
-    model = random_tree_model(rng, d, n_trees=int(rng.integers(1, 5)), max_depth=int(rng.integers(1, 6)),
-                              cat_features=cats)
+    model = random_tree_model(
+        rng, d, n_trees=int(rng.integers(1, 5)), max_depth=int(rng.integers(1, 6)), cat_features=cats
+    )
     bg = random_rows(rng, model, 7, cats)
     X = random_rows(rng, model, 5, cats)
-    y = None if transform == SIGMOID else (rng.integers(0, 2, len(X)).astype(float) if transform == LOGISTIC_LOSS
-                                           else rng.normal(size=len(X)))
+    y = (
+        None
+        if transform == SIGMOID
+        else (rng.integers(0, 2, len(X)).astype(float) if transform == LOGISTIC_LOSS else rng.normal(size=len(X)))
+    )
     values, base = _core.values_transformed(model.forest, X, bg, transform, y=y)
     want, want_base = brute_force(_ir_predict(model), X, bg, transform, y)
     assert_close_scaled(values[:, :, 0], want, 1e-10, "values vs brute force")
@@ -124,12 +137,18 @@ def test_lightgbm_and_sklearn_classifiers_against_brute_force_with_their_own_mar
     rng = np.random.default_rng(3)
     X, y = data(rng, n=400, d=4, classes=2)
     models = {
-        "lgb": (lgb.LGBMClassifier(n_estimators=6, num_leaves=6, verbose=-1).fit(X, y),
-                lambda m, A: m.predict(A, raw_score=True)),
-        "gbc": (GradientBoostingClassifier(n_estimators=5, max_depth=2, random_state=0).fit(X, y),
-                lambda m, A: m.decision_function(A)),
-        "hgb": (HistGradientBoostingClassifier(max_iter=5, max_leaf_nodes=5).fit(X, y),
-                lambda m, A: m.decision_function(A)),
+        "lgb": (
+            lgb.LGBMClassifier(n_estimators=6, num_leaves=6, verbose=-1).fit(X, y),
+            lambda m, A: m.predict(A, raw_score=True),
+        ),
+        "gbc": (
+            GradientBoostingClassifier(n_estimators=5, max_depth=2, random_state=0).fit(X, y),
+            lambda m, A: m.decision_function(A),
+        ),
+        "hgb": (
+            HistGradientBoostingClassifier(max_iter=5, max_leaf_nodes=5).fit(X, y),
+            lambda m, A: m.decision_function(A),
+        ),
     }
     bg, fg, labels = X[:6], X[100:104], y[100:104].astype(float)
     for name, (m, raw) in models.items():
@@ -163,14 +182,21 @@ def test_groups_against_brute_force():
     player_of = np.array([0, 0, 1, 2, 2, 3], dtype=np.int32)
     for transform in (SIGMOID, SQUARED_LOSS):
         y = None if transform == SIGMOID else rng.normal(size=len(X))
-        values, base = _core.values_transformed(model.forest, X, bg, transform, y=y, player_of_feature=player_of,
-                                                n_players=4)
+        values, base = _core.values_transformed(
+            model.forest, X, bg, transform, y=y, player_of_feature=player_of, n_players=4
+        )
         want, want_base = brute_force(_ir_predict(model), X, bg, transform, y, player_of)
         assert values.shape == (4, 4, 1)
         assert_close_scaled(values[:, :, 0], want, 1e-10, "grouped players")
-        got, expected = transformed_shap_values(model, X, bg, "probability" if transform == SIGMOID else "log_loss",
-                                                y=y, objective=LOGISTIC if transform == SIGMOID else SQUARED_ERROR,
-                                                player_of=player_of)
+        got, expected = transformed_shap_values(
+            model,
+            X,
+            bg,
+            "probability" if transform == SIGMOID else "log_loss",
+            y=y,
+            objective=LOGISTIC if transform == SIGMOID else SQUARED_ERROR,
+            player_of=player_of,
+        )
         assert_close_scaled(got, want, 1e-10, "grouped players, Python entry point")
 
 
@@ -179,8 +205,16 @@ def _two_stumps():
     margins 0 but single-reference values (2, -2)."""
     b = ForestBuilder(2, 1)
     for feat, lv, rv in ((0, 1.0, -1.0), (1, -1.0, 1.0)):
-        b.add_tree(feature=[feat, -1, -1], threshold=[0.0, 0, 0], left=[1, -1, -1], right=[2, -1, -1],
-                   default_left=[0, 0, 0], policy=0, value=[0.0, lv, rv], output=0)
+        b.add_tree(
+            feature=[feat, -1, -1],
+            threshold=[0.0, 0, 0],
+            left=[1, -1, -1],
+            right=[2, -1, -1],
+            default_left=[0, 0, 0],
+            policy=0,
+            value=[0.0, lv, rv],
+            output=0,
+        )
     return TreeModel(forest=b.build(0.0), source="hand-built", n_features=2, n_outputs=1)
 
 
@@ -205,12 +239,26 @@ def test_wide_paths_and_deep_leaves_match_the_pairwise_oracle():
     deep = random_tree_model(rng, 30, n_trees=3, max_depth=14, leaf_prob=0.25)
     n = 70  # a chain: node k splits on feature k, its left child is leaf n + k, the last right child leaf 2n
     b = ForestBuilder(n, 1)
-    b.add_tree(feature=list(range(n)) + [-1] * (n + 1), threshold=list(rng.normal(size=n)) + [0.0] * (n + 1),
-               left=[n + k for k in range(n)] + [-1] * (n + 1),
-               right=[k + 1 for k in range(n - 1)] + [2 * n] + [-1] * (n + 1),
-               default_left=[0] * (2 * n + 1), policy=0, value=[0.0] * n + list(rng.normal(size=n + 1)), output=0)
-    b.add_tree(feature=[3, -1, -1], threshold=[0.0, 0, 0], left=[1, -1, -1], right=[2, -1, -1],
-               default_left=[0, 0, 0], policy=0, value=[0.0, 1.0, -2.0], output=0)
+    b.add_tree(
+        feature=list(range(n)) + [-1] * (n + 1),
+        threshold=list(rng.normal(size=n)) + [0.0] * (n + 1),
+        left=[n + k for k in range(n)] + [-1] * (n + 1),
+        right=[k + 1 for k in range(n - 1)] + [2 * n] + [-1] * (n + 1),
+        default_left=[0] * (2 * n + 1),
+        policy=0,
+        value=[0.0] * n + list(rng.normal(size=n + 1)),
+        output=0,
+    )
+    b.add_tree(
+        feature=[3, -1, -1],
+        threshold=[0.0, 0, 0],
+        left=[1, -1, -1],
+        right=[2, -1, -1],
+        default_left=[0, 0, 0],
+        policy=0,
+        value=[0.0, 1.0, -2.0],
+        output=0,
+    )
     chain = TreeModel(forest=b.build(0.3), source="hand-built", n_features=n, n_outputs=1)
     for model in (deep, chain):
         d = model.n_features
@@ -283,8 +331,14 @@ def _classifiers(rng):
 
     X, y = data(rng, n=800, classes=2)
     X = X.astype(np.float32).astype(np.float64)
-    return X, y, {"xgboost": xgb.XGBClassifier(n_estimators=30, max_depth=4).fit(X, y),
-                  "lightgbm": lgb.LGBMClassifier(n_estimators=30, num_leaves=15, verbose=-1).fit(X, y)}
+    return (
+        X,
+        y,
+        {
+            "xgboost": xgb.XGBClassifier(n_estimators=30, max_depth=4).fit(X, y),
+            "lightgbm": lgb.LGBMClassifier(n_estimators=30, num_leaves=15, verbose=-1).fit(X, y),
+        },
+    )
 
 
 @pytest.mark.parametrize("model_output", ["probability", "log_loss"])
@@ -295,8 +349,9 @@ def test_binary_classifiers_match_shap(model_output):
         values, expected = transformed_shap_values(convert_model(m), fg, bg, model_output, y=labels, source_model=m)
         want, want_expected = _shap_reference(m, bg, fg, model_output, labels)
         assert_close_scaled(values, want, 1e-6, f"{name} {model_output}")
-        assert_close_scaled(np.broadcast_to(expected, np.shape(want_expected)), want_expected, 1e-6,
-                            f"{name} expected value")
+        assert_close_scaled(
+            np.broadcast_to(expected, np.shape(want_expected)), want_expected, 1e-6, f"{name} expected value"
+        )
         fx = convert_model(m).predict_raw(fg)[:, 0]
         total = _g(SIGMOID if model_output == "probability" else LOGISTIC_LOSS, fx, labels)
         alone = expected_value(convert_model(m), bg, model_output, y=labels, source_model=m)
@@ -312,8 +367,9 @@ def test_shap_masker_background_gives_the_same_reference():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         masker = shap.maskers.Independent(bg, max_samples=len(bg))
-        want = shap.TreeExplainer(m, data=masker, feature_perturbation="interventional",
-                                  model_output="probability").shap_values(fg)
+        want = shap.TreeExplainer(
+            m, data=masker, feature_perturbation="interventional", model_output="probability"
+        ).shap_values(fg)
     values, _ = transformed_shap_values(convert_model(m), fg, bg, "probability", source_model=m)
     assert_close_scaled(values, want, 1e-6, "masker background")
 
@@ -326,8 +382,10 @@ def test_regressors_log_loss_matches_shap():
     X, y = data(rng, n=800)
     X = X.astype(np.float32).astype(np.float64)
     bg, fg, target = X[:80], X[400:440], y[400:440]
-    for name, m in {"xgboost": xgb.XGBRegressor(n_estimators=30, max_depth=4).fit(X, y),
-                    "lightgbm": lgb.LGBMRegressor(n_estimators=30, num_leaves=15, verbose=-1).fit(X, y)}.items():
+    for name, m in {
+        "xgboost": xgb.XGBRegressor(n_estimators=30, max_depth=4).fit(X, y),
+        "lightgbm": lgb.LGBMRegressor(n_estimators=30, num_leaves=15, verbose=-1).fit(X, y),
+    }.items():
         values, expected = transformed_shap_values(convert_model(m), fg, bg, "log_loss", y=target, source_model=m)
         want, want_expected = _shap_reference(m, bg, fg, "log_loss", target)
         assert_close_scaled(values, want, 1e-6, f"{name} squared loss")
@@ -358,8 +416,12 @@ def test_forest_classifier_probability_is_the_raw_game():
 def test_model_objective_reads_each_library():
     import lightgbm as lgb
     import xgboost as xgb
-    from sklearn.ensemble import (GradientBoostingClassifier, GradientBoostingRegressor, RandomForestClassifier,
-                                  RandomForestRegressor)
+    from sklearn.ensemble import (
+        GradientBoostingClassifier,
+        GradientBoostingRegressor,
+        RandomForestClassifier,
+        RandomForestRegressor,
+    )
 
     rng = np.random.default_rng(14)
     X, y = data(rng, n=200)

@@ -1,5 +1,6 @@
 """A saved model's path works wherever the model does: assay.TreeExplainer("model.json", data=X)
 reads it as `assay explain` does and equals the explainer of the model in memory, bit for bit."""
+
 import pickle
 from pathlib import Path
 
@@ -38,7 +39,9 @@ def test_explainer_of_a_path_equals_the_in_memory_model(saved, name, as_type):
     assert np.array_equal(from_file.shap_values(fg), in_memory.shap_values(fg))
     assert np.array_equal(from_file.shap_interaction_values(fg[:5]), in_memory.shap_interaction_values(fg[:5]))
     assert from_file.expected_value == in_memory.expected_value
-    assert np.array_equal(assay.convert_model(as_type(d / name)).predict_raw(fg), in_memory.predict_raw(fg).reshape(-1, 1))
+    assert np.array_equal(
+        assay.convert_model(as_type(d / name)).predict_raw(fg), in_memory.predict_raw(fg).reshape(-1, 1)
+    )
 
 
 def test_missing_model_file_names_model_and_the_path(tmp_path):
@@ -49,10 +52,16 @@ def test_missing_model_file_names_model_and_the_path(tmp_path):
         assay.convert_model(tmp_path)
 
 
-@pytest.mark.parametrize("name, message", [
-    ("m.onnx", r"model: unknown model file type '\.onnx' for .*m\.onnx.*\.json/\.ubj for XGBoost, \.txt for LightGBM"),
-    ("m.pkl", r"model: unknown model file type '\.pkl' .*unpickle it yourself"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        (
+            "m.onnx",
+            r"model: unknown model file type '\.onnx' for .*m\.onnx.*\.json/\.ubj for XGBoost, \.txt for LightGBM",
+        ),
+        ("m.pkl", r"model: unknown model file type '\.pkl' .*unpickle it yourself"),
+    ],
+)
 def test_unknown_model_file_type_is_a_value_error(tmp_path, name, message):
     path = tmp_path / name
     path.write_bytes(pickle.dumps("not run"))

@@ -1,5 +1,6 @@
 """OOD scores, detectors and metrics: Triton kernel vs torch reference (interpreter on the CPU),
 detectors vs straightforward NumPy, metrics vs scikit-learn and hand cases with ties."""
+
 import os
 
 os.environ.setdefault("TRITON_INTERPRET", "1")  # before triton is first imported: kernels run on the CPU
@@ -21,11 +22,18 @@ def _numpy_scores(l, T=1.0, g=0.1):
     # 1 - p of the top class from the other classes' mass (exact when p rounds to 1)
     top = l.argmax(1)
     rest = np.where(np.arange(l.shape[1])[None, :] == top[:, None], -np.inf, l)
-    one_minus = np.where(np.arange(l.shape[1])[None, :] == top[:, None],
-                         np.exp(np.logaddexp.reduce(rest, axis=1) - lse)[:, None], 1 - p)
+    one_minus = np.where(
+        np.arange(l.shape[1])[None, :] == top[:, None], np.exp(np.logaddexp.reduce(rest, axis=1) - lse)[:, None], 1 - p
+    )
     pt = np.exp(l / T - (l / T).max(1, keepdims=True))
-    return {"msp": (pt / pt.sum(1, keepdims=True)).max(1), "maxlogit": l.max(1), "energy": T * np.log(np.exp(l / T).sum(1)),
-            "entropy": (p * l).sum(1) - lse, "gen": -(p ** g * one_minus ** g).sum(1), "margin": s[:, -1] - s[:, -2]}
+    return {
+        "msp": (pt / pt.sum(1, keepdims=True)).max(1),
+        "maxlogit": l.max(1),
+        "energy": T * np.log(np.exp(l / T).sum(1)),
+        "entropy": (p * l).sum(1) - lse,
+        "gen": -(p**g * one_minus**g).sum(1),
+        "margin": s[:, -1] - s[:, -2],
+    }
 
 
 @pytest.mark.parametrize("C", [2, 3, 10, 257, 1000])
@@ -33,11 +41,11 @@ def test_fused_kernel_matches_reference_and_numpy(C):
     pytest.importorskip("triton")
     g = torch.Generator().manual_seed(C)
     l = torch.randn(33, C, generator=g) * 4
-    l[0, :2] = l[0].max() + 1.0         # tie at the top: margin 0
-    l[1, 0] = 60.0                      # near one-hot: p ~ 1 for the top class
+    l[0, :2] = l[0].max() + 1.0  # tie at the top: margin 0
+    l[1, 0] = 60.0  # near one-hot: p ~ 1 for the top class
     fused = ood.logit_scores(l, temperature=1.7, backend="triton")
     ref = ood.logit_scores_ref(l, temperature=1.7)
-    lean = ood.logit_scores(l, temperature=1.7)            # the CPU default
+    lean = ood.logit_scores(l, temperature=1.7)  # the CPU default
     want = _numpy_scores(l.numpy(), T=1.7)
     for k in ood.SCORES:
         scale = max(1.0, float(np.abs(want[k]).max()))
@@ -52,14 +60,19 @@ def test_fused_kernel_matches_reference_and_numpy(C):
 
 def test_logit_scores_inputs_and_cpu_default():
     l = np.random.default_rng(0).normal(size=(5, 4))
-    out = ood.logit_scores(l)           # NumPy in, NumPy out (the torch path on the CPU)
+    out = ood.logit_scores(l)  # NumPy in, NumPy out (the torch path on the CPU)
     assert set(out) == set(ood.SCORES) and out["msp"].shape == (5,) and isinstance(out["msp"], np.ndarray)
     top = ood.logit_scores(l, gen_top=2)
     p = torch.softmax(torch.from_numpy(l), 1)
     pg = torch.topk(p, 2, 1).values
-    assert np.allclose(top["gen"], -(pg ** 0.1 * (1 - pg) ** 0.1).sum(1).numpy())   # no p near 1 here
-    for bad, exc in [(np.zeros(4), ValueError), (np.zeros((3, 1)), ValueError), ("x", TypeError),
-                     (np.full((2, 3), np.nan), ValueError), (np.zeros((2, 3), dtype=int), TypeError)]:
+    assert np.allclose(top["gen"], -(pg**0.1 * (1 - pg) ** 0.1).sum(1).numpy())  # no p near 1 here
+    for bad, exc in [
+        (np.zeros(4), ValueError),
+        (np.zeros((3, 1)), ValueError),
+        ("x", TypeError),
+        (np.full((2, 3), np.nan), ValueError),
+        (np.zeros((2, 3), dtype=int), TypeError),
+    ]:
         with pytest.raises(exc, match="logits"):
             ood.logit_scores(bad)
     with pytest.raises(ValueError, match="temperature"):
@@ -110,12 +123,13 @@ def test_knn_matches_brute_force_with_small_chunks():
 
 def test_metrics_match_scikit_learn_on_random_scores_with_ties():
     from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
+
     rng = np.random.default_rng(3)
     for _ in range(50):
         a = np.round(rng.normal(1, 1, rng.integers(1, 60)), 1)
         b = np.round(rng.normal(0, 1, rng.integers(1, 60)), 1)
-        y = np.r_[np.zeros(a.size), np.ones(b.size)]          # OOD positive
-        s = -np.r_[a, b]                                      # flagged when the ID score is low
+        y = np.r_[np.zeros(a.size), np.ones(b.size)]  # OOD positive
+        s = -np.r_[a, b]  # flagged when the ID score is low
         r = metrics.evaluate(a, b)
         assert r["auroc"] == pytest.approx(roc_auc_score(y, s))
         assert r["aupr_out"] == pytest.approx(average_precision_score(y, s))
@@ -126,8 +140,12 @@ def test_metrics_match_scikit_learn_on_random_scores_with_ties():
 
 def test_metric_conventions_on_hand_cases():
     # perfect separation, higher = more ID
-    assert metrics.evaluate([3, 4, 5], [0, 1, 2]) == {"auroc": 1.0, "aupr_in": 1.0, "aupr_out": 1.0,
-                                                       "fpr_at_95_tpr": 0.0}
+    assert metrics.evaluate([3, 4, 5], [0, 1, 2]) == {
+        "auroc": 1.0,
+        "aupr_in": 1.0,
+        "aupr_out": 1.0,
+        "fpr_at_95_tpr": 0.0,
+    }
     # all tied: AUROC 1/2; every threshold flags everyone, so FPR at 95% TPR is 1
     r = metrics.evaluate([1, 1], [1, 1, 1])
     assert r["auroc"] == 0.5 and r["fpr_at_95_tpr"] == 1.0
@@ -152,10 +170,13 @@ def test_feature_transforms_match_their_definitions():
     for mode in "pbs":
         out = ood.transforms.ash(z, 75, mode).numpy()
         for r in range(6):
-            keep = zn[r] >= np.sort(zn[r])[-5]                        # top 25% of 20 = 5
+            keep = zn[r] >= np.sort(zn[r])[-5]  # top 25% of 20 = 5
             assert np.all(out[r][~keep] == 0)
-            want = {"p": zn[r][keep], "b": np.full(keep.sum(), zn[r].sum() / keep.sum()),
-                    "s": zn[r][keep] * np.exp(zn[r].sum() / zn[r][keep].sum())}[mode]
+            want = {
+                "p": zn[r][keep],
+                "b": np.full(keep.sum(), zn[r].sum() / keep.sum()),
+                "s": zn[r][keep] * np.exp(zn[r].sum() / zn[r][keep].sum()),
+            }[mode]
             assert np.allclose(out[r][keep], want)
     sc = ood.transforms.scale(z, 75).numpy()
     top = np.sort(zn, 1)[:, -5:].sum(1)
@@ -210,20 +231,20 @@ def test_grood_gradients_and_nearest_neighbours():
     q = rng.normal(size=(40, 12)) * 2
     want = -np.min(np.linalg.norm(grads(q)[:, None, :] - bank[None], axis=2), axis=1)
     assert np.allclose(det.score(q), want, atol=1e-9)
-    assert np.allclose(det.score(q, backend="triton"), want, atol=1e-5)   # fused nearest-neighbour kernel
+    assert np.allclose(det.score(q, backend="triton"), want, atol=1e-5)  # fused nearest-neighbour kernel
 
 
 def test_combinations_beat_each_informative_score_alone():
     rng = np.random.default_rng(7)
     n = 3000
-    S_id = rng.normal(size=(n, 3))                     # three independent scores
+    S_id = rng.normal(size=(n, 3))  # three independent scores
     S_ood = rng.normal(size=(n, 3)) - np.array([0.8, 0.8, 0.8])
-    calib, test_id = S_id[: n // 2], S_id[n // 2:]
+    calib, test_id = S_id[: n // 2], S_id[n // 2 :]
     single = max(ood.metrics.auroc(test_id[:, j], S_ood[:, j]) for j in range(3))
     for method in ("fisher", "copula", "center_outward", "vote"):
         comb = ood.Combine(method=method, n_reference=800).fit(calib)
         a = ood.metrics.auroc(comb.score(test_id), comb.score(S_ood))
-        if method in ("fisher", "copula"):       # one-sided joins of independent evidence: better than any one
+        if method in ("fisher", "copula"):  # one-sided joins of independent evidence: better than any one
             assert a > single + 0.03, (method, a, single)
         else:  # vote is coarse; center-outward is two-sided (unusually high scores count as outlying too)
             assert a > 0.6, (method, a)
@@ -245,7 +266,7 @@ def test_center_outward_ranks_the_centre_highest():
 def test_fused_mahalanobis_kernel_matches_torch(relative):
     pytest.importorskip("triton")
     rng = np.random.default_rng(9)
-    C, d = 21, 37                                     # not multiples of the 16-wide tiles
+    C, d = 21, 37  # not multiples of the 16-wide tiles
     y = rng.integers(0, C, 800)
     z = rng.normal(size=(800, d)) + rng.normal(size=(C, d))[y] * 2
     q = rng.normal(size=(45, d)) * 2
@@ -270,12 +291,22 @@ def test_fused_knn_kernel_matches_torch(k, bank_rows):
 
 # --- input kinds, MSP temperature, Mahalanobis refits, ASH / SCALE / DICE as the authors' code
 
+
 def _fitted_detectors(rng):
     z, y, W, b = _clusters(rng, n=240, d=6)
-    return z, y, W, b, {
-        "mahalanobis": ood.Mahalanobis().fit(z, y), "rmds": ood.Mahalanobis(relative=True).fit(z, y),
-        "knn": ood.KNN(k=3).fit(z), "vim": ood.ViM(dim=2).fit(z, head=(W, b)), "grood": ood.GROOD().fit(z, y, head=(W, b)),
-    }
+    return (
+        z,
+        y,
+        W,
+        b,
+        {
+            "mahalanobis": ood.Mahalanobis().fit(z, y),
+            "rmds": ood.Mahalanobis(relative=True).fit(z, y),
+            "knn": ood.KNN(k=3).fit(z),
+            "vim": ood.ViM(dim=2).fit(z, head=(W, b)),
+            "grood": ood.GROOD().fit(z, y, head=(W, b)),
+        },
+    )
 
 
 def test_outputs_follow_the_input_kind():
@@ -283,16 +314,22 @@ def test_outputs_follow_the_input_kind():
     z, y, W, b, dets = _fitted_detectors(rng)
     q = np.abs(rng.normal(size=(5, 6)))
     calls = {name: det.score for name, det in dets.items()}
-    calls.update({
-        "logit_scores": lambda a: ood.logit_scores(a)["msp"], "logit_scores_ref": lambda a: ood.logit_scores_ref(a)["gen"],
-        "logit_scores_torch": lambda a: ood.logit_scores_torch(a)["energy"], "react": lambda a: ood.transforms.react(a, 1.0),
-        "ash": lambda a: ood.transforms.ash(a, 50, "b"), "scale": lambda a: ood.transforms.scale(a, 50),
-        "energy": lambda a: ood.transforms.energy(a, W, b), "dice": lambda a: ood.transforms.dice_weights(W, a, 0.5),
-        "combine": ood.Combine().fit(np.abs(rng.normal(size=(50, 6)))).score,
-    })
+    calls.update(
+        {
+            "logit_scores": lambda a: ood.logit_scores(a)["msp"],
+            "logit_scores_ref": lambda a: ood.logit_scores_ref(a)["gen"],
+            "logit_scores_torch": lambda a: ood.logit_scores_torch(a)["energy"],
+            "react": lambda a: ood.transforms.react(a, 1.0),
+            "ash": lambda a: ood.transforms.ash(a, 50, "b"),
+            "scale": lambda a: ood.transforms.scale(a, 50),
+            "energy": lambda a: ood.transforms.energy(a, W, b),
+            "dice": lambda a: ood.transforms.dice_weights(W, a, 0.5),
+            "combine": ood.Combine().fit(np.abs(rng.normal(size=(50, 6)))).score,
+        }
+    )
     for name, f in calls.items():
         as_numpy, as_tensor = f(q), f(torch.from_numpy(q))
-        assert isinstance(as_numpy, np.ndarray), name          # was a torch.Tensor for every detector
+        assert isinstance(as_numpy, np.ndarray), name  # was a torch.Tensor for every detector
         assert isinstance(as_tensor, torch.Tensor), name
         assert np.allclose(as_numpy, as_tensor.numpy()), name
     # several arrays: a tensor among them gives a tensor
@@ -302,23 +339,30 @@ def test_outputs_follow_the_input_kind():
     assert ood.logit_scores(q.astype(np.float32))["msp"].dtype == np.float32
 
 
-@pytest.mark.parametrize("bad, exc, words", [
-    (np.ones((4, 6), dtype=np.int64), TypeError, "feats: expected a floating-point"),
-    (np.ones((4, 6), dtype=bool), TypeError, "feats: expected a floating-point"),
-    (np.ones((4, 6), dtype=np.complex64), TypeError, "feats: expected a floating-point"),
-    (np.full((4, 6), 1.0, dtype=object), TypeError, "feats: expected a floating-point"),
-    (np.full((4, 6), np.inf), ValueError, "feats: contains NaN or inf"),
-    (np.zeros((0, 6)), ValueError, "feats: expected at least one row"),
-    (np.zeros(6), ValueError, "feats: expected a 2-D array"),
-    ([[1.0, 2.0], [3.0]], TypeError, "feats"),
-    ("abc", TypeError, "feats: expected a torch.Tensor or NumPy array"),
-])
+@pytest.mark.parametrize(
+    "bad, exc, words",
+    [
+        (np.ones((4, 6), dtype=np.int64), TypeError, "feats: expected a floating-point"),
+        (np.ones((4, 6), dtype=bool), TypeError, "feats: expected a floating-point"),
+        (np.ones((4, 6), dtype=np.complex64), TypeError, "feats: expected a floating-point"),
+        (np.full((4, 6), 1.0, dtype=object), TypeError, "feats: expected a floating-point"),
+        (np.full((4, 6), np.inf), ValueError, "feats: contains NaN or inf"),
+        (np.zeros((0, 6)), ValueError, "feats: expected at least one row"),
+        (np.zeros(6), ValueError, "feats: expected a 2-D array"),
+        ([[1.0, 2.0], [3.0]], TypeError, "feats"),
+        ("abc", TypeError, "feats: expected a torch.Tensor or NumPy array"),
+    ],
+)
 def test_bad_feats_name_the_argument(bad, exc, words):
     rng = np.random.default_rng(21)
     z, y, W, b, dets = _fitted_detectors(rng)
     calls = [det.score for det in dets.values()] + [
-        lambda a: ood.Mahalanobis().fit(a, y[:4]), lambda a: ood.KNN().fit(a), lambda a: ood.transforms.react(a, 1.0),
-        lambda a: ood.transforms.ash(a), lambda a: ood.transforms.energy(a, W, b)]
+        lambda a: ood.Mahalanobis().fit(a, y[:4]),
+        lambda a: ood.KNN().fit(a),
+        lambda a: ood.transforms.react(a, 1.0),
+        lambda a: ood.transforms.ash(a),
+        lambda a: ood.transforms.energy(a, W, b),
+    ]
     for call in calls:
         with pytest.raises(exc) as info:
             call(bad)
@@ -331,8 +375,11 @@ def test_bad_feats_name_the_argument(bad, exc, words):
 
 def test_bad_labels_and_heads_name_the_argument():
     z = np.random.default_rng(22).normal(size=(10, 3))
-    for bad, exc, words in [(np.zeros(10), TypeError, "labels: expected an integer"), (np.arange(9), ValueError, "labels"),
-                            (-np.arange(10), ValueError, "labels: expected non-negative")]:
+    for bad, exc, words in [
+        (np.zeros(10), TypeError, "labels: expected an integer"),
+        (np.arange(9), ValueError, "labels"),
+        (-np.arange(10), ValueError, "labels: expected non-negative"),
+    ]:
         for fit in (ood.Mahalanobis().fit, lambda a, y: ood.GROOD().fit(a, y)):
             with pytest.raises(exc, match=words):
                 fit(z, bad)
@@ -349,8 +396,12 @@ def test_msp_temperature_is_the_max_softmax_of_scaled_logits(T):
     l = torch.randn(40, 7, generator=torch.Generator().manual_seed(23), dtype=torch.float64) * 3
     want = torch.softmax(l / T, dim=1).max(dim=1).values
     energy = T * torch.logsumexp(l / T, dim=1)
-    for out in (ood.logit_scores(l, temperature=T), ood.logit_scores(l, temperature=T, which=("msp",)),
-                ood.logit_scores_ref(l, temperature=T), ood.logit_scores_torch(l, temperature=T)):
+    for out in (
+        ood.logit_scores(l, temperature=T),
+        ood.logit_scores(l, temperature=T, which=("msp",)),
+        ood.logit_scores_ref(l, temperature=T),
+        ood.logit_scores_torch(l, temperature=T),
+    ):
         assert torch.allclose(out["msp"], want, rtol=1e-12, atol=0)
         assert "energy" not in out or torch.allclose(out["energy"], energy, rtol=1e-12, atol=0)
     pytest.importorskip("triton")
@@ -372,13 +423,13 @@ def test_mahalanobis_refit_drops_the_cached_factor(relative):
         return np.allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max())
 
     det = ood.Mahalanobis(relative=relative).fit(z1, y1)
-    before = {bk: det.score(q, backend=bk) for bk in ("torch", "triton")}   # the Triton call builds the factor
+    before = {bk: det.score(q, backend=bk) for bk in ("torch", "triton")}  # the Triton call builds the factor
     det.fit(z2, y2)
     want = ood.Mahalanobis(relative=relative).fit(z2, y2).score(q, backend="torch")
     for bk in ("torch", "triton"):
         assert not close(det.score(q, backend=bk), before[bk]), bk
-        assert close(det.score(q, backend=bk), want), bk      # the Triton path used the old factor
-    det.partial_fit(z1, y1)                                    # streaming more rows in: new statistics again
+        assert close(det.score(q, backend=bk), want), bk  # the Triton path used the old factor
+    det.partial_fit(z1, y1)  # streaming more rows in: new statistics again
     want = ood.Mahalanobis(relative=relative).fit(np.vstack([z2, z1]), np.r_[y2, y1]).score(q, backend="torch")
     for bk in ("torch", "triton"):
         assert close(det.score(q, backend=bk), want), bk
@@ -410,35 +461,37 @@ def _ash_authors(x, percentile, mode):
 @pytest.mark.parametrize("percentile", [0, 50, 65, 90, 97.3])
 def test_ash_and_scale_match_the_authors_code_with_ties(percentile):
     rng = np.random.default_rng(25)
-    z = rng.integers(0, 4, size=(60, 37)).astype(np.float64)     # many ties at every k-th value
-    z[:10, 3:] = 0.0                                              # rows with fewer positives than k
+    z = rng.integers(0, 4, size=(60, 37)).astype(np.float64)  # many ties at every k-th value
+    z[:10, 3:] = 0.0  # rows with fewer positives than k
     z[10:20] = np.abs(rng.normal(size=(10, 37)))
     zt = torch.from_numpy(z)
     k = 37 - int(np.round(37 * percentile / 100.0))
     for mode in ("p", "b", "s"):
         got = ood.transforms.ash(zt, percentile, mode)
         assert torch.allclose(got, _ash_authors(zt, percentile, mode), rtol=1e-12, atol=0), mode
-        if mode == "b":                                           # exactly k entries carry sum / k
+        if mode == "b":  # exactly k entries carry sum / k
             assert torch.all((got != 0).sum(1) == k)
             assert torch.allclose(got.sum(1), zt.sum(1), rtol=1e-12)
-    assert torch.allclose(ood.transforms.scale(zt, percentile), _ash_authors(zt, percentile, "scale"), rtol=1e-12, atol=0)
+    assert torch.allclose(
+        ood.transforms.scale(zt, percentile), _ash_authors(zt, percentile, "scale"), rtol=1e-12, atol=0
+    )
 
 
 def test_ash_b_keeps_exactly_k_when_the_kth_value_is_tied():
     row = torch.tensor([[3.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]], dtype=torch.float64)
-    got = ood.transforms.ash(row, 80, "b")                        # k = 10 - round(8) = 2
-    assert sorted(got[0].tolist(), reverse=True)[:3] == [3.0, 3.0, 0.0] and got[0, 0] == 3.0   # was 1.5 on 4 entries
+    got = ood.transforms.ash(row, 80, "b")  # k = 10 - round(8) = 2
+    assert sorted(got[0].tolist(), reverse=True)[:3] == [3.0, 3.0, 0.0] and got[0, 0] == 3.0  # was 1.5 on 4 entries
 
 
 def test_ash_s_and_scale_leave_all_zero_rows_unscaled():
     z = torch.zeros(3, 8, dtype=torch.float64)
     z[1] = torch.arange(8.0)
     for out in (ood.transforms.ash(z, 75, "s"), ood.transforms.scale(z, 75)):
-        assert torch.isfinite(out).all()                          # the authors' code gives NaN (0 / 0)
+        assert torch.isfinite(out).all()  # the authors' code gives NaN (0 / 0)
         assert torch.equal(out[0], z[0]) and torch.equal(out[2], z[2])
         assert torch.isnan(_ash_authors(z, 75, "s")[0]).all()
     with pytest.raises(ValueError, match="percentile"):
-        ood.transforms.ash(z, 99)                                 # k = 8 - round(7.92) = 0: nothing kept
+        ood.transforms.ash(z, 99)  # k = 8 - round(7.92) = 0: nothing kept
 
 
 def _dice_authors(W, feats, p):
@@ -450,10 +503,12 @@ def _dice_authors(W, feats, p):
 @pytest.mark.parametrize("p", [0, 10, 50, 70, 90, 99])
 def test_dice_keeps_the_authors_count_on_random_and_tied_contributions(p):
     rng = np.random.default_rng(26)
-    cases = [(rng.normal(size=(7, 64)), np.abs(rng.normal(size=(30, 64)))),
-             (rng.normal(size=(1, 448)), np.abs(rng.normal(size=(20, 448)))),
-             (rng.integers(-2, 3, size=(5, 40)).astype(float), np.ones((4, 40))),        # heavy ties
-             (rng.integers(-2, 3, size=(5, 40)).astype(float), rng.integers(0, 3, size=(6, 40)).astype(float))]
+    cases = [
+        (rng.normal(size=(7, 64)), np.abs(rng.normal(size=(30, 64)))),
+        (rng.normal(size=(1, 448)), np.abs(rng.normal(size=(20, 448)))),
+        (rng.integers(-2, 3, size=(5, 40)).astype(float), np.ones((4, 40))),  # heavy ties
+        (rng.integers(-2, 3, size=(5, 40)).astype(float), rng.integers(0, 3, size=(6, 40)).astype(float)),
+    ]
     for W, feats in cases:
         got = ood.transforms.dice_weights(W, feats, sparsity=p / 100)
         want = _dice_authors(W, feats, p)
@@ -463,4 +518,4 @@ def test_dice_keeps_the_authors_count_on_random_and_tied_contributions(p):
 def test_dice_448_weights_at_sparsity_0_7_keep_135():
     rng = np.random.default_rng(0)
     W, z = rng.normal(size=(1, 448)), np.abs(rng.normal(size=(20, 448)))
-    assert int((ood.transforms.dice_weights(W, z, sparsity=0.7) != 0).sum()) == 135   # was round(0.3 * 448) = 134
+    assert int((ood.transforms.dice_weights(W, z, sparsity=0.7) != 0).sum()) == 135  # was round(0.3 * 448) = 134

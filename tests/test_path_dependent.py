@@ -1,5 +1,6 @@
 """Path-dependent ("tree_path_dependent") SHAP without a background: every index against the
 brute-force enumeration of the cover-weighted game, and against XGBoost / shap on real models."""
+
 import numpy as np
 import pytest
 
@@ -7,8 +8,12 @@ import assay
 from assay.trees.reference import indices_from_game, path_dependent_coalition_values
 from random_forests import random_rows, random_tree_model
 
-INDEX_METHODS = {"shap": "shap_values", "banzhaf": "banzhaf_values", "interaction": "shap_interaction_values",
-                 "taylor": "shapley_taylor_values"}
+INDEX_METHODS = {
+    "shap": "shap_values",
+    "banzhaf": "banzhaf_values",
+    "interaction": "shap_interaction_values",
+    "taylor": "shapley_taylor_values",
+}
 
 
 def _brute(model, x, index, player_of=None):
@@ -41,9 +46,10 @@ def test_sparse_and_dense_leaf_tables_agree(dense_max_bits):
     X = random_rows(rng, model, 8)
     ex = assay.TreeExplainer(model, dense_max_bits=dense_max_bits)
     for r in range(3):
-        np.testing.assert_allclose(ex.shap_values(X[r:r + 1])[0], _brute(model, X[r], "shap")[:, 0], atol=1e-10)
-        np.testing.assert_allclose(ex.shap_interaction_values(X[r:r + 1])[0], _brute(model, X[r], "interaction")[..., 0],
-                                   atol=1e-10)
+        np.testing.assert_allclose(ex.shap_values(X[r : r + 1])[0], _brute(model, X[r], "shap")[:, 0], atol=1e-10)
+        np.testing.assert_allclose(
+            ex.shap_interaction_values(X[r : r + 1])[0], _brute(model, X[r], "interaction")[..., 0], atol=1e-10
+        )
 
 
 def test_groups_of_features_are_players_of_the_path_dependent_game():
@@ -54,8 +60,9 @@ def test_groups_of_features_are_players_of_the_path_dependent_game():
     ex = assay.TreeExplainer(model, groups=groups)
     player_of = np.array([0, 1, 2, 0, 1, 1])
     for r in range(len(X)):
-        np.testing.assert_allclose(ex.shap_values(X[r:r + 1])[0], _brute(model, X[r], "shap", player_of)[:, 0],
-                                   atol=1e-10)
+        np.testing.assert_allclose(
+            ex.shap_values(X[r : r + 1])[0], _brute(model, X[r], "shap", player_of)[:, 0], atol=1e-10
+        )
 
 
 def test_xgboost_pred_contribs_and_interactions_agree():
@@ -87,8 +94,9 @@ def test_xgboost_multiclass_matches_pred_contribs():
     np.testing.assert_allclose(ex.shap_values(X), np.transpose(contribs[:, :, :-1], (0, 2, 1)), atol=1e-4)
 
 
-@pytest.mark.parametrize("kind", ["lightgbm", "random_forest", "gradient_boosting", "hist_gradient_boosting",
-                                  "forest_classifier"])
+@pytest.mark.parametrize(
+    "kind", ["lightgbm", "random_forest", "gradient_boosting", "hist_gradient_boosting", "forest_classifier"]
+)
 def test_shap_tree_path_dependent_agrees(kind):
     shap = pytest.importorskip("shap")
     from sklearn.datasets import load_breast_cancer, load_diabetes
@@ -124,8 +132,9 @@ def test_shap_tree_path_dependent_agrees(kind):
         want = np.transpose(want, (1, 2, 0))
     scale = np.abs(ex.predict_raw(rows)).max()
     np.testing.assert_allclose(mine, want.reshape(mine.shape), atol=1e-5 * max(scale, 1.0))
-    np.testing.assert_allclose(np.atleast_1d(ex.expected_value), np.atleast_1d(theirs.expected_value).reshape(-1),
-                               atol=1e-5 * max(scale, 1.0))
+    np.testing.assert_allclose(
+        np.atleast_1d(ex.expected_value), np.atleast_1d(theirs.expected_value).reshape(-1), atol=1e-5 * max(scale, 1.0)
+    )
     np.testing.assert_allclose(mine.sum(1) + ex.expected_value, ex.predict_raw(rows), atol=1e-9 * max(scale, 1.0))
 
 
@@ -187,8 +196,9 @@ def test_every_xgboost_model_kind_matches_pred_contribs():
         ex = assay.TreeExplainer(model)
         mine = ex.shap_values(X[:60])
         scale = max(1.0, float(np.abs(ex.predict_raw(X[:60])).max()))
-        np.testing.assert_allclose(mine, _xgb_contribs(model, X[:60]).reshape(mine.shape), atol=1e-5 * scale,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            mine, _xgb_contribs(model, X[:60]).reshape(mine.shape), atol=1e-5 * scale, err_msg=name
+        )
 
 
 def test_every_lightgbm_model_kind_matches_pred_contrib():

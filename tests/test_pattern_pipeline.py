@@ -1,6 +1,7 @@
 """The pattern pipeline's ownership and sharing (csrc/core/forest_view.hpp, leaf_weights.hpp):
 one background read per explainer whatever the number of indices, the same numbers as a table
 built on its own, and objects that stay valid when Python drops the ones they were made from."""
+
 import gc
 
 import numpy as np
@@ -63,8 +64,9 @@ def test_shared_weights_equal_a_table_built_alone(case, index, bits):
     shared = _core.PatternShap(weights, index=index, dense_max_bits=bits, n_jobs=1).values(X, 1)
     alone = _core.PatternShap(model.forest, bg, bits, 2**31, 1, index=index).values(X, 1)
     assert np.array_equal(shared, alone)
-    np.testing.assert_array_equal(weights.expected_value(),
-                                  _core.PatternShap(model.forest, bg, bits, 2**31, 1).expected_value())
+    np.testing.assert_array_equal(
+        weights.expected_value(), _core.PatternShap(model.forest, bg, bits, 2**31, 1).expected_value()
+    )
 
 
 def test_a_histogram_budget_of_zero_lists_every_leaf_and_changes_nothing(case):

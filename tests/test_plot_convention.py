@@ -1,5 +1,6 @@
 """One convention for every plot in assay: what is drawn first, then `path` (positional or keyword:
 the figure is saved there), `ax=` to draw into an existing Axes; the Axes is returned."""
+
 import functools
 
 import numpy as np
@@ -48,7 +49,9 @@ def _forest():
 @functools.cache
 def _tree_granite():
     """Granite on the forest (the tree-model path), split losses kept: two regions, x1 = -1 and +1."""
-    g = regions.Granite(split_features=[1], max_depth=1, min_samples_leaf=8, save_losses=True).fit(_forest(), _data()[0])
+    g = regions.Granite(split_features=[1], max_depth=1, min_samples_leaf=8, save_losses=True).fit(
+        _forest(), _data()[0]
+    )
     assert len(g.rules()) == 2
     return g
 
@@ -62,9 +65,12 @@ def _forest_rashomon():
 @functools.cache
 def _ellipsoid_rashomon(kind):
     X, y = _data()
-    make = {"LinearRashomon": rashomon.LinearRashomon, "AdditiveRashomon": lambda: rashomon.AdditiveRashomon(n_knots=4),
-            "KernelRidgeRashomon": lambda: rashomon.KernelRidgeRashomon(lam=1e-2),
-            "MonotonicRashomon": lambda: rashomon.MonotonicRashomon([0, 0, 1], n_knots=3)}[kind]
+    make = {
+        "LinearRashomon": rashomon.LinearRashomon,
+        "AdditiveRashomon": lambda: rashomon.AdditiveRashomon(n_knots=4),
+        "KernelRidgeRashomon": lambda: rashomon.KernelRidgeRashomon(lam=1e-2),
+        "MonotonicRashomon": lambda: rashomon.MonotonicRashomon([0, 0, 1], n_knots=3),
+    }[kind]
     return make().fit(X, y)
 
 
@@ -98,10 +104,13 @@ def _entry_points():
         # assay.rashomon
         "ForestRashomon.plot_bound_curve": lambda *a, **k: _forest_rashomon().plot_bound_curve(*a, **k),
         "ForestRashomon.plot_utility": lambda *a, **k: _forest_rashomon().plot_utility(X[:4], forest_eps(), *a, **k),
-        **{f"{kind}.plot_utility": ellipsoid_utility(kind)
-           for kind in ("LinearRashomon", "AdditiveRashomon", "KernelRidgeRashomon", "MonotonicRashomon")},
-        "rashomon.plot_utility": lambda *a, **k: rashomon.plot_utility([0.1, 0.2, 0.4], rng.uniform(0, 1, (5, 3)),
-                                                                       *a, **k),
+        **{
+            f"{kind}.plot_utility": ellipsoid_utility(kind)
+            for kind in ("LinearRashomon", "AdditiveRashomon", "KernelRidgeRashomon", "MonotonicRashomon")
+        },
+        "rashomon.plot_utility": lambda *a, **k: rashomon.plot_utility(
+            [0.1, 0.2, 0.4], rng.uniform(0, 1, (5, 3)), *a, **k
+        ),
         # assay.regions (regions.partition_tree is plot.partition_tree)
         "regions.regional_pdp": lambda *a, **k: regions.regional_pdp(_tree_granite(), "x0", *a, **k),
         "regions.regional_importance": lambda *a, **k: regions.regional_importance(_tree_granite(), X[:16], *a, **k),
@@ -121,8 +130,11 @@ def _saved(path):
 @pytest.mark.parametrize("name", ENTRY_POINTS)
 def test_path_positional_or_keyword_saves_and_returns_the_axes(name, tmp_path):
     plot = _entry_points()[name]
-    for args, kwargs in [((tmp_path / "pos.png",), {}), ((), {"path": tmp_path / "kw.svg"}),
-                         ((str(tmp_path / "str.png"),), {})]:
+    for args, kwargs in [
+        ((tmp_path / "pos.png",), {}),
+        ((), {"path": tmp_path / "kw.svg"}),
+        ((str(tmp_path / "str.png"),), {}),
+    ]:
         ax = plot(*args, **kwargs)
         assert isinstance(ax, matplotlib.axes.Axes)
     assert _saved(tmp_path / "pos.png") and _saved(tmp_path / "kw.svg") and _saved(tmp_path / "str.png")

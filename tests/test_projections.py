@@ -4,6 +4,7 @@ Oracles: an LP (scipy linprog, HiGHS) for l_inf and l_1; bisection on lam (float
 iterations) plus the KKT form delta_i = s_i min(lam |w_i|, r_i) for l_2. The C++ kernel and the
 torch reference are both checked against them, on random and degenerate instances, and against
 each other on large batches."""
+
 from fractions import Fraction
 
 import numpy as np
@@ -36,8 +37,9 @@ def exactly_feasible(t, w, b, box):
         return bool((w != 0).any())
     lo, hi = _bounds(box, t.size)
     sgn = 1 if c > 0 else -1
-    cap = sum(abs(F(wi)) * (F(h) - F(ti) if sgn * wi > 0 else F(ti) - F(l))
-              for wi, ti, l, h in zip(w, t, lo, hi) if wi != 0)
+    cap = sum(
+        abs(F(wi)) * (F(h) - F(ti) if sgn * wi > 0 else F(ti) - F(l)) for wi, ti, l, h in zip(w, t, lo, hi) if wi != 0
+    )
     return cap >= abs(c)
 
 
@@ -127,8 +129,16 @@ def check_all(t, w, b, norm, box, backends=("auto", "torch")):
         assert res.distance.dtype == np.float64 and res.feasible.dtype == bool and res.delta.dtype == np.float64
         for i in range(w.shape[0]):
             for h in range(w.shape[1]):
-                check_problem(t[i], w[i, h].astype(np.float64), b[i, h], norm, box, res.distance[i, h],
-                              res.feasible[i, h], res.delta[i, h])
+                check_problem(
+                    t[i],
+                    w[i, h].astype(np.float64),
+                    b[i, h],
+                    norm,
+                    box,
+                    res.distance[i, h],
+                    res.feasible[i, h],
+                    res.delta[i, h],
+                )
 
 
 def random_instance(rng, B, H, d, box):
@@ -177,7 +187,7 @@ DEGENERATE = {
     "on faces (room 0)": ([1.0, 0.0, 0.5], [1.0, -1.0, 0.5], 1.5),
     "every face blocks (infeasible)": ([1.0, 0.0], [1.0, -1.0], 1.5),
     "exactly at the limit": ([0.5, 0.25], [1.0, -2.0], 1.0),
-    "a hair past the limit (infeasible)": ([0.5, 0.25], [1.0, -2.0], 1.0 + 2.0 ** -40),
+    "a hair past the limit (infeasible)": ([0.5, 0.25], [1.0, -2.0], 1.0 + 2.0**-40),
     "d = 1": ([0.25], [2.0], 1.0),
     "d = 1 infeasible": ([0.25], [2.0], 2.5),
     "d = 1 c < 0": ([0.75], [-4.0], -1.0),
@@ -206,7 +216,9 @@ def test_degenerate_values():
     np.testing.assert_array_equal(res.delta[0, 0], [0.125, 0.0, 0.0, 0.0])
     res = project_hyperplanes(t, w, b, norm="inf", box=None)  # lam = c / ||w||_1 = 0.125 / 3.5
     np.testing.assert_allclose(res.delta[0, 0], np.array([1, -1, 1, 1]) / 28, rtol=1e-15)
-    res = project_hyperplanes(t, w, b + 1.5, norm="inf", box=UNIT)  # c = 1.625: g(lam) = 3 lam + 0.125 (t_3 on its face)
+    res = project_hyperplanes(
+        t, w, b + 1.5, norm="inf", box=UNIT
+    )  # c = 1.625: g(lam) = 3 lam + 0.125 (t_3 on its face)
     np.testing.assert_allclose(res.delta[0, 0], [0.5, -0.5, 0.5, 0.25], rtol=1e-15)
     assert res.distance[0, 0] == 0.5
     t, w, b = _one(*DEGENERATE["all-zero w, c == 0"])
@@ -272,8 +284,10 @@ def test_norm_aliases_types_and_empty(rng):
     base = project_hyperplanes(t, w, b, norm="inf", box=UNIT).distance
     for alias in (float("inf"), np.inf):
         assert np.array_equal(project_hyperplanes(t, w, b, norm=alias, box=UNIT).distance, base)
-    assert np.array_equal(project_hyperplanes(t, w, b, norm=2.0, box=UNIT).distance,
-                          project_hyperplanes(t, w, b, norm=2, box=UNIT).distance)
+    assert np.array_equal(
+        project_hyperplanes(t, w, b, norm=2.0, box=UNIT).distance,
+        project_hyperplanes(t, w, b, norm=2, box=UNIT).distance,
+    )
     tt, wt, bt = (torch.from_numpy(x) for x in (t, w, b))
     res = project_hyperplanes(tt, wt.float(), bt, norm=1, box=UNIT)  # torch in, torch out
     assert isinstance(res.distance, torch.Tensor) and res.distance.dtype == torch.float64

@@ -1,4 +1,5 @@
 """Rashomon sets and partial orders: known answers, sampling oracles, brute force over sub-forests."""
+
 import itertools
 
 import numpy as np
@@ -25,6 +26,7 @@ def _sample_boundary(R, eps, n, rng):
 
 # ---------------------------------------------------------------------------- the quadratic solver
 
+
 @pytest.mark.parametrize("dim", [2, 3])
 def test_trust_region_solver_against_dense_sampling(dim):
     rng = np.random.default_rng(dim)
@@ -32,16 +34,16 @@ def test_trust_region_solver_against_dense_sampling(dim):
         lam = rng.normal(size=dim) * 2
         g = rng.normal(size=dim)
         if case % 3 == 0:
-            g[np.argmin(lam)] = 0.0          # the hard case when -lam_min dominates
+            g[np.argmin(lam)] = 0.0  # the hard case when -lam_min dominates
         if case % 7 == 0:
-            lam = np.abs(lam)                # convex: interior minimiser possible
+            lam = np.abs(lam)  # convex: interior minimiser possible
         r = float(rng.uniform(0.1, 2))
         pts = rng.normal(size=(200_000, dim))
         pts *= (r * rng.uniform(0, 1, (len(pts), 1)) ** (1 / dim)) / np.linalg.norm(pts, axis=1, keepdims=True)
         edge = rng.normal(size=(200_000, dim))
         edge *= r / np.linalg.norm(edge, axis=1, keepdims=True)
         pts = np.concatenate([pts, edge])
-        sampled = np.min((pts ** 2 * lam).sum(1) + 2 * pts @ g)
+        sampled = np.min((pts**2 * lam).sum(1) + 2 * pts @ g)
         exact = min_quadratic_on_ball(lam, g, r)
         assert exact <= sampled + 1e-9
         assert sampled - exact <= 2e-3 * max(1.0, abs(exact)), (lam, g, r)
@@ -55,7 +57,7 @@ def test_low_rank_quadratic_path_matches_full_rank():
     s, U = np.linalg.eigh(A)
     B = U / np.sqrt(s)
     c = rng.normal(size=p)
-    P = rng.normal(size=(4, p))                      # rank 4 < p: the QR path
+    P = rng.normal(size=(4, p))  # rank 4 < p: the QR path
     D = np.array([1.0, 2.0, -1.0, -0.5])
     low = quadratic_range_on_ellipsoid(c, B, 0.7, P, D)
     full = quadratic_range_on_ellipsoid(c, B, 0.7, np.vstack([P, np.zeros((p, p))]), np.concatenate([D, np.ones(p)]))
@@ -64,15 +66,16 @@ def test_low_rank_quadratic_path_matches_full_rank():
 
 # ---------------------------------------------------------------------------- linear models
 
+
 def test_orthonormal_design_has_closed_form_bounds():
     rng = np.random.default_rng(0)
     n, d = 200, 4
     Q, _ = np.linalg.qr(np.column_stack([np.ones(n), rng.normal(size=(n, d))]))
-    Z = Q[:, 1:] * np.sqrt(n)                         # mean 0, Z^T Z / n = I
+    Z = Q[:, 1:] * np.sqrt(n)  # mean 0, Z^T Z / n = I
     X = Z * np.array([1.0, 2.0, 0.5, 3.0]) + 5.0
     y = Z @ np.array([1.0, -0.5, 0.2, 0.0]) + 0.1 * rng.normal(size=n)
     R = LinearRashomon().fit(X, y)
-    assert np.allclose(R._whiten @ R._whiten.T, np.eye(d + 1), atol=1e-8)   # A = I
+    assert np.allclose(R._whiten @ R._whiten.T, np.eye(d + 1), atol=1e-8)  # A = I
     eps = 0.04
     lo, hi = R.coef_bounds(eps)
     w = R.theta_[1:]
@@ -88,8 +91,8 @@ def test_bounds_and_orders_hold_for_sampled_models():
     R = LinearRashomon().fit(X, y)
     eps = R.epsilon_from_tolerance(1.03 * np.sqrt(R.loss_))
     thetas = _sample_boundary(R, eps, 4000, rng)
-    G = R._maps(X[:20])                                           # (20, d, p)
-    phis = np.einsum("rip,sp->sri", G, thetas)                    # (samples, 20, d)
+    G = R._maps(X[:20])  # (20, d, p)
+    phis = np.einsum("rip,sp->sri", G, thetas)  # (samples, 20, d)
     lo, hi = R.attribution_bounds(X[:20], eps)
     assert np.all(phis >= lo - 1e-9) and np.all(phis <= hi + 1e-9)
     # bounds are attained on the boundary (sampling gets close)
@@ -148,7 +151,7 @@ def test_additive_model_orders_hold_for_sampled_models():
     R = AdditiveRashomon(n_knots=6).fit(X, y, feature_names=["a", "b", "c"])
     eps = R.epsilon_from_tolerance(1.05 * np.sqrt(R.loss_))
     po = R.global_order(eps)
-    assert po.relation[1, 2] and po.relation[0, 2]        # b and a matter more than c
+    assert po.relation[1, 2] and po.relation[0, 2]  # b and a matter more than c
     thetas = _sample_boundary(R, eps, 1000, rng)
     imp = np.sqrt(np.mean(np.einsum("rip,sp->sri", R._global_maps, thetas) ** 2, axis=1))
     lo, hi = R.importance_bounds(eps)
@@ -162,7 +165,7 @@ def test_kernel_ridge_attributions_are_complete_and_bounded():
     R = KernelRidgeRashomon(lam=1e-2).fit(X, y)
     phi = R.attributions(X[:10])
     gap = R.predict(X[:10]) - R.predict(R.mean_[None, :])
-    assert np.allclose(phi.sum(axis=1), gap, atol=1e-8)   # integrated gradients are complete
+    assert np.allclose(phi.sum(axis=1), gap, atol=1e-8)  # integrated gradients are complete
     eps = 0.05
     thetas = _sample_boundary(R, eps, 500, rng)
     phis = np.einsum("rip,sp->sri", R._maps(X[:10]), thetas)
@@ -174,9 +177,11 @@ def test_kernel_ridge_attributions_are_complete_and_bounded():
 
 # ---------------------------------------------------------------------------- forests
 
+
 @pytest.fixture(scope="module")
 def small_forest():
     from sklearn.ensemble import RandomForestRegressor
+
     rng = np.random.default_rng(7)
     X, y = _data(rng, n=300, d=4)
     rf = RandomForestRegressor(n_estimators=8, max_depth=4, random_state=0).fit(X[:200], y[:200])
@@ -196,11 +201,11 @@ def test_per_tree_values_average_to_the_forest_shap(small_forest):
 def test_forest_bounds_and_orders_equal_brute_force_over_subforests(small_forest):
     rf, X, y = small_forest
     F = ForestRashomon(rf, X[200:], y[200:], X[:100], bound="convexity")
-    eps = float(np.sqrt(F._mse_bounds()[3]))     # m = 4 of M = 8
+    eps = float(np.sqrt(F._mse_bounds()[3]))  # m = 4 of M = 8
     assert F.subforest_size(eps) == 4
     per_tree = F.per_tree_attributions(X[:6])
     subs = [per_tree[..., list(S)].mean(axis=-1) for S in itertools.combinations(range(8), 4)]
-    subs = np.stack(subs)                         # (70, n, d)
+    subs = np.stack(subs)  # (70, n, d)
     lo, hi = F.attribution_bounds(X[:6], eps)
     assert np.allclose(lo, subs.min(0), atol=1e-12) and np.allclose(hi, subs.max(0), atol=1e-12)
     for r in range(6):
@@ -211,7 +216,7 @@ def test_forest_bounds_and_orders_equal_brute_force_over_subforests(small_forest
         brute = np.all(np.abs(s)[:, :, None] > np.abs(s)[:, None, :], axis=0) & agreed[:, None] & agreed[None, :]
         assert np.array_equal(po.relation, brute)
         glo = F.global_order(eps, X[:6])
-        imp = np.sqrt(np.mean(subs ** 2, axis=1))  # every sub-forest's global importances
+        imp = np.sqrt(np.mean(subs**2, axis=1))  # every sub-forest's global importances
         assert all(glo.consistent_with(v) for v in imp)
 
 
@@ -228,12 +233,13 @@ def test_forest_input_errors(small_forest):
 
 # ---------------------------------------------------------------------------- PartialOrder
 
+
 def test_partial_order_structure_and_export(tmp_path):
     nx = pytest.importorskip("networkx")
     rel = np.zeros((5, 5), dtype=bool)
     rel[0, 1] = rel[1, 2] = rel[0, 3] = True
     po = PartialOrder(rel, list("abcde"), ambiguous=[False, False, False, False, True])
-    assert po.relation[0, 2]                                   # closed transitively
+    assert po.relation[0, 2]  # closed transitively
     assert sorted(po.hasse_edges()) == [(0, 1), (0, 3), (1, 2)]
     g = nx.DiGraph(list(zip(*np.nonzero(po.relation))))
     assert sorted(nx.transitive_reduction(g).edges()) == sorted(po.hasse_edges())
@@ -249,12 +255,15 @@ def test_partial_order_structure_and_export(tmp_path):
         assert (tmp_path / f"order.{ext}").stat().st_size > 0
 
 
-@pytest.mark.parametrize("rel, message", [
-    (np.eye(2, dtype=bool), "itself"),
-    (np.ones((2, 2), dtype=bool) & ~np.eye(2, dtype=bool), "at once"),
-    (np.array([[0, 1, 0], [0, 0, 1], [1, 0, 0]], dtype=bool), "cycle"),
-    (np.zeros((2, 3), dtype=bool), "square"),
-])
+@pytest.mark.parametrize(
+    "rel, message",
+    [
+        (np.eye(2, dtype=bool), "itself"),
+        (np.ones((2, 2), dtype=bool) & ~np.eye(2, dtype=bool), "at once"),
+        (np.array([[0, 1, 0], [0, 0, 1], [1, 0, 0]], dtype=bool), "cycle"),
+        (np.zeros((2, 3), dtype=bool), "square"),
+    ],
+)
 def test_partial_order_rejects_bad_relations(rel, message):
     with pytest.raises(ValueError, match=message):
         PartialOrder(rel)

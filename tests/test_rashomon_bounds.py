@@ -1,5 +1,6 @@
 """Sub-forest bounds, prediction and partial-dependence bounds, classification forests and the
 utility curve, each checked against its definition by brute force over every sub-forest."""
+
 import itertools
 
 import numpy as np
@@ -19,6 +20,7 @@ def _subsets(m):
 @pytest.fixture(scope="module")
 def regression():
     from sklearn.ensemble import RandomForestRegressor
+
     rng = np.random.default_rng(11)
     X = rng.normal(size=(260, 4))
     y = 2 * X[:, 0] - X[:, 1] + np.sin(3 * X[:, 2]) + 0.5 * rng.normal(size=260)
@@ -29,6 +31,7 @@ def regression():
 @pytest.fixture(scope="module")
 def classification():
     from sklearn.ensemble import RandomForestClassifier
+
     rng = np.random.default_rng(12)
     X = rng.normal(size=(300, 4))
     y = np.where(X[:, 0] + 0.5 * X[:, 1] ** 2 + 0.8 * rng.normal(size=300) > 0.3, "yes", "no")
@@ -67,14 +70,14 @@ def test_both_regression_bounds_hold_for_every_subforest(regression):
     assert curve["paper"][-1] == pytest.approx(F.forest_rmse_, rel=1e-12)
     assert curve["convexity"][-1] == pytest.approx(np.sqrt(np.mean((P - yv) ** 2)), rel=1e-12)
     assert F.min_tolerance_ == pytest.approx(F.forest_rmse_, rel=1e-12)
-    assert np.all(np.diff(curve["combined"]) <= 1e-12)          # non-increasing in m
+    assert np.all(np.diff(curve["combined"]) <= 1e-12)  # non-increasing in m
 
 
 def test_paper_bound_definition_by_brute_force_over_ranges(regression):
     rf, X, y, F = regression
     P, yv = _tree_preds(rf, X[160:]), y[160:]
     for m in range(1, M + 1):
-        preds = np.stack([P[S].mean(0) for S in _subsets(m)])    # every sub-forest's predictions
+        preds = np.stack([P[S].mean(0) for S in _subsets(m)])  # every sub-forest's predictions
         lo, hi = preds.min(0), preds.max(0)
         expected = np.sqrt(np.mean(np.maximum((lo - yv) ** 2, (hi - yv) ** 2)))
         assert range_bound(P, yv)[m - 1] == pytest.approx(expected, rel=1e-12)
@@ -85,7 +88,7 @@ def test_paper_bound_definition_by_brute_force_over_ranges(regression):
 def test_subforest_size_exists_for_every_eps_above_the_forest_rmse(regression):
     rf, X, y, F = regression
     curve = F.bound_curve()
-    assert F.subforest_size(F.forest_rmse_) >= 1                      # the forest's own RMSE is accepted
+    assert F.subforest_size(F.forest_rmse_) >= 1  # the forest's own RMSE is accepted
     for factor in (1.0, 1.0 + 1e-9, 1.01, 1.05, 1.3, 3.0):
         eps = factor * F.forest_rmse_
         m = F.subforest_size(eps)
@@ -116,8 +119,8 @@ def test_prediction_and_partial_dependence_bounds_equal_brute_force(regression):
     for v in grid:
         Z = rows.copy()
         Z[:, 2] = v
-        per_tree.append(_tree_preds(rf, Z).mean(axis=1))           # (M,) per-tree partial dependence
-    per_tree = np.array(per_tree)                                   # (grid, M)
+        per_tree.append(_tree_preds(rf, Z).mean(axis=1))  # (M,) per-tree partial dependence
+    per_tree = np.array(per_tree)  # (grid, M)
     subs = np.stack([per_tree[:, S].mean(1) for S in _subsets(m)])
     plo, phi = F.partial_dependence_bounds(2, grid, eps, X=rows)
     assert np.allclose(plo, subs.min(0), atol=1e-10) and np.allclose(phi, subs.max(0), atol=1e-10)
@@ -147,7 +150,7 @@ def test_classifier_forest_bound_predictions_and_attributions(classification):
     lo, hi = F.predict(X[:10], eps)
     subs = np.stack([_tree_preds(rf, X[:10], proba=True)[S].mean(0) for S in _subsets(m)])
     assert np.allclose(lo, subs.min(0)) and np.allclose(hi, subs.max(0))
-    per_tree = F.per_tree_attributions(X[:8])                  # class-1 probability
+    per_tree = F.per_tree_attributions(X[:8])  # class-1 probability
     whole = assay.TreeExplainer(rf, X[:60]).shap_values(X[:8])[..., 1]
     assert np.allclose(per_tree.mean(axis=-1), whole, atol=1e-10)
     with pytest.raises(ValueError, match="bound: expected one of"):
@@ -158,6 +161,7 @@ def test_classifier_forest_bound_predictions_and_attributions(classification):
 
 def test_multiclass_forest_is_refused():
     from sklearn.ensemble import RandomForestClassifier
+
     rng = np.random.default_rng(3)
     X = rng.normal(size=(90, 3))
     y = np.arange(90) % 3
@@ -169,10 +173,10 @@ def test_multiclass_forest_is_refused():
 def test_forest_utility_counts_agreed_statements(regression):
     rf, X, y, F = regression
     curve = F.bound_curve()["combined"]
-    eps_values = [float(curve[k]) for k in (5, 3, 1)]                 # m = 6, 4, 2 trees
+    eps_values = [float(curve[k]) for k in (5, 3, 1)]  # m = 6, 4, 2 trees
     u = F.utility(X[:5], eps_values, require_gap=False)
     assert u.shape == (5, 3) and np.all(u >= 0) and np.all(u <= 1)
-    assert np.all(np.diff(u, axis=1) <= 1e-12)                      # fewer statements as eps grows
+    assert np.all(np.diff(u, axis=1) <= 1e-12)  # fewer statements as eps grows
     d = 4
     for r in range(5):
         po = F.local_order(X[r], eps_values[1])
@@ -186,7 +190,7 @@ def test_forest_mean_abs_importance_bounds_hold_for_every_subforest(regression):
     eps = float(F.bound_curve()["combined"][2])
     m = F.subforest_size(eps)
     phis = F.per_tree_attributions(X[:40])
-    imp = np.stack([np.abs(phis[..., S].mean(-1)).mean(0) for S in _subsets(m)])   # (subsets, d)
+    imp = np.stack([np.abs(phis[..., S].mean(-1)).mean(0) for S in _subsets(m)])  # (subsets, d)
     lo, hi = F.importance_bounds(eps, X[:40], importance="mean_abs")
     assert np.all(imp >= lo - 1e-12) and np.all(imp <= hi + 1e-12)
     po = F.global_order(eps, X[:40], importance="mean_abs")
@@ -201,12 +205,12 @@ def test_proven_order_within_true_order_within_candidates(regression, importance
     eps = float(F.bound_curve()["combined"][3])
     m = F.subforest_size(eps)
     phis = F.per_tree_attributions(X[:40])
-    subsets = [S for k in range(m, M + 1) for S in _subsets(k)]         # R(eps): every sub-forest of >= m trees
+    subsets = [S for k in range(m, M + 1) for S in _subsets(k)]  # R(eps): every sub-forest of >= m trees
     if importance == "mean_abs":
         imp = np.stack([np.abs(phis[..., S].mean(-1)).mean(0) for S in subsets])
     else:
         imp = np.stack([np.sqrt(np.mean(phis[..., S].mean(-1) ** 2, axis=0)) for S in subsets])
-    ambiguous = imp.min(axis=0) <= 0                                   # some model ignores the feature
+    ambiguous = imp.min(axis=0) <= 0  # some model ignores the feature
     true = np.all(imp[:, :, None] > imp[:, None, :], axis=0) & ~ambiguous[:, None] & ~ambiguous[None, :]
     proven = F.global_order(eps, X[:40], importance=importance).relation
     candidates = F.global_order_candidates(eps, X[:40], importance=importance).relation
@@ -224,8 +228,10 @@ def test_bound_curve_plot_and_columns_matched_by_name(regression, tmp_path):
     eps = 1.2 * G.forest_rmse_
     shuffled = frame[["c", "a", "d", "b"]]
     assert np.allclose(G.predict(shuffled[:5], eps)[0], G.predict(frame[:5], eps)[0])
-    assert np.allclose(G.partial_dependence_bounds("c", [0.0, 1.0], eps, X=shuffled[:20])[1],
-                       G.partial_dependence_bounds(2, [0.0, 1.0], eps, X=frame[:20])[1])
+    assert np.allclose(
+        G.partial_dependence_bounds("c", [0.0, 1.0], eps, X=shuffled[:20])[1],
+        G.partial_dependence_bounds(2, [0.0, 1.0], eps, X=frame[:20])[1],
+    )
     with pytest.raises(ValueError, match="X: "):
         G.predict(frame[["a", "b", "c"]][:5])
     pytest.importorskip("matplotlib")

@@ -1,5 +1,6 @@
 """Prediction and partial-dependence bounds, baselines, kernels and the utility curve of the
 ellipsoid Rashomon sets, against closed forms, the extreme models themselves and sampling."""
+
 import numpy as np
 import pytest
 
@@ -32,8 +33,8 @@ def test_linear_prediction_bounds_are_reached_by_models_exactly_at_the_tolerance
         g = D[r]
         step = np.sqrt(eps / (g @ A_inv @ g)) * (A_inv @ g)
         for theta, bound in ((R.theta_ + step, hi[r]), (R.theta_ - step, lo[r])):
-            assert np.mean((D @ theta - y) ** 2) == pytest.approx(R.loss_ + eps, rel=1e-9)   # on the boundary
-            assert D[r] @ theta == pytest.approx(bound, rel=1e-9, abs=1e-9)                  # attains the bound
+            assert np.mean((D @ theta - y) ** 2) == pytest.approx(R.loss_ + eps, rel=1e-9)  # on the boundary
+            assert D[r] @ theta == pytest.approx(bound, rel=1e-9, abs=1e-9)  # attains the bound
     thetas = _sample(R, eps, 2000, np.random.default_rng(1))
     preds = D[:10] @ thetas.T
     assert np.all(preds >= lo[:, None] - 1e-9) and np.all(preds <= hi[:, None] + 1e-9)
@@ -51,7 +52,7 @@ def test_additive_partial_dependence_bounds_hold_for_sampled_models():
         Z = X[:50].copy()
         Z[:, 0] = v
         g = R._predict_maps(Z).mean(axis=0)
-        pd = thetas @ g                                           # each sampled model's partial dependence
+        pd = thetas @ g  # each sampled model's partial dependence
         assert np.all(pd >= lo[k] - 1e-9) and np.all(pd <= hi[k] + 1e-9)
         # the model reaching the upper bound: training MSE exactly L* + eps
         top = R.theta_ + np.sqrt(eps / (g @ A_inv @ g)) * (A_inv @ g)
@@ -71,15 +72,17 @@ def test_background_sets_the_attribution_baseline(cls):
     # interventional SHAP of an additive model: the attributions add up to h(x) - mean h(background)
     assert np.allclose(phi.sum(axis=1), R.predict(X[100:110]) - R.predict(background).mean(), atol=1e-9)
     default = cls().fit(X, y)
-    assert np.allclose(default.attributions(X[100:110]).sum(axis=1), default.predict(X[100:110]) - default.predict(X).mean(),
-                       atol=1e-9)
-    assert np.allclose(R.predict(X[:5]), default.predict(X[:5]))      # the background changes no model
+    assert np.allclose(
+        default.attributions(X[100:110]).sum(axis=1), default.predict(X[100:110]) - default.predict(X).mean(), atol=1e-9
+    )
+    assert np.allclose(R.predict(X[:5]), default.predict(X[:5]))  # the background changes no model
     with pytest.raises(ValueError, match="background: expected a row"):
         cls().fit(X, y, background=X[:3, :2])
 
 
 def test_kernel_ridge_baselines_poly_and_user_kernels():
     from sklearn.kernel_ridge import KernelRidge
+
     X, y = _data(5, n=120, d=3)
     z0 = X[7]
     R = KernelRidgeRashomon(lam=1e-2, kernel="poly", degree=3, gamma=0.5, coef0=1.0).fit(X, y, background=z0)
@@ -87,15 +90,15 @@ def test_kernel_ridge_baselines_poly_and_user_kernels():
     ref = KernelRidge(alpha=1e-2 * len(X), kernel="poly", degree=3, gamma=0.5, coef0=1.0).fit(Z, y - y.mean())
     assert np.allclose(R.predict(X[:10]), ref.predict(Z[:10]) + y.mean(), atol=1e-6)
     phi = R.attributions(X[:10])
-    assert np.allclose(phi.sum(axis=1), R.predict(X[:10]) - R.predict(z0), atol=1e-8)   # completeness
+    assert np.allclose(phi.sum(axis=1), R.predict(X[:10]) - R.predict(z0), atol=1e-8)  # completeness
     two = KernelRidgeRashomon(lam=1e-2).fit(X, y, background=X[:2])
     assert np.allclose(two.attributions(X[:5]).sum(axis=1), two.predict(X[:5]) - two.predict(X[:2]).mean(), atol=1e-8)
 
     def rbf(A, B):
         return np.exp(-np.sum((A[:, None, :] - B[None, :, :]) ** 2, axis=-1) / 3)
 
-    builtin = KernelRidgeRashomon(lam=1e-2).fit(X, y)                     # gamma = 1 / d = 1 / 3
-    numeric = KernelRidgeRashomon(lam=1e-2, kernel=rbf).fit(X, y)         # gradient by differences
+    builtin = KernelRidgeRashomon(lam=1e-2).fit(X, y)  # gamma = 1 / d = 1 / 3
+    numeric = KernelRidgeRashomon(lam=1e-2, kernel=rbf).fit(X, y)  # gradient by differences
     assert np.allclose(numeric.predict(X[:5]), builtin.predict(X[:5]), atol=1e-10)
     assert np.allclose(numeric.attributions(X[:5]), builtin.attributions(X[:5]), atol=1e-6)
 

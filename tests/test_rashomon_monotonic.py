@@ -1,6 +1,7 @@
 """MonotonicRashomon: the fit and every linear bound against enumeration of the active sign
 constraints (the exact optimum of a linear or quadratic objective over an ellipsoid cut by
 coordinate half-spaces lies on one face, the minimiser over that face's slice)."""
+
 import itertools
 
 import numpy as np
@@ -38,7 +39,7 @@ def _brute_min(R, g, eps):
         fixed = R._constrained[S]
         free = np.setdiff1d(np.arange(c.size), fixed)
         Aff = A[np.ix_(free, free)]
-        z0 = np.linalg.solve(Aff, (A @ c)[free])                  # centre of the slice
+        z0 = np.linalg.solve(Aff, (A @ c)[free])  # centre of the slice
         rad = r2 - c @ A @ c + z0 @ Aff @ z0
         if rad < 0:
             continue
@@ -56,14 +57,14 @@ def test_best_model_is_the_constrained_least_squares_optimum(fitted):
     D = R._predict_maps(X)
     assert _feasible(R, R.theta_)
     best = np.inf
-    for S in _faces(R):                                           # least squares on each face
+    for S in _faces(R):  # least squares on each face
         keep = np.setdiff1d(np.arange(D.shape[1]), R._constrained[S])
         theta = np.zeros(D.shape[1])
         theta[keep] = np.linalg.lstsq(D[:, keep], y, rcond=None)[0]
         if _feasible(R, theta):
             best = min(best, np.mean((D @ theta - y) ** 2))
     assert R.loss_ == pytest.approx(best, rel=1e-9)
-    assert R.loss_ > R._ols_loss                                  # the constraint binds here
+    assert R.loss_ > R._ols_loss  # the constraint binds here
 
 
 def test_linear_bounds_equal_the_face_enumeration(fitted):
@@ -92,7 +93,7 @@ def test_sampled_members_stay_within_bounds_and_orders(fitted):
     u = rng.normal(size=(20000, R.theta_.size))
     u *= np.sqrt(R._radius2(eps)) * rng.uniform(0, 1, (len(u), 1)) ** 0.3 / np.linalg.norm(u, axis=1, keepdims=True)
     thetas = R._ols + u @ R._whiten.T
-    thetas = thetas[np.all(R._signs * thetas[:, R._constrained] >= 0, axis=1)]      # members of R(eps)
+    thetas = thetas[np.all(R._signs * thetas[:, R._constrained] >= 0, axis=1)]  # members of R(eps)
     assert len(thetas) > 20
     D = R._predict_maps(X)
     assert np.all(np.mean((thetas @ D.T - y) ** 2, axis=1) <= R.loss_ + eps + 1e-9)
@@ -101,7 +102,7 @@ def test_sampled_members_stay_within_bounds_and_orders(fitted):
     assert np.all(preds >= lo - 1e-7) and np.all(preds <= hi + 1e-7)
     for r in range(4):
         po = R.local_order(X[r], eps)
-        phis = thetas @ R._maps(X[r:r + 1])[0].T
+        phis = thetas @ R._maps(X[r : r + 1])[0].T
         assert all(po.consistent_with(np.abs(p)) for p in phis)
     imp = np.sqrt(np.mean(np.einsum("rip,sp->sri", R._global_maps, thetas) ** 2, axis=1))
     ilo, ihi = R.importance_bounds(eps)

@@ -1,4 +1,5 @@
 """Every ```python block of README.md runs as written (in a scratch directory)."""
+
 import re
 from pathlib import Path
 
@@ -17,5 +18,6 @@ def test_readme_block_runs(index, tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
     monkeypatch.chdir(tmp_path)
     import matplotlib
+
     matplotlib.use("Agg")
     exec(compile(BLOCKS[index], f"README.md block {index}", "exec"), {"__name__": "readme"})

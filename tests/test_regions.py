@@ -1,5 +1,6 @@
 """GRANITE regions: the tree kernel against the generic path and against H_u from its definition,
 known answers (the toy, additive models, x1 x2 on a grid), partition-tree invariants, bad input."""
+
 import ast
 import itertools
 import re
@@ -61,9 +62,15 @@ def toy_tree_model(X, y):
 def product_ir():
     """f = x0 * x1 on {-1, 1}^2 exactly, as a hand-built IR tree."""
     b = ForestBuilder(2, 1)
-    b.add_tree(feature=[0, 1, -1, -1, 1, -1, -1], threshold=[0, 0, 0, 0, 0, 0, 0], left=[1, 2, -1, -1, 5, -1, -1],
-               right=[4, 3, -1, -1, 6, -1, -1], default_left=[0] * 7, policy=[SplitPolicy.HGB_NUMERIC] * 7,
-               value=np.array([0, 0, 1, -1, 0, -1, 1], dtype=float))
+    b.add_tree(
+        feature=[0, 1, -1, -1, 1, -1, -1],
+        threshold=[0, 0, 0, 0, 0, 0, 0],
+        left=[1, 2, -1, -1, 5, -1, -1],
+        right=[4, 3, -1, -1, 6, -1, -1],
+        default_left=[0] * 7,
+        policy=[SplitPolicy.HGB_NUMERIC] * 7,
+        value=np.array([0, 0, 1, -1, 0, -1, 1], dtype=float),
+    )
     return TreeModel(forest=b.build([0.0]), source="hand-built", n_features=2, n_outputs=1)
 
 
@@ -128,14 +135,32 @@ def _converted_models():
         ("xgb_categorical", xgb.train({"max_depth": 3, "max_cat_to_onehot": 1}, dm, 6), Xk, xgb_raw),
         ("lgb_reg", lgb.LGBMRegressor(**lgb_p).fit(X, y), X, lgb_raw),
         ("lgb_missing_zero", lgb.LGBMRegressor(zero_as_missing=True, **lgb_p).fit(np.nan_to_num(X), y), X, lgb_raw),
-        ("lgb_categorical", lgb.LGBMRegressor(max_cat_to_onehot=1, min_data_per_group=5, **lgb_p)
-         .fit(np.nan_to_num(Xk), yk, categorical_feature=[4]), Xk, lgb_raw),
-        ("sk_rf_reg", ensemble.RandomForestRegressor(n_estimators=4, max_depth=5, random_state=0).fit(Xn, yn), Xn,
-         sklearn_raw),
-        ("sk_gb_multiclass", ensemble.GradientBoostingClassifier(n_estimators=3, max_depth=3).fit(Xm, ym), Xm,
-         sklearn_raw),
-        ("sk_hgb_categorical", ensemble.HistGradientBoostingRegressor(max_iter=8, categorical_features=[4])
-         .fit(Xk, yk), Xk, sklearn_raw),
+        (
+            "lgb_categorical",
+            lgb.LGBMRegressor(max_cat_to_onehot=1, min_data_per_group=5, **lgb_p).fit(
+                np.nan_to_num(Xk), yk, categorical_feature=[4]
+            ),
+            Xk,
+            lgb_raw,
+        ),
+        (
+            "sk_rf_reg",
+            ensemble.RandomForestRegressor(n_estimators=4, max_depth=5, random_state=0).fit(Xn, yn),
+            Xn,
+            sklearn_raw,
+        ),
+        (
+            "sk_gb_multiclass",
+            ensemble.GradientBoostingClassifier(n_estimators=3, max_depth=3).fit(Xm, ym),
+            Xm,
+            sklearn_raw,
+        ),
+        (
+            "sk_hgb_categorical",
+            ensemble.HistGradientBoostingRegressor(max_iter=8, categorical_features=[4]).fit(Xk, yk),
+            Xk,
+            sklearn_raw,
+        ),
     ]
     return models
 
@@ -155,7 +180,9 @@ def test_tree_kernel_matches_generic_path_on_every_converter(converted, order):
 
         ir = convert_model(model)
         nan = 0.0 if name in ("sk_rf_reg", "sk_gb_multiclass") else 0.1  # these refuse NaN
-        A = adversarial_rows(ir, X, rng, n=36 if order == 1 else 26, nan_frac=nan)  # NaN, values on thresholds and one ulp around them
+        A = adversarial_rows(
+            ir, X, rng, n=36 if order == 1 else 26, nan_frac=nan
+        )  # NaN, values on thresholds and one ulp around them
         K = ir.n_outputs
         output = K - 1 if K > 1 else None
         groups = {"pair": [1, 2]} if order == 1 else None
@@ -183,8 +210,9 @@ def test_tree_kernel_matches_generic_path_on_every_converter(converted, order):
         col = 0
         t = np.nanquantile(A[rows, col], [0.3, 0.6])
         got = Dt.split_squared_gaps(rows, col, t)
-        want = np.array([[Dg.squared_gap(rows[A[rows, col] <= tc]), Dg.squared_gap(rows[~(A[rows, col] <= tc)])]
-                         for tc in t])
+        want = np.array(
+            [[Dg.squared_gap(rows[A[rows, col] <= tc]), Dg.squared_gap(rows[~(A[rows, col] <= tc)])] for tc in t]
+        )
         assert_close_scaled(got, want, 1e-9, f"{name} split losses")
 
 
@@ -193,8 +221,9 @@ def test_tree_kernel_matches_generic_path_on_every_converter(converted, order):
 def test_toy_finds_one_split_on_x2(kind):
     X, y = toy(np.random.default_rng(0))
     model = toy_f if kind == "callable" else toy_tree_model(X.to_numpy(), y)
-    g = regions.Granite(loss="pure_vs_full", split_features=["x1", "x2", "x3"], max_depth=3, min_samples_leaf=20,
-                        alpha=0.05).fit(model, X)
+    g = regions.Granite(
+        loss="pure_vs_full", split_features=["x1", "x2", "x3"], max_depth=3, min_samples_leaf=20, alpha=0.05
+    ).fit(model, X)
     assert g.rules() == ["x2 <= -1.0", "x2 > -1.0"]
     assert g.tree_.loss == 1.0 and g.root_loss_ > 0.5
     assert np.all(g.leaf_losses_ < 1e-10)
@@ -321,6 +350,7 @@ def test_invariants_row_permutation_depth_min_leaf_and_predict():
 def _unique_keeping(which, real=np.unique):
     """np.unique as another CPU's sort kernel may return it: of equal values (-0.0 and 0.0) the
     first or the last in row order survives."""
+
     def unique(a, *args, **kwargs):
         a = np.asarray(a)
         if args or kwargs or a.ndim != 1 or a.size == 0:
@@ -329,6 +359,7 @@ def _unique_keeping(which, real=np.unique):
         new_run = np.r_[True, s[1:] != s[:-1]]
         keep = new_run if which == "first" else np.r_[new_run[1:], True]
         return s[keep]
+
     return unique
 
 
@@ -441,20 +472,31 @@ def test_categorical_columns_print_their_categories():
 def test_boolean_and_ordinal_columns_read_as_words_and_sets():
     rng = np.random.default_rng(19)
     n = 200
-    X = pd.DataFrame({"x": rng.normal(size=n), "flag": rng.random(n) < 0.5,
-                      "size": pd.Categorical(rng.choice(["S", "M", "L"], n), categories=["S", "M", "L"], ordered=True)})
+    X = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "flag": rng.random(n) < 0.5,
+            "size": pd.Categorical(rng.choice(["S", "M", "L"], n), categories=["S", "M", "L"], ordered=True),
+        }
+    )
     f = lambda A: A[:, 0] * A[:, 1] + A[:, 0] * (A[:, 2] == 2)  # flag and size L interact with x
     g = regions.Granite(split_features=["flag", "size"], min_samples_leaf=10, alpha=0.0).fit(f, X)
     rules = g.rules()
-    assert sorted(rules) == sorted(["not flag and size in {'S', 'M'}", "not flag and size in {'L'}",
-                                    "flag and size in {'S', 'M'}", "flag and size in {'L'}"]), rules
+    assert sorted(rules) == sorted(
+        [
+            "not flag and size in {'S', 'M'}",
+            "not flag and size in {'L'}",
+            "flag and size in {'S', 'M'}",
+            "flag and size in {'L'}",
+        ]
+    ), rules
     ids = g.predict(X)
     flag, size = X["flag"].to_numpy(), X["size"].astype(object).to_numpy()
     for k, rule in enumerate(rules):
         mask = np.ones(n, dtype=bool)
         for part in rule.split(" and "):
             if part.startswith("size in "):
-                mask &= np.isin(size, list(ast.literal_eval(part[len("size in "):])))
+                mask &= np.isin(size, list(ast.literal_eval(part[len("size in ") :])))
             else:
                 mask &= ~flag if part == "not flag" else flag
         np.testing.assert_array_equal(np.flatnonzero(mask), np.flatnonzero(ids == k))
@@ -496,8 +538,9 @@ def test_dataframe_columns_are_matched_by_name_at_fit_and_predict():
         g = regions.Granite(**kw).fit(m, X)
         np.testing.assert_array_equal(g.predict(shuffled), g.predict(X))
         np.testing.assert_array_equal(g.explain(shuffled.iloc[:30], "shap"), g.explain(X.iloc[:30], "shap"))
-        np.testing.assert_array_equal(g.explain(shuffled, "pfi", y=f(X.to_numpy())),
-                                      g.explain(X, "pfi", y=f(X.to_numpy())))
+        np.testing.assert_array_equal(
+            g.explain(shuffled, "pfi", y=f(X.to_numpy())), g.explain(X, "pfi", y=f(X.to_numpy()))
+        )
     g = regions.Granite(**kw).fit(model, X)
     gs = regions.Granite(**kw).fit(model, shuffled)
     assert gs.rules() == g.rules() and gs.feature_names_ == ["a", "b", "c", "d"]
@@ -649,14 +692,17 @@ def test_unordered_categoricals_split_into_any_subset(method):
     for m in (model, lambda A: A[:, 0] * np.isin(A[:, 1], [0, 3])):  # the frame's codes: red 0, pink 3
         if m is not model and method == "generic":
             continue
-        g = regions.Granite(split_features=["color"], min_samples_leaf=20, alpha=0.0, method=method, max_depth=1,
-                            save_losses=True).fit(m, X)
-        sides = sorted(sorted(ast.literal_eval(r[len("color in "):])) for r in g.rules())
+        g = regions.Granite(
+            split_features=["color"], min_samples_leaf=20, alpha=0.0, method=method, max_depth=1, save_losses=True
+        ).fit(m, X)
+        sides = sorted(sorted(ast.literal_eval(r[len("color in ") :])) for r in g.rules())
         assert sides == [["blue", "green"], ["pink", "red"]], g.rules()
         ids = g.predict(X)
         for k, rule in enumerate(g.rules()):
-            np.testing.assert_array_equal(np.flatnonzero(rule_mask(rule, {"color": X["color"].astype(object).to_numpy()})),
-                                          np.flatnonzero(ids == k))
+            np.testing.assert_array_equal(
+                np.flatnonzero(rule_mask(rule, {"color": X["color"].astype(object).to_numpy()})),
+                np.flatnonzero(ids == k),
+            )
         (region,) = g.intervals()[0]
         assert region.feature == "color" and len(region.codes) == 2
         sets, losses = g.split_losses()[0]["losses"]["color"]

@@ -1,6 +1,7 @@
 """GRANITE region losses against their definitions computed by brute force on small cases (every
 F_i(x, z) = f(x_i, z_-i) materialised with loops), against the numbers the authors' reference
 implementation gives on the papers' toy, and known answers (the toy's split on x2)."""
+
 import itertools
 
 import numpy as np
@@ -121,8 +122,7 @@ def test_losses_match_their_definitions_by_brute_force(seed, cache_mb):
     # a region is evaluated on its own rows (its own background); the bins stay those of all rows
     rows = np.flatnonzero(X[:, 1] > 0)
     sub = [b[rows] for b in cart]
-    assert L(rows) == pytest.approx(len(rows) / N * pfi_cfi_brute(f, X[rows], y[rows], players, sub, SQUARED),
-                                    rel=rel)
+    assert L(rows) == pytest.approx(len(rows) / N * pfi_cfi_brute(f, X[rows], y[rows], players, sub, SQUARED), rel=rel)
     L = root_loss(f, X, "sobol", cache_mb=cache_mb)
     assert L(rows) == pytest.approx(sobol_brute(f, X[rows], players), rel=rel)
 
@@ -143,7 +143,9 @@ def test_split_losses_equal_the_losses_of_the_children():
 def test_bins_are_fixed_quantiles_or_cart_leaves():
     x = np.arange(20.0)[:, None]
     np.testing.assert_array_equal(quantile_bins(x, 4), np.repeat(np.arange(4), 5))  # edges at 0, 4.75, 9.5, 14.25, 19
-    np.testing.assert_array_equal(quantile_bins(np.array([[3.0], [1.0], [3.0]]), 4), [1, 0, 1])  # few values: themselves
+    np.testing.assert_array_equal(
+        quantile_bins(np.array([[3.0], [1.0], [3.0]]), 4), [1, 0, 1]
+    )  # few values: themselves
     from sklearn.tree import DecisionTreeRegressor
 
     rng = np.random.default_rng(3)
@@ -192,10 +194,18 @@ def toy_f(A):
 REFERENCE_500 = {
     "pure_vs_full": (2179.0165185036262, dict(split_features=[1, 2, 3]), ["x1 <= -1.0", "x1 > -1.0"], None),
     "sobol": (149.11099555766552, dict(split_features=[1, 2, 3]), ["x1 <= -1.0", "x1 > -1.0"], None),
-    "pdp_vs_mplot": (918.7736243890752, dict(components=[3], split_features=[0, 1, 2], alpha=0.2),
-                     ["x2 <= -1.0", "x2 > -1.0"], [0.058392097088522575, 0.08964528666738134]),
-    "pure_vs_full_risk": (105220.27508193058, dict(split_features=[1, 2, 3]), None,
-                          [0.02529970138005722, 0.02184182599625096, 0.020627046954828938, 0.023906764376845007]),
+    "pdp_vs_mplot": (
+        918.7736243890752,
+        dict(components=[3], split_features=[0, 1, 2], alpha=0.2),
+        ["x2 <= -1.0", "x2 > -1.0"],
+        [0.058392097088522575, 0.08964528666738134],
+    ),
+    "pure_vs_full_risk": (
+        105220.27508193058,
+        dict(split_features=[1, 2, 3]),
+        None,
+        [0.02529970138005722, 0.02184182599625096, 0.020627046954828938, 0.023906764376845007],
+    ),
 }
 
 
@@ -217,8 +227,9 @@ def test_papers_toy_one_split_on_x2_for_every_interaction_loss():
     X, y = papers_toy(300, seed=1)
     for loss in ("pure_vs_full", "sobol"):
         for components in (None, [0], [1]):  # only x1 or only x2 interact: the same split removes it
-            g = regions.Granite(loss=loss, split_features=[1, 2, 3], max_depth=3, components=components,
-                                save_losses=True).fit(toy_f, X, y)
+            g = regions.Granite(
+                loss=loss, split_features=[1, 2, 3], max_depth=3, components=components, save_losses=True
+            ).fit(toy_f, X, y)
             assert g.rules() == ["x1 <= -1.0", "x1 > -1.0"] and np.all(g.leaf_losses_ == 0.0), (loss, components)
             (root,) = g.split_losses()
             assert root["conditions"] == [] and root["feature"] == "x1" and set(root["losses"]) == {"x1", "x2", "x3"}
@@ -282,7 +293,9 @@ def test_one_pair_as_the_only_component_matches_the_reference():
     # The reference gives 58.956287421628296 for its loss on all rows and one split on x2 at -0.0163
     # with normalised leaf losses 0 and 0.0174 (at N = 2,000 the notebook's x2 <= 0.0221, 0.0298 / 0).
     X = np.random.RandomState(42).multivariate_normal(np.zeros(4), np.eye(4), size=(500,))
-    f = lambda A: (A[:, 0] + 0.7 * A[:, 0] * A[:, 1]) * (A[:, 2] >= 0) + (-A[:, 0] + 0.7 * A[:, 0] * A[:, 3]) * (A[:, 2] < 0)
+    f = lambda A: (
+        (A[:, 0] + 0.7 * A[:, 0] * A[:, 1]) * (A[:, 2] >= 0) + (-A[:, 0] + 0.7 * A[:, 0] * A[:, 3]) * (A[:, 2] < 0)
+    )
     g = regions.Granite(components=[(0, 1)], split_features=[2, 3], max_depth=2, alpha=0.1).fit(f, X)
     assert g.root_loss_ * 500 == pytest.approx(58.956287421628296, rel=1e-12)
     assert g.rules() == ["x2 <= -0.016", "x2 > -0.016"]

@@ -1,5 +1,6 @@
 """GRANITE figures next to the partition tree: regional partial dependence curves, per-region
 attribution bars and the per-region interaction heatmap (known answers on the papers' toy)."""
+
 import numpy as np
 import pytest
 

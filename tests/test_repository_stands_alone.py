@@ -2,6 +2,7 @@
 directories (a design note that is not committed, a sibling checkout, /work/..., /tmp/..., a home
 directory). Facts belong in the repository's own docs (README.md "How it works", csrc comments);
 paths are written relative to the repository; results record no absolute paths."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,20 @@ THIS_FILE = os.path.relpath(os.path.abspath(__file__), REPO).replace(os.sep, "/"
 # Documents and directories that exist only outside the repository, and absolute paths of one machine.
 FORBIDDEN = re.compile(r"DESIGN\.md|\.\./shared|shared/reference|/work/|/tmp/|/root/|/home/")
 # Directories that are not the repository's own text (build outputs, virtual environments, caches).
-SKIP_DIRS = {".git", "build", "dist", "wheelhouse", ".venv", ".venv-ci", ".venv-peer", "__pycache__",
-             ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache"}
+SKIP_DIRS = {
+    ".git",
+    "build",
+    "dist",
+    "wheelhouse",
+    ".venv",
+    ".venv-ci",
+    ".venv-peer",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    ".mypy_cache",
+    ".ruff_cache",
+}
 
 
 def _repository_files():
@@ -65,19 +78,23 @@ def test_no_reference_outside_the_repository():
     assert not offenders, (
         "references to files outside the repository or to one machine's paths (cite README.md or csrc "
         "instead, write paths relative to the repository, record no absolute paths in results):\n"
-        + "\n".join(offenders))
+        + "\n".join(offenders)
+    )
 
 
-@pytest.mark.parametrize("line, bad", [
-    ('see DESIGN.md "Performance model"', True),
-    ("run it in the venv of ../shared/reference/peers.md", True),
-    ('"assay.__file__": "/work/main/python/assay/__init__.py"', True),
-    ("python -m venv /tmp/peer", True),
-    ("/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages", True),
-    ("cd /home/someone/assay", True),
-    ('"assay.__file__": "python/assay/__init__.py"', False),
-    ("#!/usr/bin/env python", False),
-    ("bench/results/treeshap.json", False),
-])
+@pytest.mark.parametrize(
+    "line, bad",
+    [
+        ('see DESIGN.md "Performance model"', True),
+        ("run it in the venv of ../shared/reference/peers.md", True),
+        ('"assay.__file__": "/work/main/python/assay/__init__.py"', True),
+        ("python -m venv /tmp/peer", True),
+        ("/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages", True),
+        ("cd /home/someone/assay", True),
+        ('"assay.__file__": "python/assay/__init__.py"', False),
+        ("#!/usr/bin/env python", False),
+        ("bench/results/treeshap.json", False),
+    ],
+)
 def test_the_patterns(line, bad):
     assert bool(FORBIDDEN.search(line)) is bad

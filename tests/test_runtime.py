@@ -1,4 +1,5 @@
 """Progress, Ctrl-C, pickling, Dask and plots: the runtime around the kernels."""
+
 import os
 import pickle
 import signal
@@ -23,7 +24,7 @@ def test_progress_callback_counts_every_row(case):
     model, bg, X = case
     seen = []
     ex = assay.TreeExplainer(model, bg, progress=lambda done, total: seen.append((done, total)))
-    assert seen[-1] == (40, 40)                  # the table build counts trees
+    assert seen[-1] == (40, 40)  # the table build counts trees
     seen.clear()
     ex.shap_values(X, progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (3000, 3000) and all(t == 3000 for _, t in seen)
@@ -39,14 +40,14 @@ def test_ctrl_c_stops_a_long_call_quickly(case):
     # (`cmd &`) inherits SIGINT ignored, and Python then installs no handler at all.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
-    big = np.concatenate([X] * 4)                              # seconds of work
+    big = np.concatenate([X] * 4)  # seconds of work
     timer.start()
     t0 = time.perf_counter()
     try:
         with pytest.raises(KeyboardInterrupt):
             ex.shap_values(big)
     finally:
-        timer.cancel()                                         # never let a late SIGINT escape the test
+        timer.cancel()  # never let a late SIGINT escape the test
         signal.signal(signal.SIGINT, previous)
     assert time.perf_counter() - t0 < 1.3
     assert ex.shap_values(X[:5]).shape == (5, 8)  # still usable afterwards
@@ -80,10 +81,13 @@ def test_dask_matches_the_single_process_call(case):
     from distributed import Client, LocalCluster
 
     import assay.dask
+
     model, bg, X = case
     ex = assay.TreeExplainer(model, bg)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster):
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster),
+    ):
         frame = dd.from_pandas(pd.DataFrame(X, columns=[f"x{i}" for i in range(8)]), npartitions=5)
         assert np.array_equal(assay.dask.shap_values(ex, frame).compute(), ex.shap_values(X))
         arr = da.from_array(X[:500], chunks=(120, 4))
@@ -96,6 +100,7 @@ def test_interaction_heatmap_and_hasse_plots(case, tmp_path):
     pytest.importorskip("matplotlib")
     import assay.plot
     from assay.rashomon import PartialOrder
+
     model, bg, X = case
     ex = assay.TreeExplainer(model, bg)
     st = ex.shapley_taylor_values(X[:50])
@@ -108,8 +113,11 @@ def test_interaction_heatmap_and_hasse_plots(case, tmp_path):
     with pytest.raises(ValueError, match="values: expected"):
         assay.plot.interaction_heatmap(st[:, 0], ex.player_names)
     rng = np.random.default_rng(0)
-    assay.plot.roc({"a": rng.normal(1, 1, 50), "b": rng.normal(2, 1, 50)},
-                   {"a": rng.normal(0, 1, 40), "b": rng.normal(0, 1, 40)}, path=tmp_path / "roc.png")
+    assay.plot.roc(
+        {"a": rng.normal(1, 1, 50), "b": rng.normal(2, 1, 50)},
+        {"a": rng.normal(0, 1, 40), "b": rng.normal(0, 1, 40)},
+        path=tmp_path / "roc.png",
+    )
     assert (tmp_path / "roc.png").stat().st_size > 0
     with pytest.raises(ValueError, match="same detectors"):
         assay.plot.roc({"a": [1.0]}, {"b": [0.0]})

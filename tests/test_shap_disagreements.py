@@ -9,6 +9,7 @@ prediction on hybrid rows, never by assay:
   the exact values of a model routed that way, which the oracles below reproduce.
 - XGBoost 3.x keeps one intercept per class; shap uses the first class's intercept for every class.
 """
+
 import json
 from functools import lru_cache
 from math import factorial
@@ -25,9 +26,10 @@ pytest.importorskip("sklearn")
 
 # ---- oracles ----------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=None)
 def _subsets(P):
-    return ((np.arange(2 ** P)[:, None] >> np.arange(P)) & 1).astype(bool)  # row s: bits of s
+    return ((np.arange(2**P)[:, None] >> np.arange(P)) & 1).astype(bool)  # row s: bits of s
 
 
 @lru_cache(maxsize=None)
@@ -92,7 +94,7 @@ def _forest_oracle(trees, predict_tree, x, background):
         start = 0
         for p, h in zip(players, H):
             phi = np.zeros((x.shape[0], v.shape[1]))
-            phi[p] = _shapley(v[start:start + len(h)], len(p))
+            phi[p] = _shapley(v[start : start + len(h)], len(p))
             total, start = total + phi, start + len(h)
     return total / (len(trees) * len(background))
 
@@ -125,15 +127,19 @@ def _shap_values(model, background, X):
 
 # ---- the mechanism, on one split ----------------------------------------------------------------
 
-@pytest.mark.parametrize("train, x, z, why", [
-    # threshold (1 + 3) / 2 = 2.0; z = 2 + 1e-9 is 2.0 in float32, so scikit-learn sends it left,
-    # shap compares the float64 background value and sends it right, with x.
-    ([1.0, 3.0], 3.5, 2.0 + 1e-9, "background kept in float64"),
-    # threshold (111 + float32(114.6)) / 2 = 112.79999923706055 lies exactly halfway between two
-    # float32 values and rounds up to float32(112.8); x = 112.8 goes right in scikit-learn and left,
-    # with z, against shap's float32 threshold.
-    ([111.0, 114.6], 112.8, 100.0, "threshold rounded to float32"),
-])
+
+@pytest.mark.parametrize(
+    "train, x, z, why",
+    [
+        # threshold (1 + 3) / 2 = 2.0; z = 2 + 1e-9 is 2.0 in float32, so scikit-learn sends it left,
+        # shap compares the float64 background value and sends it right, with x.
+        ([1.0, 3.0], 3.5, 2.0 + 1e-9, "background kept in float64"),
+        # threshold (111 + float32(114.6)) / 2 = 112.79999923706055 lies exactly halfway between two
+        # float32 values and rounds up to float32(112.8); x = 112.8 goes right in scikit-learn and left,
+        # with z, against shap's float32 threshold.
+        ([111.0, 114.6], 112.8, 100.0, "threshold rounded to float32"),
+    ],
+)
 def test_one_split_value_on_a_float32_threshold(train, x, z, why):
     from sklearn.tree import DecisionTreeClassifier
 
@@ -150,6 +156,7 @@ def test_one_split_value_on_a_float32_threshold(train, x, z, why):
 
 
 # ---- RandomForestClassifier on breast cancer ----------------------------------------------------
+
 
 def test_random_forest_breast_cancer():
     from sklearn.datasets import load_breast_cancer
@@ -191,6 +198,7 @@ def test_random_forest_breast_cancer():
 
 # ---- XGBoost multi-class: one intercept per class -----------------------------------------------
 
+
 def _xgb_intercepts(booster):
     text = json.loads(booster.save_config())["learner"]["learner_model_param"]["base_score"]
     return np.array([float(v) for v in str(text).strip("[]").split(",")])
@@ -231,6 +239,7 @@ def test_xgboost_multiclass_wine_expected_value():
 
 
 # ---- GradientBoostingRegressor on diabetes ------------------------------------------------------
+
 
 def test_gradient_boosting_diabetes():
     from sklearn.datasets import load_diabetes

@@ -1,4 +1,5 @@
 """Exactness: the pattern kernel == the pairwise recursion == brute-force enumeration."""
+
 import numpy as np
 import pytest
 
@@ -23,8 +24,9 @@ def test_random_small_forests_against_brute_force(seed):
     d = int(rng.integers(1, 7))
     K = int(rng.choice([1, 3]))
     cats = tuple(c for c in range(d) if rng.random() < 0.3)
-    model = random_tree_model(rng, d, n_trees=int(rng.integers(1, 6)), max_depth=int(rng.integers(1, 7)),
-                              n_outputs=K, cat_features=cats)
+    model = random_tree_model(
+        rng, d, n_trees=int(rng.integers(1, 6)), max_depth=int(rng.integers(1, 7)), n_outputs=K, cat_features=cats
+    )
     bg = random_rows(rng, model, 12, cats)
     X = random_rows(rng, model, 6, cats)
     fast = assay.TreeExplainer(model, bg)
@@ -41,8 +43,9 @@ def test_leaf_groups_match_brute_force(seed):
     rng = np.random.default_rng(500 + seed)
     d = int(rng.integers(1, 5))
     cats = (0,) if seed % 2 else ()
-    model = random_tree_model(rng, d, n_trees=4, max_depth=int(rng.integers(2, 7)), n_outputs=1,
-                              cat_features=cats, leaf_prob=0.3)
+    model = random_tree_model(
+        rng, d, n_trees=4, max_depth=int(rng.integers(2, 7)), n_outputs=1, cat_features=cats, leaf_prob=0.3
+    )
     bg = random_rows(rng, model, 15, cats)
     X = random_rows(rng, model, 8, cats)
     ex = assay.TreeExplainer(model, bg, device="cpu")
@@ -59,8 +62,15 @@ def test_random_deep_wide_forests_pattern_equals_pairwise(seed):
     d = int(rng.integers(1, 41))
     K = int(rng.choice([1, 2, 4]))
     cats = tuple(c for c in range(d) if rng.random() < 0.2)
-    model = random_tree_model(rng, d, n_trees=int(rng.integers(1, 8)), max_depth=int(rng.integers(1, 13)),
-                              n_outputs=K, cat_features=cats, leaf_prob=0.25)
+    model = random_tree_model(
+        rng,
+        d,
+        n_trees=int(rng.integers(1, 8)),
+        max_depth=int(rng.integers(1, 13)),
+        n_outputs=K,
+        cat_features=cats,
+        leaf_prob=0.25,
+    )
     bg = random_rows(rng, model, 60, cats)
     X = random_rows(rng, model, 25, cats)
     fast = assay.TreeExplainer(model, bg).shap_values(X)
@@ -79,7 +89,9 @@ def test_sparse_leaves_equal_dense_leaves(rng):
     sparse_ex = assay.TreeExplainer(model, bg, device="cpu", dense_max_bits=0)
     assert sparse_ex._tables.n_dense_leaves == 0 and sparse_ex._tables.n_sparse_leaves > 0
     assert_close_scaled(sparse_ex.shap_values(X), dense, 1e-12, "sparse vs dense")
-    budget_ex = assay.TreeExplainer(model, bg, device="cpu", max_table_bytes=4096)  # a few dense leaves, the rest sparse
+    budget_ex = assay.TreeExplainer(
+        model, bg, device="cpu", max_table_bytes=4096
+    )  # a few dense leaves, the rest sparse
     assert budget_ex._tables.n_dense_leaves > 0 and budget_ex._tables.n_sparse_leaves > 0
     assert_close_scaled(budget_ex.shap_values(X), dense, 1e-12, "budgeted vs dense")
     # the expected value comes from the tables' histograms, whichever kind
@@ -102,8 +114,15 @@ def test_paths_wider_than_64_features_fall_back_to_pairwise(rng):
         feature[2 * i] = i
         left[2 * i] = 2 * i + 1
         right[2 * i] = 2 * i + 2
-    b.add_tree(feature=feature, threshold=np.zeros(n), left=left, right=right, default_left=np.zeros(n),
-               policy=SplitPolicy.SKLEARN_NUMERIC, value=rng.normal(size=n))
+    b.add_tree(
+        feature=feature,
+        threshold=np.zeros(n),
+        left=left,
+        right=right,
+        default_left=np.zeros(n),
+        policy=SplitPolicy.SKLEARN_NUMERIC,
+        value=rng.normal(size=n),
+    )
     model = TreeModel(forest=b.build([0.0]), source="chain", n_features=d, n_outputs=1)
     assert model.forest.max_depth == depth
     bg = rng.normal(size=(30, d)) + 1.5  # mostly right: deep paths get used
@@ -122,8 +141,9 @@ def test_results_do_not_depend_on_threads_or_batching(rng):
     one = assay.TreeExplainer(model, bg, n_jobs=1).shap_values(X)
     two = assay.TreeExplainer(model, bg, n_jobs=2).shap_values(X)
     np.testing.assert_array_equal(one, two)
-    pieces = np.concatenate([assay.TreeExplainer(model, bg, n_jobs=2).shap_values(X[i:i + 7])
-                             for i in range(0, 100, 7)])
+    pieces = np.concatenate(
+        [assay.TreeExplainer(model, bg, n_jobs=2).shap_values(X[i : i + 7]) for i in range(0, 100, 7)]
+    )
     np.testing.assert_array_equal(one, pieces)
     pw1 = assay.TreeExplainer(model, bg, algorithm="pairwise", n_jobs=1).shap_values(X[:20])
     pw2 = assay.TreeExplainer(model, bg, algorithm="pairwise", n_jobs=2).shap_values(X[:20])

@@ -1,5 +1,6 @@
 """A shap user's habits work: shap's (X, y) signature, keyword-only out/progress, docstrings that
 stand alone, category labels for shap's plots."""
+
 import inspect
 
 import numpy as np
@@ -71,16 +72,16 @@ def test_explanation_shows_category_labels_and_keeps_numeric_data():
     import lightgbm as lgb
 
     rng = np.random.default_rng(2)
-    X = pd.DataFrame({"a": rng.normal(size=300),
-                      "colour": pd.Categorical(rng.choice(["red", "green", "blue"], 300))})
+    X = pd.DataFrame({"a": rng.normal(size=300), "colour": pd.Categorical(rng.choice(["red", "green", "blue"], 300))})
     X.loc[3, "colour"] = np.nan
     y = X["a"] + 2.0 * (X["colour"] == "red")
     model = lgb.LGBMRegressor(n_estimators=10, num_leaves=8, verbose=-1).fit(X, y)
     ex = assay.TreeExplainer(model, data=X[:60])
     e = ex(X[:6])
     assert np.asarray(e.data).dtype == np.float64
-    np.testing.assert_array_equal(np.asarray(e.data)[:, 1][[0, 1, 2, 4, 5]],
-                                  X["colour"].cat.codes.to_numpy()[[0, 1, 2, 4, 5]].astype(float))
+    np.testing.assert_array_equal(
+        np.asarray(e.data)[:, 1][[0, 1, 2, 4, 5]], X["colour"].cat.codes.to_numpy()[[0, 1, 2, 4, 5]].astype(float)
+    )
     labels = np.asarray(e.display_data)[:, 1]
     assert list(labels[[0, 1, 2, 4, 5]]) == list(X["colour"][[0, 1, 2, 4, 5]].astype(str))
     assert labels[3] is None
@@ -95,7 +96,12 @@ def test_explanation_without_categories_has_no_display_data(explainer):
 def test_light_explanation_without_shap_carries_display_data():
     from assay.explanation import Explanation
 
-    e = Explanation(np.zeros((3, 2)), np.zeros(3), np.zeros((3, 2)), ["a", "b"],
-                    np.array([[1.0, "x"], [2.0, "y"], [3.0, "z"]], dtype=object))
+    e = Explanation(
+        np.zeros((3, 2)),
+        np.zeros(3),
+        np.zeros((3, 2)),
+        ["a", "b"],
+        np.array([[1.0, "x"], [2.0, "y"], [3.0, "z"]], dtype=object),
+    )
     assert e[1:].display_data.shape == (2, 2)
     assert Explanation(np.zeros((3, 2)), np.zeros(3), None)[0].data is None

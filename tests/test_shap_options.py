@@ -1,4 +1,5 @@
 """shap's options on TreeExplainer: check_additivity, tree_limit, approximate, interactions=True."""
+
 import warnings
 
 import numpy as np
@@ -75,12 +76,15 @@ def test_check_additivity_reads_each_librarys_raw_output(kind):
         model = lgb.LGBMClassifier(n_estimators=10, verbose=-1).fit(X, y)
     elif kind == "forest_classifier":
         from sklearn.ensemble import RandomForestClassifier
+
         model = RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0).fit(X, y)
     elif kind == "hist_gradient_boosting":
         from sklearn.ensemble import HistGradientBoostingClassifier
+
         model = HistGradientBoostingClassifier(max_iter=10).fit(X, y)
     else:
         from sklearn.ensemble import GradientBoostingClassifier
+
         model = GradientBoostingClassifier(n_estimators=10, max_depth=2).fit(X, y)
     assay.TreeExplainer(model, X[:50]).shap_values(X[:30], check_additivity=True)
     assay.TreeExplainer(model).shap_values(X[:30], check_additivity=True)
@@ -128,8 +132,11 @@ def test_model_output_probability_and_log_loss_through_the_explainer():
     p = model.predict_proba(X[:40])[np.arange(40), y[:40]]
     np.testing.assert_allclose(loss.sum(1) + el.expected_value(y[:40]), -np.log(p), atol=1e-5)
     limited = ex.shap_values(X[:10], tree_limit=5)
-    np.testing.assert_allclose(limited.sum(1) + ex._of_first_rounds(5).expected_value,
-                               model.predict_proba(X[:10], iteration_range=(0, 5))[:, 1], atol=1e-6)
+    np.testing.assert_allclose(
+        limited.sum(1) + ex._of_first_rounds(5).expected_value,
+        model.predict_proba(X[:10], iteration_range=(0, 5))[:, 1],
+        atol=1e-6,
+    )
 
 
 def test_model_output_refusals_name_the_argument():

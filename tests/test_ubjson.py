@@ -1,5 +1,6 @@
 """The UBJSON reader behind the XGBoost converter: same model as the JSON text, and clear errors
 on malformed input (it reads bytes a user's model file could contain)."""
+
 import json
 
 import numpy as np
@@ -29,6 +30,7 @@ def test_xgboost_model_reads_the_same_as_its_json():
     X = rng.normal(size=(300, 5))
     X[:, 4] = rng.integers(0, 4, 300)
     import pandas as pd
+
     df = pd.DataFrame(X, columns=list("abcde"))
     df["e"] = pd.Categorical(rng.integers(0, 4, 300))
     model = xgb.XGBClassifier(n_estimators=5, max_depth=3, enable_categorical=True, tree_method="hist")
@@ -37,19 +39,22 @@ def test_xgboost_model_reads_the_same_as_its_json():
     _same(_ubjson.loads(booster.save_raw("ubj")), json.loads(booster.save_raw("json")))
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "truncated"),
-    (b"{L\x00\x00\x00\x00\x00\x00\x00\x07lear", "truncated"),
-    (b"[$d#L\x00\x00\x00\x00\x7f\xff\xff\xff", "exceeds the data"),
-    (b"[#L\xff\xff\xff\xff\xff\xff\xff\xff", "negative length"),
-    (b"q", "unknown marker"),
-    (b"[$d\x00", "needs a count"),
-    (b"{S", "integer length"),
-    (b"[" * 100 + b"]" * 100, "nesting too deep"),
-    (b"SU\x02\xff\xfe", "malformed"),
-    # T, F and Z carry no bytes, but 14 bytes must not ask for a list of 2**36 of them
-    (b"[$T#L\x00\x00\x00\x10\x00\x00\x00\x00", "exceeds the data"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "truncated"),
+        (b"{L\x00\x00\x00\x00\x00\x00\x00\x07lear", "truncated"),
+        (b"[$d#L\x00\x00\x00\x00\x7f\xff\xff\xff", "exceeds the data"),
+        (b"[#L\xff\xff\xff\xff\xff\xff\xff\xff", "negative length"),
+        (b"q", "unknown marker"),
+        (b"[$d\x00", "needs a count"),
+        (b"{S", "integer length"),
+        (b"[" * 100 + b"]" * 100, "nesting too deep"),
+        (b"SU\x02\xff\xfe", "malformed"),
+        # T, F and Z carry no bytes, but 14 bytes must not ask for a list of 2**36 of them
+        (b"[$T#L\x00\x00\x00\x10\x00\x00\x00\x00", "exceeds the data"),
+    ],
+)
 def test_malformed_input_raises_value_error(data, message):
     with pytest.raises(ValueError, match=message):
         _ubjson.loads(data)

@@ -2,6 +2,7 @@
 reference (_ubjson.loads): the same objects, bit for bit and type for type, on real models of every
 kind, hand-made documents covering every marker and encoding, random documents, and thousands of
 mutations and truncations of real models (both refuse with ValueError, or both read the same)."""
+
 import os
 import struct
 import sys
@@ -31,6 +32,7 @@ def _agree(data: bytes):
 
 # ---------------------------------------------------------------------------- real models
 
+
 def _xgb_models():
     xgb = pytest.importorskip("xgboost")
     pd = pytest.importorskip("pandas")
@@ -45,11 +47,13 @@ def _xgb_models():
     }
     df = pd.DataFrame(X[:, :4], columns=list("abcd"))
     df["e"] = pd.Categorical(rng.integers(0, 6, len(df)))
-    models["categorical"] = xgb.XGBRegressor(n_estimators=6, max_depth=3, enable_categorical=True,
-                                             tree_method="hist", max_cat_to_onehot=1).fit(df, y + df["e"].cat.codes)
+    models["categorical"] = xgb.XGBRegressor(
+        n_estimators=6, max_depth=3, enable_categorical=True, tree_method="hist", max_cat_to_onehot=1
+    ).fit(df, y + df["e"].cat.codes)
     try:
-        models["multi_output_tree"] = xgb.XGBRegressor(n_estimators=4, max_depth=3, tree_method="hist",
-                                                       multi_strategy="multi_output_tree").fit(X, np.c_[y, -y])
+        models["multi_output_tree"] = xgb.XGBRegressor(
+            n_estimators=4, max_depth=3, tree_method="hist", multi_strategy="multi_output_tree"
+        ).fit(X, np.c_[y, -y])
     except (TypeError, ValueError, xgb.core.XGBoostError):
         pass  # an XGBoost without vector-leaf trees
     return {name: bytes(m.get_booster().save_raw("ubj")) for name, m in models.items()}
@@ -79,12 +83,14 @@ def test_real_models_read_the_same(models, kind):
 def test_the_converter_reads_with_the_compiled_reader(models):
     xgb = pytest.importorskip("xgboost")
     from assay.trees._xgboost import _load_model
+
     booster = xgb.Booster()
     booster.load_model(bytearray(models["categorical"]))
     same_document(_load_model(booster), _ubjson.loads(booster.save_raw("ubj")))
 
 
 # ---------------------------------------------------------------------------- hand-made documents
+
 
 def _key(s: str) -> bytes:
     b = s.encode()
@@ -100,29 +106,61 @@ def _arr(dtype, values):
 
 HAND_MADE = [
     # every scalar marker, at its extremes
-    (b"i\x80", -128), (b"U\xff", 255), (b"I\x80\x00", -32768), (b"l\x7f\xff\xff\xff", 2**31 - 1),
-    (b"L\x80" + b"\x00" * 7, -2**63), (b"d\x3f\xc0\x00\x00", 1.5), (b"D\xbf\xf0" + b"\x00" * 6, -1.0),
-    (b"D\x80" + b"\x00" * 7, -0.0), (b"d\xff\xc0\x00\x00", float("nan")),
-    (b"SU\x03\xc3\xa9a", "\u00e9a"), (b"SU\x04\xf0\x9f\x8c\xb3", "\U0001f333"), (b"SU\x00", ""),
-    (b"C\xe9", "\u00e9"), (b"Cx", "x"), (b"T", True), (b"F", False), (b"Z", None),
+    (b"i\x80", -128),
+    (b"U\xff", 255),
+    (b"I\x80\x00", -32768),
+    (b"l\x7f\xff\xff\xff", 2**31 - 1),
+    (b"L\x80" + b"\x00" * 7, -(2**63)),
+    (b"d\x3f\xc0\x00\x00", 1.5),
+    (b"D\xbf\xf0" + b"\x00" * 6, -1.0),
+    (b"D\x80" + b"\x00" * 7, -0.0),
+    (b"d\xff\xc0\x00\x00", float("nan")),
+    (b"SU\x03\xc3\xa9a", "\u00e9a"),
+    (b"SU\x04\xf0\x9f\x8c\xb3", "\U0001f333"),
+    (b"SU\x00", ""),
+    (b"C\xe9", "\u00e9"),
+    (b"Cx", "x"),
+    (b"T", True),
+    (b"F", False),
+    (b"Z", None),
     # lengths of every integer width, and no-ops before markers
-    (b"Si\x01a", "a"), (b"SI\x00\x01a", "a"), (b"Sl\x00\x00\x00\x01a", "a"), (b"SL" + b"\x00" * 7 + b"\x01a", "a"),
+    (b"Si\x01a", "a"),
+    (b"SI\x00\x01a", "a"),
+    (b"Sl\x00\x00\x00\x01a", "a"),
+    (b"SL" + b"\x00" * 7 + b"\x01a", "a"),
     (b"NNNS" + b"NU\x01a", "a"),
     # high-precision numbers are what Python's float() makes of them
-    (b"HU\x031.5", 1.5), (b"HU\x05 -2e3", -2000.0), (b"HU\x03inf", float("inf")), (b"HU\x051_000", 1000.0),
+    (b"HU\x031.5", 1.5),
+    (b"HU\x05 -2e3", -2000.0),
+    (b"HU\x03inf", float("inf")),
+    (b"HU\x051_000", 1000.0),
     (b"HU\x04\xd9\xa3\xd9\xa2", 32.0),
     # arrays: uncounted, counted, typed numeric (each kind), typed other
-    (b"[]", []), (b"[Ni\x01NZN]", [1, None]), (b"[#U\x02i\x01SU\x01z", [1, "z"]), (b"[#U\x00", []),
-    (b"[$i#U\x02\x80\x7f", _arr(np.int8, [-128, 127])), (b"[$U#U\x02\x00\xff", _arr(np.uint8, [0, 255])),
-    (b"[$I#U\x01\xff\xfe", _arr(np.int16, [-2])), (b"[$l#U\x02\x00\x00\x00\x01\xff\xff\xff\xff", _arr(np.int32, [1, -1])),
+    (b"[]", []),
+    (b"[Ni\x01NZN]", [1, None]),
+    (b"[#U\x02i\x01SU\x01z", [1, "z"]),
+    (b"[#U\x00", []),
+    (b"[$i#U\x02\x80\x7f", _arr(np.int8, [-128, 127])),
+    (b"[$U#U\x02\x00\xff", _arr(np.uint8, [0, 255])),
+    (b"[$I#U\x01\xff\xfe", _arr(np.int16, [-2])),
+    (b"[$l#U\x02\x00\x00\x00\x01\xff\xff\xff\xff", _arr(np.int32, [1, -1])),
     (b"[$L#U\x01" + b"\x7f" + b"\xff" * 7, _arr(np.int64, [2**63 - 1])),
     (b"[$d#U\x02\x3f\x80\x00\x00\xc0\x00\x00\x00", _arr(np.float32, [1, -2])),
-    (b"[$D#U\x01\x40\x08" + b"\x00" * 6, _arr(np.float64, [3])), (b"[$D#U\x00", _arr(np.float64, [])),
-    (b"[$S#U\x02U\x01aU\x00", ["a", ""]), (b"[$C#U\x02xy", ["x", "y"]), (b"[$T#U\x02..", [True, True]),
-    (b"[$Z#U\x01.", [None]), (b"[$H#U\x01U\x012", [2.0]), (b"[$[#U\x02]#U\x00", [[], []]),
-    (b"[${#U\x01}", [{}]), (b"[$q#U\x00", []), (b"[N$lN#NU\x01\x00\x00\x00\x07", _arr(np.int32, [7])),
+    (b"[$D#U\x01\x40\x08" + b"\x00" * 6, _arr(np.float64, [3])),
+    (b"[$D#U\x00", _arr(np.float64, [])),
+    (b"[$S#U\x02U\x01aU\x00", ["a", ""]),
+    (b"[$C#U\x02xy", ["x", "y"]),
+    (b"[$T#U\x02..", [True, True]),
+    (b"[$Z#U\x01.", [None]),
+    (b"[$H#U\x01U\x012", [2.0]),
+    (b"[$[#U\x02]#U\x00", [[], []]),
+    (b"[${#U\x01}", [{}]),
+    (b"[$q#U\x00", []),
+    (b"[N$lN#NU\x01\x00\x00\x00\x07", _arr(np.int32, [7])),
     # objects: uncounted, counted, typed; document order; a repeated key keeps its first place, last value
-    (b"{}", {}), (b"{NU\x01bTNU\x01aF}", {"b": True, "a": False}), (b"{#U\x01U\x01xZ", {"x": None}),
+    (b"{}", {}),
+    (b"{NU\x01bTNU\x01aF}", {"b": True, "a": False}),
+    (b"{#U\x01U\x01xZ", {"x": None}),
     (b"{$l#U\x02U\x01a\x00\x00\x00\x01U\x01b\xff\xff\xff\xff", {"a": 1, "b": -1}),
     (b"{U\x01aTU\x01bTU\x01aF}", {"a": False, "b": True}),
     (b"{U\x01n{U\x01v[$d#U\x01\x00\x00\x00\x00}}", {"n": {"v": _arr(np.float32, [0])}}),
@@ -207,8 +245,13 @@ def test_malformed_input_raises_value_error_in_both(data, message):
 
 # ---------------------------------------------------------------------------- random documents
 
-_INT_WIDTHS = [("i", "b", -2**7, 2**7 - 1), ("U", "B", 0, 2**8 - 1), ("I", "h", -2**15, 2**15 - 1),
-               ("l", "i", -2**31, 2**31 - 1), ("L", "q", -2**63, 2**63 - 1)]
+_INT_WIDTHS = [
+    ("i", "b", -(2**7), 2**7 - 1),
+    ("U", "B", 0, 2**8 - 1),
+    ("I", "h", -(2**15), 2**15 - 1),
+    ("l", "i", -(2**31), 2**31 - 1),
+    ("L", "q", -(2**63), 2**63 - 1),
+]
 _SIZES = {"i": 1, "U": 1, "I": 2, "l": 4, "L": 8, "d": 4, "D": 8}
 _FLOAT_TEXT = ["1.5", "-2e-3", " 7 ", "inf", "-nan", "1_000", "\u0663", "1e400", "0", "-0.0", "nope"]
 
@@ -247,9 +290,10 @@ def _payload(rng, m: str, depth: int) -> bytes:
     if m == "[":
         elements = lambda kind: [_payload(rng, kind, depth + 1) if kind else _value(rng, depth + 1) for _ in range(n)]
     else:
-        elements = lambda kind: [_length(rng, len(k)) + k + (_payload(rng, kind, depth + 1) if kind else
-                                                             _value(rng, depth + 1))
-                                 for k in (_text(rng) for _ in range(n))]
+        elements = lambda kind: [
+            _length(rng, len(k)) + k + (_payload(rng, kind, depth + 1) if kind else _value(rng, depth + 1))
+            for k in (_text(rng) for _ in range(n))
+        ]
     style = int(rng.integers(3))
     if style == 0:
         return b"".join(elements(None)) + _noops(rng) + (b"]" if m == "[" else b"}")

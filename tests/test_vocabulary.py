@@ -3,6 +3,7 @@
 implementation; global_order(eps, X=None) in every Rashomon class; box=None as the default; the
 same error types for a bad box everywhere. Old spellings work for one release, with a
 DeprecationWarning naming the new one, and give the same results."""
+
 import warnings
 
 import numpy as np
@@ -16,6 +17,7 @@ from assay.trees import reference
 @pytest.fixture(scope="module")
 def small():
     from random_forests import random_rows, random_tree_model
+
     rng = np.random.default_rng(3)
     model = random_tree_model(rng, 4, n_trees=6, max_depth=3)
     return model, random_rows(rng, model, 20, nan_frac=0.0), random_rows(rng, model, 30, nan_frac=0.0)
@@ -34,16 +36,20 @@ def _deprecated(call, new):
         out = call()
     messages = [str(w.message) for w in record if w.category is DeprecationWarning]
     assert len(messages) == 1 and new in messages[0], messages
-    assert all(w.filename == __file__ for w in record if w.category is DeprecationWarning), \
-        [w.filename for w in record]
+    assert all(w.filename == __file__ for w in record if w.category is DeprecationWarning), [w.filename for w in record]
     return out
 
 
 # ---------------------------------------------------------------------- index names
 
+
 def test_the_vocabulary_matches_the_method_names():
-    methods = {"shap": "shap_values", "banzhaf": "banzhaf_values", "interaction": "shap_interaction_values",
-               "taylor": "shapley_taylor_values"}
+    methods = {
+        "shap": "shap_values",
+        "banzhaf": "banzhaf_values",
+        "interaction": "shap_interaction_values",
+        "taylor": "shapley_taylor_values",
+    }
     assert INDICES == tuple(methods) == reference.INDICES
     for method in methods.values():
         assert hasattr(assay.TreeExplainer, method)
@@ -64,12 +70,15 @@ def test_reference_oracles_new_and_old_index_names(small):
     old_shap = _deprecated(lambda: reference.brute_force_values(predict, x, bg[:5], "shapley"), "index='shap'")
     assert np.array_equal(new_shap, old_shap)
     assert np.array_equal(_silent(lambda: reference.brute_force_values(predict, x, bg[:5])), new_shap)  # default
-    old_inter = _deprecated(lambda: reference.brute_force_values(predict, x, bg[:5], "interactions"),
-                            "index='interaction'")
+    old_inter = _deprecated(
+        lambda: reference.brute_force_values(predict, x, bg[:5], "interactions"), "index='interaction'"
+    )
     assert np.array_equal(old_inter, reference.brute_force_values(predict, x, bg[:5], "interaction"))
     v, P = reference.coalition_values(predict, x, bg[:5])
-    assert np.array_equal(_deprecated(lambda: reference.indices_from_game(v, P, "shapley"), "index='shap'"),
-                          reference.indices_from_game(v, P, "shap"))
+    assert np.array_equal(
+        _deprecated(lambda: reference.indices_from_game(v, P, "shapley"), "index='shap'"),
+        reference.indices_from_game(v, P, "shap"),
+    )
     with pytest.raises(ValueError, match="index: expected one of"):
         reference.brute_force_values(predict, x, bg[:5], "owen")
 
@@ -79,11 +88,16 @@ def test_dask_kinds_new_and_old(small):
     import dask.array as da
 
     import assay.dask
+
     model, bg, X = small
     ex = assay.TreeExplainer(model, bg)
     arr = da.from_array(X, chunks=(7, -1))
-    for kind, method in [("shap", "shap_values"), ("banzhaf", "banzhaf_values"),
-                         ("interaction", "shap_interaction_values"), ("taylor", "shapley_taylor_values")]:
+    for kind, method in [
+        ("shap", "shap_values"),
+        ("banzhaf", "banzhaf_values"),
+        ("interaction", "shap_interaction_values"),
+        ("taylor", "shapley_taylor_values"),
+    ]:
         got = _silent(lambda: assay.dask.values(ex, arr, kind).compute())
         assert np.array_equal(got, getattr(ex, method)(X)), kind
     for old, new in [("interactions", "interaction"), ("shapley", "shap")]:
@@ -97,6 +111,7 @@ def test_dask_kinds_new_and_old(small):
 def saved(tmp_path):
     import pandas as pd
     import xgboost as xgb
+
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
     y = X["a"] * X["b"] + X["c"]
@@ -108,11 +123,25 @@ def saved(tmp_path):
 
 def _cli(d, *kind):
     from assay.cli import main
+
     out = d / f"out{len(list(d.glob('out*')))}.csv"
-    rc = main(["explain", str(d / "m.json"), "--data", str(d / "X.csv"), "--background", str(d / "bg.csv"),
-               *kind, "-o", str(out), "--no-progress"])
+    rc = main(
+        [
+            "explain",
+            str(d / "m.json"),
+            "--data",
+            str(d / "X.csv"),
+            "--background",
+            str(d / "bg.csv"),
+            *kind,
+            "-o",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert rc == 0
     import pandas as pd
+
     return pd.read_csv(out)
 
 
@@ -132,6 +161,7 @@ def test_cli_kind_interaction_and_the_deprecated_interactions(saved, capsys):
 
 def test_cli_help_lists_the_new_spelling(capsys):
     from assay.cli import main
+
     with pytest.raises(SystemExit):
         main(["explain", "--help"])
     text = " ".join(capsys.readouterr().out.split())
@@ -155,8 +185,11 @@ def _problem():
 
 
 def _same(r1, r2):
-    return (np.array_equal(r1.distance, r2.distance) and np.array_equal(r1.feasible, r2.feasible)
-            and np.array_equal(r1.delta, r2.delta))
+    return (
+        np.array_equal(r1.distance, r2.distance)
+        and np.array_equal(r1.feasible, r2.feasible)
+        and np.array_equal(r1.delta, r2.delta)
+    )
 
 
 def test_projection_device_is_where_backend_is_which_implementation():
@@ -186,6 +219,7 @@ def test_explainer_and_ood_keep_their_keywords(small):
     """TreeExplainer's device= and the OOD scores' backend= (an implementation: "torch" or
     "triton", on the input's device) are unchanged and warn nothing."""
     from assay import ood
+
     model, bg, X = small
     _silent(lambda: assay.TreeExplainer(model, bg, device="cpu").shap_values(X))
     logits = np.random.default_rng(0).normal(size=(6, 3))
@@ -194,6 +228,7 @@ def test_explainer_and_ood_keep_their_keywords(small):
 
 
 # ---------------------------------------------------------------------- box default
+
 
 def test_project_hyperplanes_box_default_is_deprecated_and_unchanged_for_now():
     t, w, b = _problem()
@@ -206,21 +241,27 @@ def test_project_hyperplanes_box_default_is_deprecated_and_unchanged_for_now():
     import inspect
 
     from assay import robustness as rb
-    for f in (rb.input_margins, exact_margins.exact_margins_linear, exact_margins.exact_margins_prototypes,
-              exact_margins.exact_margins_mlp, exact_margins.exact_margins_tree):
+
+    for f in (
+        rb.input_margins,
+        exact_margins.exact_margins_linear,
+        exact_margins.exact_margins_prototypes,
+        exact_margins.exact_margins_mlp,
+        exact_margins.exact_margins_tree,
+    ):
         assert inspect.signature(f).parameters["box"].default is None, f.__name__
 
 
 # ---------------------------------------------------------------------- box errors
 
 BAD_BOXES = [
-    (0.5, TypeError, "box: expected None or a pair"),                # a wrong type
+    (0.5, TypeError, "box: expected None or a pair"),  # a wrong type
     ("ab", TypeError, "box: expected None or a pair"),
     (np.array([0.0, 1.0]), TypeError, "box: expected None or a pair"),
     ({"lo": 0.0, "hi": 1.0}, TypeError, "box: expected None or a pair"),
-    (("a", 1.0), TypeError, "box[0]"),                                # a non-numeric bound
+    (("a", 1.0), TypeError, "box[0]"),  # a non-numeric bound
     ((True, 1.0), TypeError, "box[0]"),
-    ((0.0,), ValueError, "box: expected a pair"),                     # a bad value
+    ((0.0,), ValueError, "box: expected a pair"),  # a bad value
     ((0.0, 0.5, 1.0), ValueError, "box: expected a pair"),
     ((1.0, 0.0), ValueError, "lo"),
     ((0.0, np.nan), ValueError, "box"),
@@ -232,6 +273,7 @@ def _box_callers():
     from sklearn.tree import DecisionTreeClassifier
 
     from assay import robustness as rb
+
     rng = np.random.default_rng(5)
     x = rng.uniform(0.2, 0.8, size=(4, 5))
     W, bias = rng.normal(size=(3, 5)), rng.normal(size=3)
@@ -260,26 +302,29 @@ def test_bad_box_raises_the_same_error_everywhere(caller, case):
 
 def test_a_good_box_is_accepted_everywhere():
     for name, call in _box_callers().items():
-        if name not in ("exact_margins_mlp", "input_margins"):   # the slow searches: bad-box checks only
+        if name not in ("exact_margins_mlp", "input_margins"):  # the slow searches: bad-box checks only
             _silent(lambda: call((0.0, 1.0)))
             _silent(lambda: call([np.zeros(5), np.ones(5)]))
 
 
 # ---------------------------------------------------------------------- global_order(eps, X=None)
 
+
 def _diabetes():
     from sklearn.datasets import load_diabetes
+
     return load_diabetes(return_X_y=True)
 
 
 def test_ellipsoid_global_order_takes_optional_rows():
     from assay.rashomon import AdditiveRashomon, LinearRashomon
+
     X, y = _diabetes()
     for R in (LinearRashomon().fit(X, y), AdditiveRashomon(n_knots=4).fit(X[:, :4], y)):
         Xr = X if R.n_features_in_ == X.shape[1] else X[:, :4]
         eps = R.epsilon_from_tolerance(1.02 * np.sqrt(R.loss_))
         default = _silent(lambda: R.global_order(eps))
-        for explicit in (R.global_order(eps, Xr), R.global_order(eps, X=Xr)):   # the training rows (< 2000)
+        for explicit in (R.global_order(eps, Xr), R.global_order(eps, X=Xr)):  # the training rows (< 2000)
             assert np.array_equal(explicit.relation, default.relation)
             assert np.array_equal(explicit.ambiguous, default.ambiguous)
         lo, hi = R.importance_bounds(eps)
@@ -293,6 +338,7 @@ def test_forest_global_order_new_order_default_rows_and_the_deprecated_old_order
     from sklearn.ensemble import RandomForestRegressor
 
     from assay.rashomon import ForestRashomon
+
     X, y = _diabetes()
     X, y = X[:, :5], y
     rf = RandomForestRegressor(n_estimators=6, max_depth=3, random_state=0).fit(X[:300], y[:300])
@@ -313,4 +359,4 @@ def test_forest_global_order_new_order_default_rows_and_the_deprecated_old_order
     assert np.allclose(lo, lo_v, rtol=1e-12) and np.allclose(hi, hi_v, rtol=1e-12)
     assert np.all(lo <= hi)
     with pytest.raises(ValueError, match="eps"):
-        F.global_order(X[:20])   # rows where eps goes, and no eps: not mistaken for the old order
+        F.global_order(X[:20])  # rows where eps goes, and no eps: not mistaken for the old order

@@ -1,4 +1,5 @@
 """assay: fast, exact and trustworthy auditing of machine-learning models."""
+
 import os as _os
 
 

@@ -1,4 +1,5 @@
 """`python -m assay ...`: the command line (assay.cli)."""
+
 import sys
 
 from .cli import main

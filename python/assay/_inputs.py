@@ -20,12 +20,18 @@ One set of rules for every subpackage (trees, regions, rashomon, robustness, ood
 
 This module does not import torch or pandas at import time.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-_KIND_WORDS = {"f": "a floating-point", "fiu": "a real numeric (float or integer)", "biuf": "a real numeric",
-               "iu": "an integer", "biu": "an integer or bool"}
+_KIND_WORDS = {
+    "f": "a floating-point",
+    "fiu": "a real numeric (float or integer)",
+    "biuf": "a real numeric",
+    "iu": "an integer",
+    "biu": "an integer or bool",
+}
 
 
 def is_torch(a) -> bool:
@@ -43,8 +49,7 @@ def is_cuda_array(a) -> bool:
 
 def _cuda_to_host(a, name: str, cuda: str) -> np.ndarray:
     if cuda != "copy":
-        raise ValueError(f"{name}: expected host data here, got a CUDA array ({type(a).__name__}); "
-                         "pass a NumPy array")
+        raise ValueError(f"{name}: expected host data here, got a CUDA array ({type(a).__name__}); pass a NumPy array")
     for method in ("get", "copy_to_host"):  # CuPy, Numba
         if callable(getattr(a, method, None)):
             return np.asarray(getattr(a, method)())
@@ -54,6 +59,7 @@ def _cuda_to_host(a, name: str, cuda: str) -> np.ndarray:
 def _torch_kind(t) -> str:
     """The NumPy dtype kind of a torch tensor's dtype ("c" complex, "O" anything exotic)."""
     import torch
+
     if t.dtype == torch.bool:
         return "b"
     if t.dtype.is_floating_point:
@@ -101,6 +107,7 @@ def host_array(a, name: str, *, kinds: str = "biuf", cuda: str = "error") -> np.
         a = a.cpu()
     a = a.detach()
     import torch
+
     if a.dtype == torch.bfloat16:
         a = a.to(torch.float32)
     return a.numpy()
@@ -110,6 +117,7 @@ def tensor(a, name: str, *, kinds: str = "f", dtype=None, device=None):
     """A torch tensor of a NumPy array, list or tensor (detached; no copy unless dtype or device
     asks for one). Lists and tuples count as NumPy input; other objects are refused."""
     import torch
+
     if is_torch(a):
         _check_kind(name, _torch_kind(a), a.dtype, kinds)
         t = a.detach()
@@ -141,6 +149,7 @@ def check_finite(t, name: str):
     """NaN / inf in a floating tensor or array is a ValueError naming the first bad index."""
     if is_torch(t):
         import torch
+
         if t.is_floating_point() and not bool(torch.isfinite(t).all()):
             where = tuple(int(i) for i in (~torch.isfinite(t)).nonzero()[0])
             raise ValueError(f"{name}: contains NaN or inf (first at index {where})")
@@ -150,11 +159,13 @@ def check_finite(t, name: str):
     return t
 
 
-def data(a, name: str, ndim: int | None = 2, *, what: str = "(rows, features)", kinds: str = "f", dtype=None,
-         device=None):
+def data(
+    a, name: str, ndim: int | None = 2, *, what: str = "(rows, features)", kinds: str = "f", dtype=None, device=None
+):
     """tensor() + check_rows() + check_finite(): the usual float data argument."""
-    return check_finite(check_rows(tensor(a, name, kinds=kinds, dtype=dtype, device=device), name, ndim, what=what),
-                        name)
+    return check_finite(
+        check_rows(tensor(a, name, kinds=kinds, dtype=dtype, device=device), name, ndim, what=what), name
+    )
 
 
 def box_pair(box):
@@ -262,8 +273,7 @@ def as_matrix(X, name: str, n_features: int | None = None, *, allow_empty: bool 
 def _generated_names(names) -> bool:
     """Names a library invents for a model trained on a plain array (LightGBM's Column_0, ...;
     XGBoost's f0, ...): they carry no column identity, so columns are matched by position."""
-    return (all(n == f"Column_{i}" for i, n in enumerate(names))
-            or all(n == f"f{i}" for i, n in enumerate(names)))
+    return all(n == f"Column_{i}" for i, n in enumerate(names)) or all(n == f"f{i}" for i, n in enumerate(names))
 
 
 def reference_names(model_names, background_names):

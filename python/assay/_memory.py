@@ -1,5 +1,6 @@
 """A cap on allocations whose size comes from the inputs: refuse early, with advice, instead of
 being killed by the operating system half-way through."""
+
 from __future__ import annotations
 
 import os

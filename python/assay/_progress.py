@@ -1,6 +1,7 @@
 """Progress reporting for long kernel calls: progress=True draws a tqdm bar on a terminal or in a
 notebook (if tqdm is installed), and elsewhere (a log: stderr is not a TTY) prints at most one
 line per 10% to stderr; a callable receives (done, total); False / None reports nothing."""
+
 from __future__ import annotations
 
 import contextlib

@@ -1,6 +1,7 @@
 """Argument checks shared by the subpackages (integers, thread counts). Data arrays are checked
 in the one input module, assay._inputs.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -13,6 +13,7 @@ pure-torch reference), "auto" | "torch" | "triton" for the assay.ood scores (who
 always the input's). project_hyperplanes(backend="cpu" | "cuda"), the old spelling of
 device="cpu" | "cuda", still works with a DeprecationWarning.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -25,8 +26,11 @@ OLD_INDEX_NAMES = {"shapley": "shap", "interactions": "interaction"}
 def deprecated(old: str, new: str, stacklevel: int = 2) -> None:
     """Warn (DeprecationWarning) that the spelling `old` goes in the next release, naming `new`.
     stacklevel as in warnings.warn, counted from the function calling this one (2: its caller)."""
-    warnings.warn(f"{old} is deprecated and will be removed in the next release: use {new}",
-                  DeprecationWarning, stacklevel=stacklevel + 1)
+    warnings.warn(
+        f"{old} is deprecated and will be removed in the next release: use {new}",
+        DeprecationWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 def index_name(value, name: str = "index", stacklevel: int = 2) -> str:

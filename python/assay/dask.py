@@ -12,6 +12,7 @@ results equal a single-process call exactly (same kernel, same bits).
 Spark, without a dependency: broadcast the pickled explainer and explain inside a pandas UDF,
 e.g. `df.mapInPandas(lambda it: (pd.DataFrame(ex.shap_values(b[cols])) for b in it), schema)`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,12 @@ import numpy as np
 from ._inputs import align_columns
 from ._vocabulary import PAIRWISE, index_name
 
-_METHODS = {"shap": "shap_values", "banzhaf": "banzhaf_values", "interaction": "shap_interaction_values",
-            "taylor": "shapley_taylor_values"}
+_METHODS = {
+    "shap": "shap_values",
+    "banzhaf": "banzhaf_values",
+    "interaction": "shap_interaction_values",
+    "taylor": "shapley_taylor_values",
+}
 
 
 def _explain(explainer, method, block):
@@ -40,7 +45,7 @@ def values(explainer, data, kind: str = "shap"):
     kind = index_name(kind, "kind")
     if not hasattr(explainer, _METHODS[kind]):
         raise TypeError(f"explainer: expected an assay.TreeExplainer, got {type(explainer).__name__}")
-    if hasattr(data, "npartitions") and hasattr(data, "columns"):      # dask DataFrame
+    if hasattr(data, "npartitions") and hasattr(data, "columns"):  # dask DataFrame
         # Columns are matched by name in each partition; check them here, before any task runs.
         import pandas as pd
 
@@ -57,9 +62,11 @@ def values(explainer, data, kind: str = "shap"):
         raise TypeError(f"data: expected a dask DataFrame or dask Array, got {type(data).__name__}")
     P, K = explainer.n_players, explainer.n_outputs
     tail = ((P, P) if kind in PAIRWISE else (P,)) + ((K,) if K > 1 else ())
-    shared = dask.delayed(explainer, pure=True)   # one key: sent to each worker once
-    blocks = [da.from_delayed(dask.delayed(_explain)(shared, _METHODS[kind], part), shape=(n,) + tail, dtype=np.float64)
-              for part, n in zip(parts, lengths)]
+    shared = dask.delayed(explainer, pure=True)  # one key: sent to each worker once
+    blocks = [
+        da.from_delayed(dask.delayed(_explain)(shared, _METHODS[kind], part), shape=(n,) + tail, dtype=np.float64)
+        for part, n in zip(parts, lengths)
+    ]
     return da.concatenate(blocks, axis=0)
 
 

@@ -16,14 +16,21 @@ Each subclasses the built-in a caller would already catch, so `except ValueError
 The last four come from the compiled core (assay._core); messages state what happened, and the
 Python layer adds what to do about it.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
 
 from ._core import DeviceMemoryError, DeviceUnsupportedError, KernelMemoryError, TooManyPlayersError
 
-__all__ = ["ModelError", "UnsupportedModelError", "TooManyPlayersError", "DeviceUnsupportedError",
-           "DeviceMemoryError", "KernelMemoryError"]
+__all__ = [
+    "ModelError",
+    "UnsupportedModelError",
+    "TooManyPlayersError",
+    "DeviceUnsupportedError",
+    "DeviceMemoryError",
+    "KernelMemoryError",
+]
 
 
 class ModelError(ValueError):

@@ -1,4 +1,5 @@
 """Explanation objects: shap.Explanation when shap is installed, else a light equivalent."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,8 +27,9 @@ class Explanation:
 
     def __getitem__(self, item):
         pick = lambda a: None if a is None else a[item]
-        return Explanation(self.values[item], self.base_values[item], pick(self.data), self.feature_names,
-                           pick(self.display_data))
+        return Explanation(
+            self.values[item], self.base_values[item], pick(self.data), self.feature_names, pick(self.display_data)
+        )
 
 
 def category_labels(X) -> Optional[np.ndarray]:
@@ -67,5 +69,6 @@ def make_explanation(values, expected_value, data, feature_names, display_data=N
         import shap
     except ImportError:
         return Explanation(values, base, data, feature_names, display_data)
-    return shap.Explanation(values=values, base_values=base, data=data, feature_names=feature_names,
-                            display_data=display_data)
+    return shap.Explanation(
+        values=values, base_values=base, data=data, feature_names=feature_names, display_data=display_data
+    )

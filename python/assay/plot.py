@@ -11,6 +11,7 @@ One convention for every plot in assay, functions and methods alike: what is dra
 extension); `ax=` (keyword only) draws into an existing matplotlib Axes instead of a new figure;
 the Axes drawn into is returned. E.g. `g.plot("tree.png")`, `po.plot(path="order.svg", ax=ax)`.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,9 @@ def _check_target(ax, path):
     if isinstance(path, Axes):
         raise TypeError("path: expected a file path, got a matplotlib Axes; pass it as ax=")
     if path is not None and not isinstance(path, (str, os.PathLike)) and not hasattr(path, "write"):
-        raise TypeError(f"path: expected a file path (str or os.PathLike) or a writable file object, "
-                        f"got {type(path).__name__}")
+        raise TypeError(
+            f"path: expected a file path (str or os.PathLike) or a writable file object, got {type(path).__name__}"
+        )
 
 
 def _axes(ax, path, size):
@@ -41,6 +43,7 @@ def _axes(ax, path, size):
     if ax is None and path is not None:
         matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
+
     if ax is None:
         _, ax = plt.subplots(figsize=size)
     return ax
@@ -53,8 +56,16 @@ def _save(ax, path):
     return ax
 
 
-def interaction_heatmap(values, names: Optional[Sequence[str]] = None, path=None, *, row: Optional[int] = None,
-                        output: int = 0, ax=None, title: Optional[str] = None):
+def interaction_heatmap(
+    values,
+    names: Optional[Sequence[str]] = None,
+    path=None,
+    *,
+    row: Optional[int] = None,
+    output: int = 0,
+    ax=None,
+    title: Optional[str] = None,
+):
     """values: (n, P, P) or (n, P, P, K) from shap_interaction_values / shapley_taylor_values.
     row=None shows the mean |value| over rows (global structure); an int shows that row's signed
     matrix. Saves to `path` when given; returns the Axes."""
@@ -98,11 +109,14 @@ def roc(scores_id, scores_ood, path=None, *, ax=None, title: Optional[str] = Non
     name -> scores (several, same names in both). Legends carry AUROC and FPR@95TPR. Saves to
     `path` when given; returns the Axes."""
     from .ood import metrics
+
     _check_target(ax, path)
     if not isinstance(scores_id, dict):
         scores_id, scores_ood = {"detector": scores_id}, {"detector": scores_ood}
     if set(scores_id) != set(scores_ood):
-        raise ValueError(f"scores_ood: expected the same detectors as scores_id {sorted(scores_id)}, got {sorted(scores_ood)}")
+        raise ValueError(
+            f"scores_ood: expected the same detectors as scores_id {sorted(scores_id)}, got {sorted(scores_ood)}"
+        )
     ax = _axes(ax, path, (5, 5))
     for name in scores_id:
         fpr, tpr, _ = metrics.roc_curve(scores_id[name], scores_ood[name])
@@ -114,4 +128,6 @@ def roc(scores_id, scores_ood, path=None, *, ax=None, title: Optional[str] = Non
     ax.legend(loc="lower right", fontsize="small")
     ax.set_title(title or "ROC (OOD positive)")
     return _save(ax, path)
+
+
 from .regions.plot import partition_tree  # noqa: E402,F401  (GRANITE partition tree; Granite.plot)

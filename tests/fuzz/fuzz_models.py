@@ -11,6 +11,7 @@ tests/test_hardening.py as a regression test. The UBJSON target runs the compile
 (_core.ubjson_loads) against its Python reference, whose instrumented branches steer the fuzzer;
 a disagreement between the two (an AssertionError) is a finding too.
 """
+
 import os
 import sys
 
@@ -35,7 +36,7 @@ def one_input(data: bytes):
     body = data[1:]
     # splice the fuzzer's bytes into the seed at a position it also chooses
     pos = (int.from_bytes(body[:2], "little") % (len(seed) + 1)) if len(body) >= 2 else 0
-    sample = seed[:pos] + body[2:] + seed[pos + len(body[2:]):]
+    sample = seed[:pos] + body[2:] + seed[pos + len(body[2:]) :]
     targets.TARGETS[which](sample)
 
 

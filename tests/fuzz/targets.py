@@ -1,5 +1,6 @@
 """Fuzz targets shared by the atheris harness (fuzz_models.py) and the regression tests: each
 takes bytes and must either succeed or raise one of ALLOWED; anything else (or a crash) is a bug."""
+
 from __future__ import annotations
 
 import json
@@ -15,6 +16,7 @@ def seed_models():
     if not _SEEDS:
         import lightgbm as lgb
         import xgboost as xgb
+
         rng = np.random.default_rng(0)
         X = rng.normal(size=(200, 3))
         y = X[:, 0] * X[:, 1] + X[:, 2]
@@ -29,6 +31,7 @@ def seed_models():
 def _exercise(model):
     """A converted model must explain rows without crashing (values may be anything finite)."""
     import assay
+
     rng = np.random.default_rng(1)
     X = rng.normal(size=(4, model.n_features))
     X[0, 0] = np.nan
@@ -65,6 +68,7 @@ def ubjson_bytes(data: bytes):
     from assay import _core
     from assay.trees import _ubjson
     from assay.trees._xgboost import from_model_dict
+
     try:
         want = _ubjson.loads(data)
     except ValueError:
@@ -90,11 +94,13 @@ def _json_target(data: bytes, convert):
 
 def xgboost_json(data: bytes):
     from assay.trees._xgboost import from_model_dict
+
     _json_target(data, from_model_dict)
 
 
 def lightgbm_json(data: bytes):
     from assay.trees._lightgbm import from_dump
+
     _json_target(data, from_dump)
 
 
@@ -121,7 +127,7 @@ def mutate(data: bytes, rng) -> bytes:
         if op == 0:
             b[i] = int(rng.integers(0, 256))
         elif op == 1:
-            del b[i:i + int(rng.integers(1, 8))]
+            del b[i : i + int(rng.integers(1, 8))]
         elif op == 2:
             b[i:i] = bytes(rng.integers(0, 256, int(rng.integers(1, 4))).astype(np.uint8))
         else:  # swap in a digit: numbers are where structure hides in JSON

@@ -3,6 +3,7 @@
 A quick, small version of the repository's full TreeSHAP benchmark: a few models trained on
 synthetic rows, each explained by assay and by the chosen peers, with times and the largest
 difference from assay's values."""
+
 from __future__ import annotations
 
 import time
@@ -15,7 +16,8 @@ MODELS = {
     "xgb6": lambda: __import__("xgboost").XGBRegressor(n_estimators=100, max_depth=6),
     "lgbm": lambda: __import__("lightgbm").LGBMRegressor(n_estimators=100, num_leaves=31, verbose=-1),
     "rf8": lambda: __import__("sklearn.ensemble", fromlist=["x"]).RandomForestRegressor(
-        n_estimators=100, max_depth=8, n_jobs=-1, random_state=0),
+        n_estimators=100, max_depth=8, n_jobs=-1, random_state=0
+    ),
 }
 
 
@@ -51,7 +53,7 @@ def make_data(n_fg: int, n_bg: int, seed: int = 0):
     n_train = training_rows(n_fg, n_bg)
     X = rng.normal(size=(n_train + n_fg + n_bg, N_FEATURES)).astype(np.float32).astype(np.float64)
     y = np.sin(X[:, 0]) * X[:, 1] + X[:, 2] ** 2 + np.abs(X[:, 3]) + 0.3 * rng.normal(size=len(X))
-    return X[:n_train], y[:n_train], X[n_train:n_train + n_fg], X[n_train + n_fg:]
+    return X[:n_train], y[:n_train], X[n_train : n_train + n_fg], X[n_train + n_fg :]
 
 
 def _names(text: str, known, option: str) -> list:
@@ -69,6 +71,7 @@ def bench(size: str, models: str, peers: str, seed: int = 0) -> int:
     shap, woodelf, or none) seconds, ratio to assay and max |difference|. `size` as parse_size;
     a peer that is not installed is reported as such. Returns 0; ValueError on a bad argument."""
     import assay
+
     n_fg, n_bg = parse_size(size)
     model_names, peer_names = _names(models, MODELS, "--models"), _names(peers, PEERS, "--peers")
     if not model_names:

@@ -1,4 +1,5 @@
 """`assay demo`: the README's main job, on data that ships with scikit-learn."""
+
 from __future__ import annotations
 
 import sys
@@ -25,8 +26,10 @@ def demo(rows: int, with_shap: bool) -> int:
     model = xgb.XGBClassifier(n_estimators=100, max_depth=6, random_state=0).fit(X, data.target)
     rows = min(rows, len(X))
     fg, bg = X[:rows], X[:rows]
-    print(f"model: XGBoost classifier, 100 trees, depth 6, on scikit-learn's breast cancer data "
-          f"({X.shape[0]} rows x {X.shape[1]} features)")
+    print(
+        f"model: XGBoost classifier, 100 trees, depth 6, on scikit-learn's breast cancer data "
+        f"({X.shape[0]} rows x {X.shape[1]} features)"
+    )
     print(f"explaining {rows} rows against a background of {rows} rows (exact interventional SHAP, raw log-odds)")
 
     t0 = time.perf_counter()
@@ -40,11 +43,15 @@ def demo(rows: int, with_shap: bool) -> int:
     # Two efficiency checks: against the output assay explains (its float64 walk of the same trees)
     # the sum is exact to rounding; XGBoost's own margin adds up 100 leaf values in float32, so it
     # differs from the float64 sum by float32 rounding (~1e-6 here), not by an error in phi.
-    print(f"efficiency: max |sum(phi) + E[f] - f(x)| = {exact:.2e} against assay's float64 predict_raw (exact), "
-          f"{vs_float32:.2e} against XGBoost's float32 margin (its float32 rounding)")
+    print(
+        f"efficiency: max |sum(phi) + E[f] - f(x)| = {exact:.2e} against assay's float64 predict_raw (exact), "
+        f"{vs_float32:.2e} against XGBoost's float32 margin (its float32 rounding)"
+    )
     top = np.argsort(-np.abs(phi).mean(0))[:5]
-    print("top features by mean |SHAP|: " + ", ".join(f"{data.feature_names[i]} ({np.abs(phi[:, i]).mean():.3f})"
-                                                       for i in top))
+    print(
+        "top features by mean |SHAP|: "
+        + ", ".join(f"{data.feature_names[i]} ({np.abs(phi[:, i]).mean():.3f})" for i in top)
+    )
     if not with_shap:
         return 0
     try:

@@ -1,4 +1,5 @@
 """`assay explain MODEL --data X --background BG -o OUT`: explain a saved model from the shell."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,12 @@ from .._validation import check_n_jobs
 from .._vocabulary import OLD_INDEX_NAMES, PAIRWISE
 from ..trees import model_files
 
-KINDS = {"shap": "shap_values", "banzhaf": "banzhaf_values", "interaction": "shap_interaction_values",
-         "taylor": "shapley_taylor_values"}
+KINDS = {
+    "shap": "shap_values",
+    "banzhaf": "banzhaf_values",
+    "interaction": "shap_interaction_values",
+    "taylor": "shapley_taylor_values",
+}
 TABLES = (".csv", ".parquet", ".pq")
 # The API's argument names in the explainer's messages, as the command line spells them.
 API_TO_CLI = {"data": "--background", "X": "--data", "n_jobs": "--n-jobs", "groups": "--groups"}
@@ -29,8 +34,11 @@ def check_args(args) -> None:
     --kind spelling (interactions) is translated, with a warning on stderr."""
     if args.kind in OLD_INDEX_NAMES:
         new = OLD_INDEX_NAMES[args.kind]
-        print(f"assay explain: warning: --kind {args.kind} is deprecated and will be removed in the next "
-              f"release: use --kind {new}", file=sys.stderr)
+        print(
+            f"assay explain: warning: --kind {args.kind} is deprecated and will be removed in the next "
+            f"release: use --kind {new}",
+            file=sys.stderr,
+        )
         args.kind = new
     if args.kind not in KINDS:
         raise CliError(f"--kind: expected one of {list(KINDS)}, got {args.kind!r}")
@@ -67,6 +75,7 @@ def read_table(path: Path, what: str):
     """The .csv or .parquet (.pq) table at `path` as a pandas DataFrame; `what` (the option, e.g.
     "--data") names it in the CliError raised for a missing file or another extension."""
     import pandas as pd
+
     _check_table_path(str(path), what)
     if path.suffix.lower() == ".csv":
         return pd.read_csv(path)
@@ -106,6 +115,7 @@ def values_frame(values, names, K, kind):
     """Wide table: one column per player (or per ordered pair "a|b" for interaction and taylor
     values), [k] per output."""
     import pandas as pd
+
     n = values.shape[0]
     pairs = kind in PAIRWISE
     labels = [f"{a}|{b}" for a in names for b in names] if pairs else list(names)
@@ -123,6 +133,7 @@ def _cli_message(exc) -> str:
 
 def _run(args):
     import assay
+
     check_args(args)
     groups = read_groups(args.groups)
     model = assay.convert_model(load_model(Path(args.model)))
@@ -146,6 +157,8 @@ def explain(args) -> int:
         print(f"assay explain: {_cli_message(exc)}", file=sys.stderr)
         return 2
     ev = np.atleast_1d(ex.expected_value)
-    print(f"wrote {frame.shape[0]} rows x {frame.shape[1]} columns of {args.kind} values to {args.output} "
-          f"(expected value {', '.join(f'{v:.6g}' for v in ev)})")
+    print(
+        f"wrote {frame.shape[0]} rows x {frame.shape[1]} columns of {args.kind} values to {args.output} "
+        f"(expected value {', '.join(f'{v:.6g}' for v in ev)})"
+    )
     return 0

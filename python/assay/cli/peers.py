@@ -1,5 +1,6 @@
 """The peer libraries, called the way the comparisons call them (shared by `assay demo`, `assay
 bench` and the repository's benchmark scripts): each returns (values, init seconds, call seconds)."""
+
 from __future__ import annotations
 
 import time
@@ -10,9 +11,14 @@ import numpy as np
 def run_shap(model, X, bg):
     """shap's interventional TreeExplainer on the full background (no silent subsampling)."""
     import shap
+
     t0 = time.perf_counter()
-    ex = shap.TreeExplainer(model, data=shap.maskers.Independent(bg, max_samples=len(bg)),
-                            feature_perturbation="interventional", model_output="raw")
+    ex = shap.TreeExplainer(
+        model,
+        data=shap.maskers.Independent(bg, max_samples=len(bg)),
+        feature_perturbation="interventional",
+        model_output="raw",
+    )
     t1 = time.perf_counter()
     phi = ex.shap_values(X, check_additivity=False)
     return np.asarray(phi), t1 - t0, time.perf_counter() - t1
@@ -22,6 +28,7 @@ def run_woodelf(model, X, bg, columns=None, gpu=False):
     """woodelf-explainer (gpu=True: its CuPy path); it does the background work inside shap_values."""
     import pandas as pd
     from woodelf import WoodelfExplainer
+
     columns = columns or [f"f{j}" for j in range(X.shape[1])]
     bg_df, X_df = pd.DataFrame(bg, columns=columns), pd.DataFrame(X, columns=columns)
     t0 = time.perf_counter()

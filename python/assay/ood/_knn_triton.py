@@ -4,6 +4,7 @@ One program owns BLOCK_M queries and sweeps the bank in BLOCK_N tiles, keeping e
 cosine similarities in registers; a tile is merged (k extractions of the maximum over the running
 best and the tile) only when some row has a candidate above its current k-th best, which after the
 first tiles is rare. Memory: O(batch x k); the (batch x bank) matrix never exists."""
+
 from __future__ import annotations
 
 import torch
@@ -12,9 +13,21 @@ import triton.language as tl
 
 
 @triton.jit
-def _knn_kernel(q_ptr, b_ptr, bnorm_ptr, out_ptr, M, NB, D, K,
-                BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, K_PAD: tl.constexpr,
-                EUCLID: tl.constexpr):
+def _knn_kernel(
+    q_ptr,
+    b_ptr,
+    bnorm_ptr,
+    out_ptr,
+    M,
+    NB,
+    D,
+    K,
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    BLOCK_K: tl.constexpr,
+    K_PAD: tl.constexpr,
+    EUCLID: tl.constexpr,
+):
     pid = tl.program_id(0)
     rows = pid * BLOCK_M + tl.arange(0, BLOCK_M)
     row_ok = rows < M
@@ -33,8 +46,8 @@ def _knn_kernel(q_ptr, b_ptr, bnorm_ptr, out_ptr, M, NB, D, K,
         if EUCLID:  # rank by 2 q.b - |b|^2 = |q|^2 - |q - b|^2 (|q|^2 is the same for the whole row)
             acc = 2.0 * acc - tl.load(bnorm_ptr + cols, mask=col_ok, other=0.0)[None, :]
         acc = tl.where(col_ok[None, :], acc, -float("inf"))
-        kth = tl.min(tl.where(kcols[None, :] < K, best, float("inf")), 1)      # current k-th best per row
-        if tl.max(tl.max(acc, 1) - kth, 0) > 0:                                # some row has a new candidate
+        kth = tl.min(tl.where(kcols[None, :] < K, best, float("inf")), 1)  # current k-th best per row
+        if tl.max(tl.max(acc, 1) - kth, 0) > 0:  # some row has a new candidate
             # merge: take the k largest of (best, this tile) by repeated extraction of the maximum
             bcur = tl.where(kcols[None, :] < K, best, -float("inf"))
             acur = acc
@@ -61,8 +74,9 @@ def _run(q, b, k, euclid):
     out = torch.empty(M, dtype=torch.float32, device=q.device)
     bnorm = (b * b).sum(1).contiguous()
     k_pad = max(16, triton.next_power_of_2(k))
-    _knn_kernel[(triton.cdiv(M, 16),)](q, b, bnorm, out, M, b.shape[0], D, k,
-                                      BLOCK_M=16, BLOCK_N=64, BLOCK_K=32, K_PAD=k_pad, EUCLID=euclid)
+    _knn_kernel[(triton.cdiv(M, 16),)](
+        q, b, bnorm, out, M, b.shape[0], D, k, BLOCK_M=16, BLOCK_N=64, BLOCK_K=32, K_PAD=k_pad, EUCLID=euclid
+    )
     return out
 
 

@@ -1,5 +1,6 @@
 """The fused Triton kernel behind logit_scores (reference: logits.logit_scores_ref); msp and energy
 at temperature T, the other scores at T = 1."""
+
 from __future__ import annotations
 
 import torch
@@ -14,9 +15,9 @@ def _logit_scores_kernel(l_ptr, out_ptr, C, stride_row, inv_t, temperature, gamm
     valid = offs < C
     l = tl.load(l_ptr + row * stride_row + offs, mask=valid, other=-float("inf")).to(tl.float32)
     top1 = tl.max(l, 0)
-    first = tl.min(tl.where(l == top1, offs, BLOCK), 0)          # one argmax, ties broken low
+    first = tl.min(tl.where(l == top1, offs, BLOCK), 0)  # one argmax, ties broken low
     top2 = tl.max(tl.where(offs == first, -float("inf"), l), 0)
-    lz = tl.where(valid, l, 0.0)                                   # padding lanes read as 0 below
+    lz = tl.where(valid, l, 0.0)  # padding lanes read as 0 below
     e = tl.where(valid, tl.exp(lz - top1), 0.0)
     s = tl.sum(e, 0)
     lse = top1 + tl.log(s)
@@ -37,7 +38,7 @@ def _logit_scores_kernel(l_ptr, out_ptr, C, stride_row, inv_t, temperature, gamm
     term = tl.where(inner, tl.exp(gamma * (tl.log(p_safe) + log_rest)), 0.0)
     gen = -tl.sum(term, 0)
     base = out_ptr + row * 6
-    tl.store(base + 0, 1.0 / st)                                  # max softmax(l / T) = exp(0) / st
+    tl.store(base + 0, 1.0 / st)  # max softmax(l / T) = exp(0) / st
     tl.store(base + 1, top1)
     tl.store(base + 2, energy)
     tl.store(base + 3, pl - lse)

@@ -3,6 +3,7 @@
 With P = L L^T, (z - mu_c)^T P (z - mu_c) = ||z'||^2 - 2 z'.mu'_c + ||mu'_c||^2 for z' = z L and
 mu' = mu L. One program owns BLOCK_M rows and sweeps every class tile, accumulating z' mu'^T over
 the features and keeping a running row-minimum: the (batch x classes) matrix never exists."""
+
 from __future__ import annotations
 
 import torch
@@ -11,8 +12,9 @@ import triton.language as tl
 
 
 @triton.jit
-def _min_distance_kernel(z_ptr, mu_ptr, mu_norm_ptr, out_ptr, M, C, D,
-                         BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr):
+def _min_distance_kernel(
+    z_ptr, mu_ptr, mu_norm_ptr, out_ptr, M, C, D, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr
+):
     pid = tl.program_id(0)
     rows = pid * BLOCK_M + tl.arange(0, BLOCK_M)
     row_ok = rows < M

@@ -1,6 +1,7 @@
 """ViM as one kernel (reference: vim_grood.ViM's torch path): per block of rows, a sweep over the
 class tiles of z W^T + b with an online logsumexp, then a sweep over the residual directions of
 (z - u) R accumulating the squared norm; score = lse - alpha * ||(z - u) R||."""
+
 from __future__ import annotations
 
 import torch
@@ -9,8 +10,9 @@ import triton.language as tl
 
 
 @triton.jit
-def _tile_dot(x_ptr, y_ptr, rows, row_ok, cols, col_ok, D, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
-              BLOCK_K: tl.constexpr):
+def _tile_dot(
+    x_ptr, y_ptr, rows, row_ok, cols, col_ok, D, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr
+):
     acc = tl.zeros((BLOCK_M, BLOCK_N), tl.float32)
     for k0 in range(0, D, BLOCK_K):
         ks = k0 + tl.arange(0, BLOCK_K)
@@ -22,8 +24,22 @@ def _tile_dot(x_ptr, y_ptr, rows, row_ok, cols, col_ok, D, BLOCK_M: tl.constexpr
 
 
 @triton.jit
-def _vim_kernel(z_ptr, zc_ptr, w_ptr, b_ptr, rt_ptr, out_ptr, alpha, M, C, DR, D,
-                BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr):
+def _vim_kernel(
+    z_ptr,
+    zc_ptr,
+    w_ptr,
+    b_ptr,
+    rt_ptr,
+    out_ptr,
+    alpha,
+    M,
+    C,
+    DR,
+    D,
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    BLOCK_K: tl.constexpr,
+):
     pid = tl.program_id(0)
     rows = pid * BLOCK_M + tl.arange(0, BLOCK_M)
     row_ok = rows < M
@@ -53,6 +69,20 @@ def vim_scores(z, W, b, u, R, alpha):
     zc = f32(z - u.to(z.dtype))
     M, D = z32.shape
     out = torch.empty(M, dtype=torch.float32, device=z.device)
-    _vim_kernel[(triton.cdiv(M, 16),)](z32, zc, f32(W), f32(b), f32(R.T), out, float(alpha), M, W.shape[0],
-                                       R.shape[1], D, BLOCK_M=16, BLOCK_N=32, BLOCK_K=32)
+    _vim_kernel[(triton.cdiv(M, 16),)](
+        z32,
+        zc,
+        f32(W),
+        f32(b),
+        f32(R.T),
+        out,
+        float(alpha),
+        M,
+        W.shape[0],
+        R.shape[1],
+        D,
+        BLOCK_M=16,
+        BLOCK_N=32,
+        BLOCK_K=32,
+    )
     return out

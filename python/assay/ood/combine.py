@@ -15,6 +15,7 @@ calibration scores only (n, k), one column per detector, each "higher = more in-
 The combined score is a detector like any other: metrics.evaluate sweeps its level. score()
 returns NumPy for NumPy input and a float64 tensor (on the input's device) for a tensor.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -62,6 +63,7 @@ class Combine:
         self.sorted_ = np.sort(S, axis=0)
         if self.method == "copula":
             from scipy.stats import norm
+
             z = norm.ppf(self._ranks(S))
             R = np.corrcoef(z.T) if self.k_ > 1 else np.ones((1, 1))
             self.corr_ = R + 1e-9 * np.eye(self.k_)
@@ -82,6 +84,7 @@ class Combine:
 
     def _fit_center_outward(self, S):
         import ot
+
         rng = np.random.default_rng(self.seed)
         idx = rng.choice(len(S), min(len(S), self.n_reference), replace=False)
         X = S[idx]
@@ -90,7 +93,7 @@ class Combine:
         m = len(X)
         dirs = rng.normal(size=(m, self.k_))
         dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
-        radii = (np.arange(m) + 0.5) / m                        # uniform radii: center-outward ranks
+        radii = (np.arange(m) + 0.5) / m  # uniform radii: center-outward ranks
         U = dirs * rng.permutation(radii)[:, None]
         cost = -X @ U.T
         _, log = ot.emd(np.full(m, 1.0 / m), np.full(m, 1.0 / m), cost, log=True)
@@ -104,6 +107,7 @@ class Combine:
         out = self._score(_matrix(S, "S", self.k_))
         if _inputs.is_torch(S):
             import torch
+
             return torch.from_numpy(np.ascontiguousarray(out)).to(S.device)
         return out
 
@@ -115,6 +119,7 @@ class Combine:
             return np.log(self._pvalues(S)).sum(1)
         if self.method == "copula":
             from scipy.stats import multivariate_normal, norm
+
             z = norm.ppf(self._ranks(S))
             cdf = multivariate_normal(mean=np.zeros(self.k_), cov=self.corr_, allow_singular=True).cdf(z)
             return np.log(np.clip(np.atleast_1d(cdf), 1e-300, 1.0))

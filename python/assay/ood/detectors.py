@@ -3,6 +3,7 @@ batches (higher = more in-distribution). Inputs are torch tensors or NumPy array
 float dtype); work happens on the input's device, in float64 on the CPU. Scores come back as the
 kind of array that came in: NumPy for NumPy, a tensor (on the input's device) for a tensor.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -47,6 +48,7 @@ class Mahalanobis:
         (classes may appear in later calls); returns self. ValueError on a feature-count change,
         a label count other than n or a negative label."""
         import torch
+
         z = _feats(feats).to(torch.float64)
         y = _labels(labels, z.shape[0]).to(z.device)
         C = int(y.max()) + 1
@@ -77,6 +79,7 @@ class Mahalanobis:
 
     def _finalise(self):
         import torch
+
         if self._n is None or float(self._n.sum()) < 2:
             raise RuntimeError("Mahalanobis is not fitted: call fit(feats, labels) with at least 2 rows")
         if self._fitted:
@@ -84,7 +87,7 @@ class Mahalanobis:
         present = self._n > 0
         n = self._n.sum()
         self.means_ = self._sum[present] / self._n[present, None]
-        within = self._outer - (self.means_.T * self._n[present]) @ self.means_   # sum_c sum_i (z-mu_c)(z-mu_c)^T
+        within = self._outer - (self.means_.T * self._n[present]) @ self.means_  # sum_c sum_i (z-mu_c)(z-mu_c)^T
         cov = within / n
         d = cov.shape[0]
         eye = torch.eye(d, dtype=cov.dtype, device=cov.device)
@@ -105,6 +108,7 @@ class Mahalanobis:
         backend: "auto" (the fused Triton GEMM + row-min kernel for CUDA inputs, float32; torch
         float64 elsewhere), "torch", or "triton" (forced, e.g. under TRITON_INTERPRET=1)."""
         import torch
+
         self._finalise()
         z_all = _feats(feats)
         if z_all.shape[1] != self.means_.shape[1]:
@@ -116,7 +120,7 @@ class Mahalanobis:
             return _inputs.as_output(self._score_triton(z_all), numpy_out)
         out = []
         for i in range(0, z_all.shape[0], batch):
-            z = z_all[i:i + batch].to(torch.float64).to(self.means_.device)
+            z = z_all[i : i + batch].to(torch.float64).to(self.means_.device)
             d = self._distances(z)
             if self.relative:
                 zc = z - self.mean0_
@@ -127,6 +131,7 @@ class Mahalanobis:
     def _score_triton(self, z_all):
         import torch
         from ._mahalanobis_triton import min_class_distance
+
         if self._chol is None:  # dropped by every fit / partial_fit (_invalidate)
             self._chol = torch.linalg.cholesky(0.5 * (self.precision_ + self.precision_.T))
         L = self._chol.to(z_all.device)
@@ -155,10 +160,12 @@ class KNN:
     @property
     def _dtype(self):
         import torch
+
         return torch.float32 if self.normalise else torch.float64
 
     def _normalise(self, z):
         import torch
+
         if not self.normalise:
             return z
         return z / torch.linalg.vector_norm(z, dim=1, keepdim=True).clamp_min(1e-12)
@@ -167,6 +174,7 @@ class KNN:
         """Append the rows feats (n, d) (normalised unless normalise=False) to the neighbour bank;
         returns self. ValueError when d differs from the bank's."""
         import torch
+
         z = self._normalise(_feats(feats).to(self._dtype))
         if self.bank_ is not None and z.shape[1] != self.bank_.shape[1]:
             raise ValueError(f"feats: expected {self.bank_.shape[1]} features, got {z.shape[1]}")
@@ -184,6 +192,7 @@ class KNN:
         backend: "auto" (the fused Triton GEMM + streaming top-k kernel for CUDA inputs and
         k <= 256, float32; torch elsewhere), "torch", or "triton" (forced)."""
         import torch
+
         if self.bank_ is None:
             raise RuntimeError("KNN is not fitted: call fit(feats) first")
         z_all = _feats(feats)
@@ -200,11 +209,11 @@ class KNN:
         check_bytes(4.0 * batch * (k + self.chunk), "KNN scoring scratch", "use a smaller batch or chunk")
         out = []
         for i in range(0, z_all.shape[0], batch):
-            z = self._normalise(z_all[i:i + batch].to(self._dtype).to(self.bank_.device))
+            z = self._normalise(z_all[i : i + batch].to(self._dtype).to(self.bank_.device))
             best = torch.full((z.shape[0], k), -float("inf"), device=z.device, dtype=z.dtype)
             zz = (z * z).sum(1, keepdim=True)
             for j in range(0, self.bank_.shape[0], self.chunk):
-                part = self.bank_[j:j + self.chunk]
+                part = self.bank_[j : j + self.chunk]
                 # unit vectors: cosine (larger is nearer); else minus the squared distance
                 sims = z @ part.T if self.normalise else 2 * z @ part.T - zz - (part * part).sum(1)[None, :]
                 chunk_best = torch.topk(sims, min(k, sims.shape[1]), dim=1).values
@@ -216,6 +225,7 @@ class KNN:
     def _score_triton(self, z_all, k: int):
         import torch
         from ._knn_triton import kth_distance, kth_similarity
+
         z = self._normalise(z_all.to(self.bank_.device))
         if self.normalise:
             kth = kth_similarity(z, self.bank_, k).clamp(-1.0, 1.0)

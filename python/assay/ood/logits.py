@@ -16,6 +16,7 @@ block, up to 16,384 classes); elsewhere a lean torch path runs (logit_scores_tor
 logit_scores_ref is the oracle both are tested against. Logits are (batch, classes) float torch
 tensors or NumPy arrays; the scores come back as the same kind (NumPy in, NumPy out).
 """
+
 from __future__ import annotations
 
 import math
@@ -36,8 +37,11 @@ def _as_logits(logits):
 
 
 def _check_temperature(temperature) -> float:
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.integer, np.floating)) \
-            or not (math.isfinite(temperature) and temperature > 0):
+    if (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, (int, float, np.integer, np.floating))
+        or not (math.isfinite(temperature) and temperature > 0)
+    ):
         raise ValueError(f"temperature: expected a positive number, got {temperature!r}")
     return float(temperature)
 
@@ -45,6 +49,7 @@ def _check_temperature(temperature) -> float:
 def logit_scores_ref(logits, temperature: float = 1.0, gen_gamma: float = 0.1, gen_top=None) -> dict:
     """The plain-torch reference (float64 inside for accuracy, results in the input dtype)."""
     import torch
+
     numpy_out, logits = not _inputs.is_torch(logits), _as_logits(logits)
     temperature = _check_temperature(temperature)
     l = logits.to(torch.float64)
@@ -71,20 +76,21 @@ def logit_scores_ref(logits, temperature: float = 1.0, gen_gamma: float = 0.1, g
     return _inputs.as_output({k: v.to(logits.dtype) for k, v in out.items()}, numpy_out)
 
 
-def logit_scores_torch(logits, temperature: float = 1.0, gen_gamma: float = 0.1, gen_top=None,
-                       which=SCORES) -> dict:
+def logit_scores_torch(logits, temperature: float = 1.0, gen_gamma: float = 0.1, gen_top=None, which=SCORES) -> dict:
     """The default off-GPU path: the requested scores in the input dtype, with as few passes over
     the logits as they need (one exp shared by MSP, entropy and GEN at T = 1; log p = l - lse, so
     GEN needs one log1p; the argmax's 1 - p comes from the other classes' mass, which keeps GEN
     exact when p rounds to 1)."""
     numpy_out, logits = not _inputs.is_torch(logits), _as_logits(logits)
     which = _check_which(which)
-    return _inputs.as_output(_torch_scores(logits, _check_temperature(temperature), gen_gamma, gen_top, which),
-                             numpy_out)
+    return _inputs.as_output(
+        _torch_scores(logits, _check_temperature(temperature), gen_gamma, gen_top, which), numpy_out
+    )
 
 
 def _torch_scores(logits, temperature, gen_gamma, gen_top, which) -> dict:
     import torch
+
     l = logits if logits.dtype in (torch.float32, torch.float64) else logits.float()
     top1, arg = l.max(dim=1, keepdim=True)
     out = {}
@@ -116,11 +122,12 @@ def _torch_scores(logits, temperature, gen_gamma, gen_top, which) -> dict:
 
 def _gen(l, e, s, lse, arg, gen_gamma, gen_top):
     import torch
+
     p = e / s
     terms = torch.exp(gen_gamma * ((l - lse) + torch.log1p(-p.clamp(max=0.5))))
     # the argmax column: p_top = 1 / s, 1 - p_top = (s - 1) / s = rest / s
     rest = s - 1.0
-    inexact = rest[:, 0] < 1e-3                        # s - 1 loses digits when rest is tiny
+    inexact = rest[:, 0] < 1e-3  # s - 1 loses digits when rest is tiny
     if bool(inexact.any()):
         rows = inexact.nonzero()[:, 0]
         rest[rows] = e[rows].scatter(1, arg[rows], 0.0).sum(dim=1, keepdim=True)
@@ -139,8 +146,9 @@ def _check_which(which) -> tuple:
     return which
 
 
-def logit_scores(logits, temperature: float = 1.0, gen_gamma: float = 0.1, gen_top=None, backend: str = "auto",
-                 which=SCORES) -> dict:
+def logit_scores(
+    logits, temperature: float = 1.0, gen_gamma: float = 0.1, gen_top=None, backend: str = "auto", which=SCORES
+) -> dict:
     """The scores in `which` (default all six) in one pass. temperature: T of msp and energy.
     backend: "auto" (Triton on CUDA, else torch), "torch" or "triton" (forces the kernel, e.g.
     under TRITON_INTERPRET=1 on the CPU). NumPy logits give NumPy scores, tensors give tensors."""
@@ -159,6 +167,7 @@ def logit_scores(logits, temperature: float = 1.0, gen_gamma: float = 0.1, gen_t
         if not fits:
             raise ValueError(f"backend='triton': supports up to {MAX_TRITON_CLASSES} classes and GEN over all of them")
         from ._logits_triton import logit_scores_triton
+
         scores = logit_scores_triton(logits, temperature, float(gen_gamma))
         return _inputs.as_output({k: scores[k] for k in which}, numpy_out)
     return _inputs.as_output(_torch_scores(logits, temperature, gen_gamma, gen_top, which), numpy_out)

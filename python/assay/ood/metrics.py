@@ -12,6 +12,7 @@ exact, with tied scores grouped (all rows with the same score change side togeth
   true-positive rate reaches 95% of the positives; with positive="ood" a false positive is an
   ID row flagged as OOD. positive="id" swaps the roles (ID positive, flagged when score >= t).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -78,7 +79,9 @@ def fpr_at_tpr(scores_id, scores_ood, tpr_level: float = 0.95, positive: str = "
 
 def evaluate(scores_id, scores_ood, positive: str = "ood") -> dict:
     """auroc, aupr_in, aupr_out and fpr_at_95_tpr (conventions in the module docstring)."""
-    return {"auroc": auroc(scores_id, scores_ood),
-            "aupr_in": average_precision(scores_id, scores_ood, "id"),
-            "aupr_out": average_precision(scores_id, scores_ood, "ood"),
-            "fpr_at_95_tpr": fpr_at_tpr(scores_id, scores_ood, 0.95, positive)}
+    return {
+        "auroc": auroc(scores_id, scores_ood),
+        "aupr_in": average_precision(scores_id, scores_ood, "id"),
+        "aupr_out": average_precision(scores_id, scores_ood, "ood"),
+        "fpr_at_95_tpr": fpr_at_tpr(scores_id, scores_ood, 0.95, positive),
+    }

@@ -9,6 +9,7 @@ k = D - round(D * percentile / 100) entries per row (numpy's round, half to even
 torch.topk returns; DICE keeps the weights whose contribution is strictly above numpy's
 percentile of all contributions.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,6 +22,7 @@ from .. import _inputs
 def react_threshold(feats_id, percentile: float = 90.0) -> float:
     """ReAct's clip value: a percentile of all in-distribution activations (numpy's linear rule)."""
     import torch
+
     z = _inputs.data(feats_id, "feats_id").to(torch.float64)
     if not 0 < percentile < 100:
         raise ValueError(f"percentile: expected a value in (0, 100), got {percentile!r}")
@@ -37,13 +39,18 @@ def react(feats, clip: float):
 
 def _top_k_count(d: int, percentile) -> int:
     """The authors' count of kept activations per row: d - round(d * percentile / 100)."""
-    if isinstance(percentile, bool) or not isinstance(percentile, (int, float, np.integer, np.floating)) \
-            or not 0 <= percentile < 100:
+    if (
+        isinstance(percentile, bool)
+        or not isinstance(percentile, (int, float, np.integer, np.floating))
+        or not 0 <= percentile < 100
+    ):
         raise ValueError(f"percentile: expected a value in [0, 100), got {percentile!r}")
     k = d - int(np.round(d * percentile / 100.0))
     if k < 1:
-        raise ValueError(f"percentile: {percentile} keeps no activation of a row of {d} "
-                         f"(k = {d} - round({d} * {percentile} / 100) = {k}); use a lower percentile")
+        raise ValueError(
+            f"percentile: {percentile} keeps no activation of a row of {d} "
+            f"(k = {d} - round({d} * {percentile} / 100) = {k}); use a lower percentile"
+        )
     return k
 
 
@@ -51,6 +58,7 @@ def _pruned(z, percentile):
     """(pruned rows: each row's top-k entries kept, the rest 0; their indices (B, k)). Exactly k
     per row even with ties: the entries torch.topk returns, as the authors' code."""
     import torch
+
     k = _top_k_count(z.shape[1], percentile)
     values, idx = torch.topk(z, k, dim=1)
     return torch.zeros_like(z).scatter_(1, idx, values), idx
@@ -60,6 +68,7 @@ def _sharpen(z, pruned, total):
     """z * exp(total / sum(pruned)) per row; where the kept sum is 0 (an all-zero row, which the
     authors' code turns into NaN) the row is returned unscaled."""
     import torch
+
     kept = pruned.sum(1, keepdim=True)
     safe = torch.where(kept == 0, torch.ones_like(kept), kept)
     return z * torch.where(kept == 0, torch.ones_like(kept), torch.exp(total / safe))
@@ -74,10 +83,11 @@ def ash(feats, percentile: float = 90.0, mode: str = "s"):
     whose kept total is 0 (an all-zero row; the authors' code returns NaN there) unscaled: zeros.
     """
     import torch
+
     raw = _inputs.data(feats, "feats")
     if mode not in ("p", "b", "s"):
         raise ValueError(f"mode: expected 'p', 'b' or 's', got {mode!r}")
-    pruned, idx = _pruned(raw, percentile)          # indices chosen in the input dtype, as the authors'
+    pruned, idx = _pruned(raw, percentile)  # indices chosen in the input dtype, as the authors'
     z, pruned = raw.to(torch.float64), pruned.to(torch.float64)
     total = z.sum(1, keepdim=True)
     if mode == "p":
@@ -93,6 +103,7 @@ def scale(feats, percentile: float = 85.0):
     """SCALE (Xu et al. 2024): every activation times exp(total / total of the top k), k as in
     ash (exactly k entries); no pruning. A row whose top-k total is 0 is returned unscaled."""
     import torch
+
     raw = _inputs.data(feats, "feats")
     pruned, _ = _pruned(raw, percentile)
     z = raw.to(torch.float64)
@@ -110,15 +121,19 @@ def dice_weights(W, feats_id, sparsity: float = 0.9):
     sparsity 0 the smallest contribution goes). Returns the (C, D) weights in W's dtype, as a
     tensor on W's device when W or feats_id is a tensor, else NumPy."""
     import torch
+
     Wt = _inputs.data(W, "W", 2, what="(classes, features)")
     z = _inputs.data(feats_id, "feats_id")
     if z.shape[1] != Wt.shape[1]:
         raise ValueError(f"feats_id: expected {Wt.shape[1]} features (W's columns), got {z.shape[1]}")
-    if isinstance(sparsity, bool) or not isinstance(sparsity, (int, float, np.integer, np.floating)) \
-            or not 0 <= sparsity < 1:
+    if (
+        isinstance(sparsity, bool)
+        or not isinstance(sparsity, (int, float, np.integer, np.floating))
+        or not 0 <= sparsity < 1
+    ):
         raise ValueError(f"sparsity: expected a value in [0, 1), got {sparsity!r}")
     contrib = Wt.to(torch.float64) * z.to(torch.float64).mean(0, keepdim=True).to(Wt.device)
-    thresh = float(np.quantile(contrib.cpu().numpy(), float(sparsity)))   # == np.percentile(c, 100 * sparsity)
+    thresh = float(np.quantile(contrib.cpu().numpy(), float(sparsity)))  # == np.percentile(c, 100 * sparsity)
     out = torch.where(contrib > thresh, Wt, torch.zeros_like(Wt))
     return _inputs.as_output(out, not _inputs.any_torch(W, feats_id))
 
@@ -127,6 +142,7 @@ def energy(feats, W, b=None, temperature: float = 1.0):
     """T * logsumexp((z W^T + b) / T): the score the transforms above are used with (float64;
     a tensor on feats' device when any input is a tensor, else NumPy)."""
     import torch
+
     z = _inputs.data(feats, "feats").to(torch.float64)
     Wt = _inputs.data(W, "W", 2, what="(classes, features)").to(dtype=torch.float64, device=z.device)
     if Wt.shape[1] != z.shape[1]:
@@ -137,8 +153,11 @@ def energy(feats, W, b=None, temperature: float = 1.0):
         if bt.shape[0] != Wt.shape[0]:
             raise ValueError(f"b: expected {Wt.shape[0]} values (one per row of W), got {bt.shape[0]}")
         logits = logits + bt
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.integer, np.floating)) \
-            or not (math.isfinite(temperature) and temperature > 0):
+    if (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, (int, float, np.integer, np.floating))
+        or not (math.isfinite(temperature) and temperature > 0)
+    ):
         raise ValueError(f"temperature: expected a finite number > 0, got {temperature!r}")
     out = temperature * torch.logsumexp(logits / temperature, dim=1)
     return _inputs.as_output(out, not _inputs.any_torch(feats, W, b))

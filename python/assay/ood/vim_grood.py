@@ -1,5 +1,6 @@
 """Detectors that use the classifier head (W, b) as well as the features: ViM and GROOD. Scores
 come back as the kind of array that came in (NumPy for NumPy, a tensor for a tensor)."""
+
 from __future__ import annotations
 
 from .. import _inputs
@@ -8,12 +9,15 @@ from .detectors import KNN, _feats, _labels
 
 def _head(head, d):
     import torch
+
     if not (isinstance(head, (tuple, list)) and len(head) == 2):
         raise TypeError("head: expected a pair (W, b) with W (classes, features) and b (classes,)")
     W = _inputs.data(head[0], "head W", 2, what="(classes, features)").to(torch.float64)
     b = _inputs.data(head[1], "head b", 1, what="(classes,)").to(torch.float64)
     if W.shape[1] != d or b.shape[0] != W.shape[0]:
-        raise ValueError(f"head: expected W ({W.shape[0]}, {d}) and b ({W.shape[0]},), got {tuple(W.shape)}, {tuple(b.shape)}")
+        raise ValueError(
+            f"head: expected W ({W.shape[0]}, {d}) and b ({W.shape[0]},), got {tuple(W.shape)}, {tuple(b.shape)}"
+        )
     return W, b
 
 
@@ -30,6 +34,7 @@ class ViM:
         (classes, d) and b (classes,): the origin u, the residual directions R and alpha; returns
         self. dim defaults to d // 2; ValueError unless 1 <= dim < d, TypeError for a bad head."""
         import torch
+
         z = _feats(feats_id, "feats_id").to(torch.float64)
         self.W_, self.b_ = _head(head, z.shape[1])
         d = z.shape[1]
@@ -39,7 +44,7 @@ class ViM:
         self.u_ = -(torch.linalg.pinv(self.W_) @ self.b_)
         zc = z - self.u_
         _, vecs = torch.linalg.eigh(zc.T @ zc / len(z))
-        self.R_ = vecs[:, : d - dim]                 # eigh is ascending: the smallest d - dim directions
+        self.R_ = vecs[:, : d - dim]  # eigh is ascending: the smallest d - dim directions
         resid = torch.linalg.vector_norm(zc @ self.R_, dim=1)
         logits = z @ self.W_.T + self.b_
         self.alpha_ = float(logits.max(1).values.mean() / resid.mean().clamp_min(1e-12))
@@ -50,6 +55,7 @@ class ViM:
         backend: "auto" (one fused Triton kernel for CUDA inputs, float32; torch float64
         elsewhere), "torch", or "triton" (forced, e.g. under TRITON_INTERPRET=1)."""
         import torch
+
         if not hasattr(self, "R_"):
             raise RuntimeError("ViM is not fitted: call fit(feats_id, head=(W, b)) first")
         if backend not in ("auto", "torch", "triton"):
@@ -60,6 +66,7 @@ class ViM:
             raise ValueError(f"feats: expected {self.W_.shape[1]} features, got {raw.shape[1]}")
         if backend == "triton" or (backend == "auto" and raw.is_cuda):
             from ._vim_triton import vim_scores
+
             dev = raw.device
             out = vim_scores(raw, self.W_.to(dev), self.b_.to(dev), self.u_.to(dev), self.R_.to(dev), self.alpha_)
             return _inputs.as_output(out.to(raw.dtype), numpy_out)
@@ -81,6 +88,7 @@ class GROOD:
 
     def _gradients(self, z):
         import torch
+
         P = torch.cat([self.protos_, self.p_o_[None, :]])
         dist = torch.cdist(z, P)
         soft = torch.softmax(-dist, dim=1)[:, -1:]
@@ -89,6 +97,7 @@ class GROOD:
 
     def _predict(self, z):
         import torch
+
         if self.W_ is not None:
             return (z @ self.W_.T + self.b_).argmax(1)
         return torch.cdist(z, self.protos_).argmin(1)
@@ -99,6 +108,7 @@ class GROOD:
         (predicted by the head (W, b) when given, else by the nearest prototype); returns self.
         ValueError when no row is classified correctly."""
         import torch
+
         z = _feats(feats_id, "feats_id").to(torch.float64)
         y = _labels(labels, z.shape[0]).long().to(z.device)
         C = int(y.max()) + 1
@@ -113,6 +123,7 @@ class GROOD:
 
     def _given_prototype(self, z):
         import torch
+
         p = _inputs.data(self.ood_prototype, "ood_prototype", 1, what="(features,)")
         if p.shape[0] != z.shape[1]:
             raise ValueError(f"ood_prototype: expected {z.shape[1]} values (one per feature), got {p.shape[0]}")
@@ -122,6 +133,7 @@ class GROOD:
         """GROOD scores (n,) of feats (n, d), higher = more in-distribution. backend: "auto" (the
         nearest-neighbour search in the fused Triton kernel for CUDA inputs), "torch" or "triton"."""
         import torch
+
         if not hasattr(self, "_bank"):
             raise RuntimeError("GROOD is not fitted: call fit(feats_id, labels) first")
         z = _feats(feats)

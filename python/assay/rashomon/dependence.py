@@ -1,4 +1,5 @@
 """Partial-dependence rows: the rows whose mean prediction is a feature's partial dependence."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -12,6 +12,7 @@ its critical epsilon. Global importance is the root mean square of a player's lo
 over the training rows, a quadratic form in theta: its bounds, and the differences of two of
 them, are quadratic extremes over the ellipsoid (computed exactly, indefinite forms included).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,27 +44,29 @@ class EllipsoidRashomon(UtilityCurve):
     theta_: np.ndarray
     loss_: float
     _column_names = None  # the fitted DataFrame's columns (None: fitted on an array)
-    _offset = 0.0         # the part of every prediction that does not depend on theta
+    _offset = 0.0  # the part of every prediction that does not depend on theta
 
     # ------------------------------------------------------------------ set-up
     def _set_ellipsoid(self, theta_hat, A, loss_star, names, global_rows):
         A = 0.5 * (np.asarray(A, dtype=np.float64) + np.asarray(A, dtype=np.float64).T)
         s, U = np.linalg.eigh(A)
         if s.min() <= 1e-12 * max(s.max(), 1e-300):
-            raise ValueError("the design is singular (collinear or constant columns): the Rashomon set "
-                             "is unbounded; drop or merge the redundant columns")
+            raise ValueError(
+                "the design is singular (collinear or constant columns): the Rashomon set "
+                "is unbounded; drop or merge the redundant columns"
+            )
         self.theta_ = np.asarray(theta_hat, dtype=np.float64)
         self.loss_ = float(loss_star)
-        self._whiten = U / np.sqrt(s)            # B with B B^T = A^-1
+        self._whiten = U / np.sqrt(s)  # B with B B^T = A^-1
         self.names = list(names)
-        self._global_rows = _keep_global_rows(global_rows)   # their attribution maps are built on first use
+        self._global_rows = _keep_global_rows(global_rows)  # their attribution maps are built on first use
         self.__dict__.pop("_global_maps_cache", None)
         return self
 
     @property
     def _global_maps(self):
         if not hasattr(self, "_global_maps_cache"):
-            self._global_maps_cache = self._maps(self._global_rows)   # (n, P, p)
+            self._global_maps_cache = self._maps(self._global_rows)  # (n, P, p)
         return self._global_maps_cache
 
     def _require_fit(self):
@@ -142,8 +145,11 @@ class EllipsoidRashomon(UtilityCurve):
         j = feature_index(feature, self.names)
         grid = dependence_grid(grid)
         rows = self._global_rows if X is None else self._rows(X)
-        check_bytes(8.0 * len(grid) * len(rows) * (self.theta_.size + rows.shape[1]),
-                    f"X: {len(rows)} rows x {len(grid)} grid values", "pass fewer rows or grid values")
+        check_bytes(
+            8.0 * len(grid) * len(rows) * (self.theta_.size + rows.shape[1]),
+            f"X: {len(rows)} rows x {len(grid)} grid values",
+            "pass fewer rows or grid values",
+        )
         P = self._predict_maps(dependence_rows(rows, j, grid)).reshape(len(grid), len(rows), -1).mean(axis=1)
         lo, hi = self._linear_range(P, eps)
         return lo + self._offset, hi + self._offset
@@ -157,7 +163,7 @@ class EllipsoidRashomon(UtilityCurve):
         variances over the unit ellipsoid of that difference (n, P, P) and of each attribution (n, P)."""
         phi = G @ self.theta_
         W = G @ self._whiten
-        gram = W @ np.swapaxes(W, -1, -2)         # (n, P, P): g_i^T A^-1 g_j
+        gram = W @ np.swapaxes(W, -1, -2)  # (n, P, P): g_i^T A^-1 g_j
         s = np.sign(phi)
         diag = np.diagonal(gram, axis1=1, axis2=2)
         # a = s_i g_i - s_j g_j: a^T theta^ = |phi_i| - |phi_j|; a^T A^-1 a from the Gram matrix
@@ -172,8 +178,8 @@ class EllipsoidRashomon(UtilityCurve):
     def _orders(self, parts, eps: float) -> list:
         """The local orders at tolerance eps from _local_parts_of's output."""
         phi, margin, var, sign_var = parts
-        ambiguous = phi ** 2 <= eps * sign_var
-        rel = (margin > 0) & (margin ** 2 > eps * var)
+        ambiguous = phi**2 <= eps * sign_var
+        rel = (margin > 0) & (margin**2 > eps * var)
         rel &= ~ambiguous[:, :, None] & ~ambiguous[:, None, :]
         return [PartialOrder(rel[r], self.names, ambiguous[r]) for r in range(len(phi))]
 
@@ -194,6 +200,7 @@ class EllipsoidRashomon(UtilityCurve):
             eps = self._eps(eps)
             lo, hi = self._linear_range(G.sum(axis=1), eps)
             return self._orders(parts, eps), (lo > 0) | (hi < 0)
+
         return at
 
     def critical_epsilons(self, x) -> dict:
@@ -202,8 +209,8 @@ class EllipsoidRashomon(UtilityCurve):
         each statement holds for eps strictly below its value."""
         phi, margin, var, sign_var = (a[0] for a in self._local_parts(np.asarray(x, dtype=np.float64).reshape(1, -1)))
         with np.errstate(divide="ignore", invalid="ignore"):
-            sign_eps = np.where(sign_var > 0, phi ** 2 / sign_var, np.where(phi != 0, np.inf, 0.0))
-            pair_eps = np.where(var > 0, margin ** 2 / var, np.inf)
+            sign_eps = np.where(sign_var > 0, phi**2 / sign_var, np.where(phi != 0, np.inf, 0.0))
+            pair_eps = np.where(var > 0, margin**2 / var, np.inf)
         pair_eps = np.where(margin > 0, pair_eps, 0.0)
         order = np.minimum(pair_eps, np.minimum(sign_eps[:, None], sign_eps[None, :]))
         np.fill_diagonal(order, 0.0)
@@ -225,8 +232,9 @@ class EllipsoidRashomon(UtilityCurve):
         n = G.shape[0]
         lo, hi = np.zeros(len(self.names)), np.zeros(len(self.names))
         for i in range(len(self.names)):
-            a, b = quadratic_range_on_ellipsoid(self._center, self._whiten, self._radius2(eps), G[:, i, :] / np.sqrt(n),
-                                                np.ones(n))
+            a, b = quadratic_range_on_ellipsoid(
+                self._center, self._whiten, self._radius2(eps), G[:, i, :] / np.sqrt(n), np.ones(n)
+            )
             lo[i], hi[i] = np.sqrt(max(a, 0.0)), np.sqrt(max(b, 0.0))
         return lo, hi
 
@@ -240,7 +248,7 @@ class EllipsoidRashomon(UtilityCurve):
         n, P, _ = G.shape
         imp = np.mean((G @ self.theta_) ** 2, axis=0)
         lo, _ = self._importance_bounds(eps, G)
-        ambiguous = lo ** 2 <= 1e-12 * max(float(imp.max()), 1e-300)
+        ambiguous = lo**2 <= 1e-12 * max(float(imp.max()), 1e-300)
         rel = np.zeros((P, P), dtype=bool)
         ones = np.ones(n) / n
         for i in range(P):
@@ -248,7 +256,8 @@ class EllipsoidRashomon(UtilityCurve):
                 if i == j or ambiguous[i] or ambiguous[j] or imp[i] <= imp[j]:
                     continue
                 Pm = np.concatenate([G[:, i, :], G[:, j, :]])
-                low, _ = quadratic_range_on_ellipsoid(self._center, self._whiten, self._radius2(eps), Pm,
-                                                      np.concatenate([ones, -ones]))
+                low, _ = quadratic_range_on_ellipsoid(
+                    self._center, self._whiten, self._radius2(eps), Pm, np.concatenate([ones, -ones])
+                )
                 rel[i, j] = low > 1e-12 * (imp[i] + imp[j])
         return PartialOrder(rel, self.names, ambiguous)

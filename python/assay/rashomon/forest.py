@@ -22,6 +22,7 @@ too (exact bounds). Global importance (root mean square, or mean absolute value,
 attributions over rows) is not linear in the trees: its order uses sound interval bounds (a
 relation shown holds for every sub-forest, but some that hold may be missed).
 """
+
 from __future__ import annotations
 
 from typing import Optional, Sequence
@@ -60,8 +61,16 @@ class ForestRashomon(UtilityCurve):
     global_order) average over the rows of X_val unless given other rows (at most 2000 of them,
     as the ellipsoid classes use their training rows)."""
 
-    def __init__(self, forest, X_val, y_val, background, feature_names: Optional[Sequence[str]] = None,
-                 n_jobs: int = -1, bound: str = "combined"):
+    def __init__(
+        self,
+        forest,
+        X_val,
+        y_val,
+        background,
+        feature_names: Optional[Sequence[str]] = None,
+        n_jobs: int = -1,
+        bound: str = "combined",
+    ):
         kind = type(forest).__name__
         if kind not in _REGRESSORS + _CLASSIFIERS or not type(forest).__module__.startswith("sklearn"):
             raise TypeError(f"forest: expected a scikit-learn {', '.join(_REGRESSORS + _CLASSIFIERS)}, got {kind}")
@@ -73,7 +82,7 @@ class ForestRashomon(UtilityCurve):
         model = convert_model(forest)
         if self.task == "classification" and model.n_outputs != 2:
             raise ValueError(f"forest: expected a binary classifier, got {model.n_outputs} classes")
-        self._output = 1 if self.task == "classification" else 0   # class 1's probability
+        self._output = 1 if self.task == "classification" else 0  # class 1's probability
         self.n_trees = int(model.forest.n_trees)
         self.n_features_in_ = model.n_features
         # DataFrames are matched by column name (the forest's feature_names_in_, else the background's).
@@ -81,18 +90,27 @@ class ForestRashomon(UtilityCurve):
         X_val = np.asarray(align_columns(X_val, self._columns, "X_val"), dtype=np.float64)
         y_val = self._targets(forest, y_val)
         if X_val.ndim != 2 or X_val.shape[1] != model.n_features or y_val.shape != (X_val.shape[0],) or len(y_val) == 0:
-            raise ValueError(f"X_val, y_val: expected (n, {model.n_features}) and (n,) with n >= 1, got "
-                             f"{X_val.shape} and {y_val.shape}")
+            raise ValueError(
+                f"X_val, y_val: expected (n, {model.n_features}) and (n,) with n >= 1, got "
+                f"{X_val.shape} and {y_val.shape}"
+            )
         # One explainer per tree (the forest averages them: a tree's own output is M times its share).
-        self._trees = [TreeModel(forest=model.forest.subforest(t, t + 1), source=f"{model.source}[{t}]",
-                                 n_features=model.n_features, n_outputs=model.n_outputs, feature_names=self._columns)
-                       for t in range(self.n_trees)]
+        self._trees = [
+            TreeModel(
+                forest=model.forest.subforest(t, t + 1),
+                source=f"{model.source}[{t}]",
+                n_features=model.n_features,
+                n_outputs=model.n_outputs,
+                feature_names=self._columns,
+            )
+            for t in range(self.n_trees)
+        ]
         self._n_jobs = n_jobs
         self._explainers = [TreeExplainer(m, background, n_jobs=n_jobs) for m in self._trees]
         self.names = list(map(str, feature_names)) if feature_names is not None else self._explainers[0].feature_names
         if len(self.names) != self.n_features_in_:
             raise ValueError(f"feature_names: expected {self.n_features_in_} names, got {len(self.names)}")
-        preds = self._tree_outputs(X_val)                           # (M, n)
+        preds = self._tree_outputs(X_val)  # (M, n)
         if self.task == "regression":
             self.tree_mse_ = np.mean((preds - y_val) ** 2, axis=1)
             self.forest_rmse_ = float(np.sqrt(np.mean((preds.mean(axis=0) - y_val) ** 2)))
@@ -100,8 +118,10 @@ class ForestRashomon(UtilityCurve):
         else:
             self.tree_error_ = np.mean((preds > 0.5) != y_val, axis=1)
             self.forest_error_ = float(np.mean((preds.mean(axis=0) > 0.5) != y_val))
-        self._curves = {"paper": range_bound(preds, y_val, self.task),
-                        "convexity": convexity_bound(self.tree_mse_) if self.task == "regression" else None}
+        self._curves = {
+            "paper": range_bound(preds, y_val, self.task),
+            "convexity": convexity_bound(self.tree_mse_) if self.task == "regression" else None,
+        }
         # at m = M the range is the forest's own prediction: its error exactly, so eps = it is accepted
         self._curves["paper"][-1] = self.forest_error_
         # The smallest tolerance the chosen bound supports (its value at m = M); eps >= this.
@@ -115,8 +135,10 @@ class ForestRashomon(UtilityCurve):
             return y_val.astype(np.float64)
         unknown = ~np.isin(y_val, forest.classes_)
         if unknown.any():
-            raise ValueError(f"y_val: expected labels among the forest's classes {list(forest.classes_)}, got "
-                             f"{y_val[unknown][:5].tolist()}")
+            raise ValueError(
+                f"y_val: expected labels among the forest's classes {list(forest.classes_)}, got "
+                f"{y_val[unknown][:5].tolist()}"
+            )
         return (y_val == forest.classes_[1]).astype(np.float64)
 
     # ------------------------------------------------------------------ the bound on sub-forest errors
@@ -138,9 +160,13 @@ class ForestRashomon(UtilityCurve):
         mean of the m worst per-tree MSEs, as an RMSE; None for classifiers) and "combined" (the
         smaller of the two), plus "chosen", the name of the bound subforest_size uses. Errors are
         RMSEs (regression) or misclassification rates (classification)."""
-        return {"m": np.arange(1, self.n_trees + 1), "paper": self._curves["paper"].copy(),
-                "convexity": None if self._curves["convexity"] is None else self._curves["convexity"].copy(),
-                "combined": self._bounds("combined").copy(), "chosen": self.bound}
+        return {
+            "m": np.arange(1, self.n_trees + 1),
+            "paper": self._curves["paper"].copy(),
+            "convexity": None if self._curves["convexity"] is None else self._curves["convexity"].copy(),
+            "combined": self._bounds("combined").copy(),
+            "chosen": self.bound,
+        }
 
     def plot_bound_curve(self, path=None, *, ax=None, title: Optional[str] = None):
         """Draw each bound against m (and the forest's own error as a horizontal line) into `ax`
@@ -169,8 +195,10 @@ class ForestRashomon(UtilityCurve):
             raise ValueError(f"eps: expected a positive error tolerance, got {eps!r}")
         ok = np.flatnonzero(self._bounds() <= eps)
         if ok.size == 0:
-            raise ValueError(f"eps: {eps:.6g} is below the bound for the whole forest "
-                             f"({self.min_tolerance_:.6g}); no sub-forest is guaranteed within it")
+            raise ValueError(
+                f"eps: {eps:.6g} is below the bound for the whole forest "
+                f"({self.min_tolerance_:.6g}); no sub-forest is guaranteed within it"
+            )
         return int(ok[0]) + 1
 
     # ------------------------------------------------------------------ per-tree quantities
@@ -186,8 +214,11 @@ class ForestRashomon(UtilityCurve):
         """(n, d, M): interventional SHAP values of each tree's own output at the rows X (a 2-D
         array or DataFrame)."""
         n = len(X)
-        check_bytes(2 * 8.0 * n * self.n_features_in_ * self.n_trees, f"X: per-tree values for {n} rows",
-                    "pass fewer rows at a time")
+        check_bytes(
+            2 * 8.0 * n * self.n_features_in_ * self.n_trees,
+            f"X: per-tree values for {n} rows",
+            "pass fewer rows at a time",
+        )
         phis = [ex.shap_values(X) for ex in self._explainers]
         return self.n_trees * np.stack([p[..., self._output] if p.ndim == 3 else p for p in phis], axis=-1)
 
@@ -195,7 +226,7 @@ class ForestRashomon(UtilityCurve):
         """The forest's predictions at the rows X (n,) (class-1 probabilities for classifiers);
         with eps, (lo, hi) instead: the smallest and largest prediction of any sub-forest in
         R(eps) (means of the m smallest / largest per-tree predictions)."""
-        preds = self._tree_outputs(X).T                              # (n, M)
+        preds = self._tree_outputs(X).T  # (n, M)
         if eps is None:
             return preds.mean(axis=1)
         return subset_means(preds, self.subforest_size(eps))
@@ -208,8 +239,11 @@ class ForestRashomon(UtilityCurve):
         grid = dependence_grid(grid)
         rows = self._global_rows if X is None else self._rows(X)
         m = self.subforest_size(eps)
-        check_bytes(8.0 * len(grid) * rows.size, f"X: {len(rows)} rows x {len(grid)} grid values",
-                    "pass fewer rows or grid values")
+        check_bytes(
+            8.0 * len(grid) * rows.size,
+            f"X: {len(rows)} rows x {len(grid)} grid values",
+            "pass fewer rows or grid values",
+        )
         per_tree = self._tree_outputs(dependence_rows(rows, j, grid)).reshape(self.n_trees, len(grid), -1)
         return subset_means(per_tree.mean(axis=-1).T, m)
 
@@ -224,8 +258,8 @@ class ForestRashomon(UtilityCurve):
         for phi in phis:
             lo, hi = subset_means(phi, m)
             ambiguous = (lo <= 0) & (hi >= 0)
-            signed = np.sign(lo + hi)[:, None] * phi              # s_i phi_i per tree
-            worst, _ = subset_means(signed[:, None, :] - signed[None, :, :], m)   # min over sub-forests
+            signed = np.sign(lo + hi)[:, None] * phi  # s_i phi_i per tree
+            worst, _ = subset_means(signed[:, None, :] - signed[None, :, :], m)  # min over sub-forests
             rel = (worst > 0) & ~ambiguous[:, None] & ~ambiguous[None, :]
             np.fill_diagonal(rel, False)
             out.append(PartialOrder(rel, self.names, ambiguous))
@@ -246,8 +280,9 @@ class ForestRashomon(UtilityCurve):
 
         def at(eps):
             m = self.subforest_size(eps)
-            lo, hi = subset_means(phis.sum(axis=1), m)         # the gap h(x) - E[h], per sub-forest
+            lo, hi = subset_means(phis.sum(axis=1), m)  # the gap h(x) - E[h], per sub-forest
             return self._orders(phis, m), (lo > 0) | (hi < 0)
+
         return at
 
     # ------------------------------------------------------------------ global importance
@@ -270,7 +305,7 @@ class ForestRashomon(UtilityCurve):
         large = np.maximum(np.abs(lo), np.abs(hi))
         if importance == "mean_abs":
             return small.mean(axis=0), large.mean(axis=0)
-        return np.sqrt(np.mean(small ** 2, axis=0)), np.sqrt(np.mean(large ** 2, axis=0))
+        return np.sqrt(np.mean(small**2, axis=0)), np.sqrt(np.mean(large**2, axis=0))
 
     def global_order(self, eps, X=None, importance: str = "rms") -> PartialOrder:
         """Order of global importance (root mean square of attributions over the rows of X, by

@@ -1,5 +1,6 @@
 """Kernel ridge regression (RBF, polynomial or user-supplied kernel): the Rashomon set is an
 ellipsoid in the dual weights."""
+
 from __future__ import annotations
 
 from typing import Callable, Optional, Sequence
@@ -32,8 +33,15 @@ class KernelRidgeRashomon(EllipsoidRashomon):
     are left out.
     """
 
-    def __init__(self, gamma: Optional[float] = None, lam: float = 1e-3, kernel="rbf", degree: int = 3,
-                 coef0: float = 1.0, kernel_gradient: Optional[Callable] = None):
+    def __init__(
+        self,
+        gamma: Optional[float] = None,
+        lam: float = 1e-3,
+        kernel="rbf",
+        degree: int = 3,
+        coef0: float = 1.0,
+        kernel_gradient: Optional[Callable] = None,
+    ):
         if gamma is not None and not (np.isfinite(gamma) and gamma > 0):
             raise ValueError(f"gamma: expected a positive number or None, got {gamma!r}")
         if not (np.isfinite(lam) and lam > 0):
@@ -43,8 +51,9 @@ class KernelRidgeRashomon(EllipsoidRashomon):
         if not (isinstance(degree, (int, np.integer)) and not isinstance(degree, bool) and degree >= 1):
             raise ValueError(f"degree: expected an int >= 1, got {degree!r}")
         if not (np.isfinite(coef0) and coef0 >= 0):
-            raise ValueError(f"coef0: expected a number >= 0 (the polynomial kernel is then positive "
-                             f"semi-definite), got {coef0!r}")
+            raise ValueError(
+                f"coef0: expected a number >= 0 (the polynomial kernel is then positive semi-definite), got {coef0!r}"
+            )
         if kernel_gradient is not None and not callable(kernel):
             raise ValueError("kernel_gradient: only for a callable kernel (the built-in ones have their own)")
         self.gamma, self.lam, self.kernel = gamma, float(lam), kernel
@@ -61,8 +70,9 @@ class KernelRidgeRashomon(EllipsoidRashomon):
         X, y, columns = _check_xy(X, y)
         self._column_names = columns
         N, d = X.shape
-        check_bytes(4 * 8.0 * N * N, f"X: kernel ridge on {N} rows (N x N kernel matrices)",
-                    "fit on a subsample of the rows")
+        check_bytes(
+            4 * 8.0 * N * N, f"X: kernel ridge on {N} rows (N x N kernel matrices)", "fit on a subsample of the rows"
+        )
         self.n_features_in_ = d
         self.mean_, self.scale_ = X.mean(axis=0), X.std(axis=0)
         if np.any(self.scale_ == 0):
@@ -77,8 +87,10 @@ class KernelRidgeRashomon(EllipsoidRashomon):
         K = self._kernel(Z, Z)
         sk, U = np.linalg.eigh(0.5 * (K + K.T))
         if sk.min() < -1e-8 * max(sk.max(), 1e-300):
-            raise ValueError(f"kernel: expected a positive semi-definite kernel, got an eigenvalue {sk.min():.3g} "
-                             f"on the training rows (largest {sk.max():.3g})")
+            raise ValueError(
+                f"kernel: expected a positive semi-definite kernel, got an eigenvalue {sk.min():.3g} "
+                f"on the training rows (largest {sk.max():.3g})"
+            )
         keep = sk > 1e-10 * sk.max()
         U, sk = U[:, keep], sk[keep]
         self._U = U
@@ -86,7 +98,7 @@ class KernelRidgeRashomon(EllipsoidRashomon):
         # alpha = U beta; in beta coordinates K is diagonal: beta = (s + lam N)^-1 U^T y_c
         beta = (U.T @ yc) / (sk + self.lam * N)
         resid = yc - U @ (sk * beta)
-        loss = float(resid @ resid / N + self.lam * np.sum(sk * beta ** 2))
+        loss = float(resid @ resid / N + self.lam * np.sum(sk * beta**2))
         A_beta = np.diag(sk * (sk + self.lam * N) / N)
         return self._set_ellipsoid(beta, A_beta, loss, _names(feature_names, d, columns), X)
 
@@ -110,8 +122,8 @@ class KernelRidgeRashomon(EllipsoidRashomon):
         for z0 in self._baselines:
             for r in range(n):
                 delta = Z[r] - z0
-                path = z0[None, :] + t[:, None] * delta[None, :]            # (q, d)
-                grad = self._kernel.gradient(path, self._Z)                  # (q, N, d)
-                ig = delta[None, :] * np.einsum("q,qkd->kd", w, grad)       # (N, d): per kernel term
-                out[r] += ig.T @ self._U                                     # IG in z equals IG in x
+                path = z0[None, :] + t[:, None] * delta[None, :]  # (q, d)
+                grad = self._kernel.gradient(path, self._Z)  # (q, N, d)
+                ig = delta[None, :] * np.einsum("q,qkd->kd", w, grad)  # (N, d): per kernel term
+                out[r] += ig.T @ self._U  # IG in z equals IG in x
         return out / len(self._baselines)

@@ -1,5 +1,6 @@
 """Kernels for kernel ridge Rashomon sets, each with its gradient in the first argument (what
 integrated gradients integrate). Rows are on standardised features."""
+
 from __future__ import annotations
 
 from typing import Callable, Optional
@@ -16,22 +17,22 @@ class Kernel:
     k(A, B) -> (nA, nB); gradient: for a callable, its gradient grad(A, B) -> (nA, nB, d) in A's
     rows, or None for central differences; gamma, degree, coef0: the built-in kernels' parameters."""
 
-    def __init__(self, name, gamma: float, degree: int = 3, coef0: float = 1.0,
-                 gradient: Optional[Callable] = None):
+    def __init__(self, name, gamma: float, degree: int = 3, coef0: float = 1.0, gradient: Optional[Callable] = None):
         self.name, self.gamma, self.degree, self.coef0 = name, gamma, degree, coef0
         self._gradient = gradient
 
     def __call__(self, A, B) -> np.ndarray:
         """The kernel matrix (nA, nB) between the rows of A (nA, d) and of B (nB, d)."""
         if self.name == "rbf":
-            sq = np.sum(A ** 2, 1)[:, None] + np.sum(B ** 2, 1)[None, :] - 2 * A @ B.T
+            sq = np.sum(A**2, 1)[:, None] + np.sum(B**2, 1)[None, :] - 2 * A @ B.T
             return np.exp(-self.gamma * np.maximum(sq, 0.0))
         if self.name == "poly":
             return (self.gamma * A @ B.T + self.coef0) ** self.degree
         K = np.asarray(self.name(A, B), dtype=np.float64)
         if K.shape != (len(A), len(B)):
-            raise ValueError(f"kernel: expected the callable to return a ({len(A)}, {len(B)}) matrix, got "
-                             f"shape {K.shape}")
+            raise ValueError(
+                f"kernel: expected the callable to return a ({len(A)}, {len(B)}) matrix, got shape {K.shape}"
+            )
         return K
 
     def gradient(self, A, B, K=None) -> np.ndarray:

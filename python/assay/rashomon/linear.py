@@ -1,4 +1,5 @@
 """Least-squares linear and additive (spline) models: their Rashomon sets are exact ellipsoids."""
+
 from __future__ import annotations
 
 from typing import Optional, Sequence
@@ -148,8 +149,9 @@ class AdditiveRashomon(EllipsoidRashomon):
         self.n_params_ = start
         B = _background_rows(background, d, columns)
         # f_i's attribution baseline: its mean over the background (the centring: over the training rows)
-        self._map_centers = self._centers if B is None else [s.transform(B[:, [i]]).mean(axis=0)
-                                                             for i, s in enumerate(self._splines)]
+        self._map_centers = (
+            self._centers if B is None else [s.transform(B[:, [i]]).mean(axis=0) for i, s in enumerate(self._splines)]
+        )
         D = self._predict_maps(X)
         theta, *_ = np.linalg.lstsq(D, y, rcond=None)
         mse = float(np.mean((y - D @ theta) ** 2))

@@ -14,6 +14,7 @@ gives a valid lower bound (weak duality), so a bound is never too tight even bef
 converged. Global importance is quadratic: its bounds use the enclosing ellipsoid alone (sound,
 looser than the set allows).
 """
+
 from __future__ import annotations
 
 from typing import Optional, Sequence
@@ -37,11 +38,17 @@ def _dual_minimum(g, center, whiten, r2: float, signs, constrained) -> float:
         w = whiten.T @ h
         norm = np.sqrt(w @ w)
         theta = center - (r / norm) * (whiten @ w) if norm > 0 else center
-        return -(h @ center - r * norm), signs * theta[constrained]   # value and gradient of -d
+        return -(h @ center - r * norm), signs * theta[constrained]  # value and gradient of -d
 
     start = np.zeros(len(constrained))
-    res = minimize(negative_dual, start, jac=True, method="L-BFGS-B", bounds=[(0, None)] * len(start),
-                   options={"maxiter": 500, "ftol": 1e-15, "gtol": 1e-12})
+    res = minimize(
+        negative_dual,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0, None)] * len(start),
+        options={"maxiter": 500, "ftol": 1e-15, "gtol": 1e-12},
+    )
     return float(-min(res.fun, negative_dual(start)[0]))
 
 
@@ -88,7 +95,7 @@ class MonotonicRashomon(EllipsoidRashomon):
         self._map_means = self._means if B is None else [self._ramps(B, i).mean(axis=0) for i in range(d)]
         D = self._predict_maps(X)
         signs = np.concatenate([np.full(s, self.monotonicity[i], float) for i, s in enumerate(sizes)])
-        self._constrained = 1 + np.flatnonzero(signs != 0)       # slope positions in theta (after b)
+        self._constrained = 1 + np.flatnonzero(signs != 0)  # slope positions in theta (after b)
         self._signs = signs[signs != 0]
         ols, *_ = np.linalg.lstsq(D, y, rcond=None)
         lower = np.full(D.shape[1], -np.inf)
@@ -100,12 +107,15 @@ class MonotonicRashomon(EllipsoidRashomon):
         ols_mse, best_mse = (float(np.mean((D @ t - y) ** 2)) for t in (ols, best))
         self._set_ellipsoid(ols, D.T @ D / len(X), ols_mse, _names(feature_names, d, columns), X)
         self._ols, self._ols_loss = self.theta_, ols_mse
-        self.theta_, self.loss_ = best, max(best_mse, ols_mse)      # the best monotone model
+        self.theta_, self.loss_ = best, max(best_mse, ols_mse)  # the best monotone model
         return self
 
     def _knots(self, column, i):
-        k = np.unique(np.quantile(column, np.linspace(0, 1, self.n_knots))) if self.knots is None \
+        k = (
+            np.unique(np.quantile(column, np.linspace(0, 1, self.n_knots)))
+            if self.knots is None
             else np.asarray(self.knots[i], dtype=np.float64)
+        )
         if k.ndim != 1 or k.size < 2 or not np.all(np.diff(k) > 0) or not np.all(np.isfinite(k)):
             raise ValueError(f"knots: feature {i} needs at least 2 increasing finite knots, got {k.tolist()}")
         return k
@@ -116,8 +126,7 @@ class MonotonicRashomon(EllipsoidRashomon):
         return np.clip(X[:, [i]] - k[:-1], 0.0, np.diff(k))
 
     def _predict_maps(self, X):
-        return np.column_stack([np.ones(len(X))] + [self._ramps(X, i) - self._means[i]
-                                                    for i in range(X.shape[1])])
+        return np.column_stack([np.ones(len(X))] + [self._ramps(X, i) - self._means[i] for i in range(X.shape[1])])
 
     def _maps(self, X):
         n, d = X.shape
@@ -135,7 +144,7 @@ class MonotonicRashomon(EllipsoidRashomon):
 
     def _linear_range(self, G, eps: float):
         """(lo, hi): extremes of the linear functions G (..., p) over R(eps), ellipsoid and cone."""
-        if self._constrained.size == 0:                            # no sign constraint: the ellipsoid itself
+        if self._constrained.size == 0:  # no sign constraint: the ellipsoid itself
             return super()._linear_range(G, eps)
         flat = np.asarray(G, dtype=np.float64).reshape(-1, self.theta_.size)
         r2 = self._radius2(eps)
@@ -158,7 +167,7 @@ class MonotonicRashomon(EllipsoidRashomon):
         sign = np.sign(lo + hi)
         out = []
         for r in range(G.shape[0]):
-            signed = sign[r][:, None] * G[r]                           # s_i g_i
+            signed = sign[r][:, None] * G[r]  # s_i g_i
             rel = np.zeros((G.shape[1],) * 2, dtype=bool)
             for i in np.flatnonzero(~ambiguous[r]):
                 for j in np.flatnonzero(~ambiguous[r]):
@@ -169,5 +178,7 @@ class MonotonicRashomon(EllipsoidRashomon):
 
     def critical_epsilons(self, x) -> dict:
         """Not available: the set is an ellipsoid cut by the monotonicity constraints (x: ignored)."""
-        raise NotImplementedError("critical_epsilons: MonotonicRashomon's set is not an ellipsoid; use "
-                                  "local_order at the tolerances of interest")
+        raise NotImplementedError(
+            "critical_epsilons: MonotonicRashomon's set is not an ellipsoid; use "
+            "local_order at the tolerances of interest"
+        )

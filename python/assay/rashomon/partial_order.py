@@ -1,4 +1,5 @@
 """Partial orders of feature importance that every model in a Rashomon set agrees with."""
+
 from __future__ import annotations
 
 from typing import Optional, Sequence
@@ -79,6 +80,7 @@ class PartialOrder:
     def to_networkx(self):
         """A networkx.DiGraph of the Hasse diagram (edge i -> j: i more important than j)."""
         import networkx as nx
+
         g = nx.DiGraph()
         for i, name in enumerate(self.names):
             g.add_node(i, name=name, ambiguous=bool(self.ambiguous[i]))
@@ -102,12 +104,25 @@ class PartialOrder:
         for i, j in self.hasse_edges():
             ax.annotate("", xy=pos[j], xytext=pos[i], arrowprops=dict(arrowstyle="->", color="0.4"))
         for i, (x, y) in pos.items():
-            ax.text(x, y, self.names[i], ha="center", va="center",
-                    bbox=dict(boxstyle="round", facecolor="white", edgecolor="0.3"))
+            ax.text(
+                x,
+                y,
+                self.names[i],
+                ha="center",
+                va="center",
+                bbox=dict(boxstyle="round", facecolor="white", edgecolor="0.3"),
+            )
         amb = [self.names[i] for i in np.flatnonzero(self.ambiguous)]
         if amb:
-            ax.text(0.5, -0.15, "ambiguous: " + ", ".join(amb), ha="center", va="center", color="0.35",
-                    bbox=dict(boxstyle="square", facecolor="0.95", edgecolor="0.6"))
+            ax.text(
+                0.5,
+                -0.15,
+                "ambiguous: " + ", ".join(amb),
+                ha="center",
+                va="center",
+                color="0.35",
+                bbox=dict(boxstyle="square", facecolor="0.95", edgecolor="0.6"),
+            )
         ax.set_xlim(0, 1)
         ax.set_ylim(-0.3, 1.15)
         ax.axis("off")

@@ -9,6 +9,7 @@ unconstrained minimiser if H is positive semi-definite and it lies inside the ba
 case" gamma has no weight on lam_min's eigenvectors and ||u(-lam_min)|| < r: then mu = -lam_min
 and the rest of the radius is spent along an eigenvector of lam_min.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -57,7 +58,7 @@ def min_quadratic_on_ball(lam, gamma, r: float, extra_dims: int = 0) -> float:
             return float(np.sum(lam * u * u) + 2 * np.dot(gamma, u))
     # Boundary: ||u(mu)|| = r for mu in (lo, hi); ||u|| decreases in mu. Bisection, then Newton
     # on 1/||u|| - 1/r, which is nearly linear in mu.
-    hi = lo + float(np.sqrt(np.sum(gamma ** 2))) / r + scale
+    hi = lo + float(np.sqrt(np.sum(gamma**2))) / r + scale
     while norm_sq(hi) > r * r:
         hi = lo + 2 * (hi - lo)
     left = lo
@@ -75,8 +76,8 @@ def min_quadratic_on_ball(lam, gamma, r: float, extra_dims: int = 0) -> float:
         if np.any(w <= 0):
             break
         nrm = np.sqrt(norm_sq(mu))
-        d_nrm = -np.sum(gamma ** 2 / w ** 3) / nrm
-        step = (1 / nrm - 1 / r) / (d_nrm / nrm ** 2)
+        d_nrm = -np.sum(gamma**2 / w**3) / nrm
+        step = (1 / nrm - 1 / r) / (d_nrm / nrm**2)
         if not np.isfinite(step) or mu + step <= lo:
             break
         mu += step
@@ -92,7 +93,7 @@ def quadratic_range_on_ellipsoid(center, whiten, eps: float, P, D):
     """
     P = np.asarray(P, dtype=np.float64)
     D = np.asarray(D, dtype=np.float64)
-    C = P @ whiten                      # (k, p): f(c + B u) = (Pc + C u)^T D (Pc + C u)
+    C = P @ whiten  # (k, p): f(c + B u) = (Pc + C u)^T D (Pc + C u)
     pc = P @ center
     const = float(pc @ (D * pc))
     r = float(np.sqrt(max(eps, 0.0)))
@@ -110,8 +111,8 @@ def _spectrum(C, D, pc):
         H = C.T @ (D[:, None] * C)
         lam, V = np.linalg.eigh(0.5 * (H + H.T))
         return lam, V.T @ (C.T @ (D * pc)), 0
-    Q, R = np.linalg.qr(C.T)            # C^T = Q R, Q: (p, k) orthonormal
-    S = R @ (D[:, None] * R.T)          # H = Q S Q^T
+    Q, R = np.linalg.qr(C.T)  # C^T = Q R, Q: (p, k) orthonormal
+    S = R @ (D[:, None] * R.T)  # H = Q S Q^T
     lam, W = np.linalg.eigh(0.5 * (S + S.T))
-    gamma = W.T @ (R @ (D * pc))        # g = Q R D pc lies in range(Q)
+    gamma = W.T @ (R @ (D * pc))  # g = Q R D pc lies in range(Q)
     return lam, gamma, p - k

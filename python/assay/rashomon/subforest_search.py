@@ -14,6 +14,7 @@ sub-forests that are good candidates for them (Laberge et al. 2023 use the same 
 A relation that holds on every sub-forest found is a candidate: necessary for the true order,
 not proven by it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,7 +25,7 @@ from .subforests import subset_means
 def importance_of(phis, trees, importance: str) -> np.ndarray:
     """(d,): the global importance of the sub-forest `trees` from per-tree values phis (n, d, M)."""
     phi = phis[..., trees].mean(axis=-1)
-    return np.abs(phi).mean(axis=0) if importance == "mean_abs" else np.sqrt(np.mean(phi ** 2, axis=0))
+    return np.abs(phi).mean(axis=0) if importance == "mean_abs" else np.sqrt(np.mean(phi**2, axis=0))
 
 
 def _smallest_by_lp(values, m: int) -> np.ndarray:
@@ -36,9 +37,15 @@ def _smallest_by_lp(values, m: int) -> np.ndarray:
     V, eye = csr_matrix(values), identity(n, format="csr")
     # variables (z, t): minimise sum t subject to +-values z <= t, sum z = m, 0 <= z <= 1
     A_ub = bmat([[V, -eye], [-V, -eye]], format="csr")
-    res = linprog(np.concatenate([np.zeros(M), np.ones(n)]), A_ub=A_ub, b_ub=np.zeros(2 * n),
-                  A_eq=np.concatenate([np.ones(M), np.zeros(n)])[None, :], b_eq=[m],
-                  bounds=[(0, 1)] * M + [(0, None)] * n, method="highs")
+    res = linprog(
+        np.concatenate([np.zeros(M), np.ones(n)]),
+        A_ub=A_ub,
+        b_ub=np.zeros(2 * n),
+        A_eq=np.concatenate([np.ones(M), np.zeros(n)])[None, :],
+        b_eq=[m],
+        bounds=[(0, 1)] * M + [(0, None)] * n,
+        method="highs",
+    )
     z = res.x[:M] if res.success else -np.abs(values).mean(axis=0)
     return np.sort(np.argsort(-z, kind="stable")[:m])
 
@@ -62,7 +69,7 @@ def candidate_subforests(phis, m: int, importance: str) -> list:
     n, d, M = phis.shape
     found = [np.arange(M)]
     lo, hi = subset_means(phis, m)
-    agreed = (lo > 0) | (hi < 0)                                   # (n, d)
+    agreed = (lo > 0) | (hi < 0)  # (n, d)
     sign = np.sign(lo + hi)
     for i in range(d):
         values = phis[:, i, :]

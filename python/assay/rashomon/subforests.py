@@ -17,6 +17,7 @@ Two upper bounds on the error of the worst sub-forest of m trees, both valid for
 
 The combined bound is the smaller of the two at each m (still valid, still non-increasing in m).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -52,7 +53,7 @@ def range_bound(tree_outputs, y, task: str = "regression"):
     max((lo_m - y)^2, (hi_m - y)^2)); for classification the misclassification rate, the mean
     over rows of "lo_m or hi_m is on the wrong side of 1/2". tree_outputs: (M, n) per-tree
     predictions (class-1 probabilities for classification); y: (n,) targets (0/1 labels)."""
-    lo, hi = subset_mean_curves(np.asarray(tree_outputs, dtype=np.float64).T)   # (n, M)
+    lo, hi = subset_mean_curves(np.asarray(tree_outputs, dtype=np.float64).T)  # (n, M)
     y = np.asarray(y, dtype=np.float64)[:, None]
     if task == "regression":
         return np.sqrt(np.mean(np.maximum((lo - y) ** 2, (hi - y) ** 2), axis=0))

@@ -7,6 +7,7 @@ d(d + 1)/2, so 1 when the whole set agrees on one total order with every sign kn
 require_gap (the paper's convention) a row whose gap h(x) - E[h] does not keep its sign over
 R(eps) counts 0: there is no agreed effect to explain there.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -47,8 +48,7 @@ class UtilityCurve:
             columns.append(utility_from_orders(orders, gap_agreed if require_gap else None))
         return np.column_stack(columns)
 
-    def plot_utility(self, X, eps_values, path=None, *, ax=None, require_gap: bool = True,
-                     title: Optional[str] = None):
+    def plot_utility(self, X, eps_values, path=None, *, ax=None, require_gap: bool = True, title: Optional[str] = None):
         """Draw the mean utility over the rows of X against eps (arguments as in `utility`) into
         `ax` or a new figure; saves to `path` when given; returns the matplotlib Axes."""
         eps_values = check_eps_values(eps_values)

@@ -1,6 +1,7 @@
 """The distribution-influence losses (marginal vs conditional), whose conditional side averages
 only over rows in the same bin of a player; the bins are fixed once on all fitted rows.
 Definitions in the docstring of assay.regions.losses."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -8,6 +8,7 @@ every later node gathers its sub-blocks; otherwise each node evaluates its own b
 model calls per component, |R| per distinct value of the component's columns when fewer), in
 chunks, and nothing N x N is ever held.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,7 +42,7 @@ class ComponentBlocks:
             for v, (first, inverse) in keys.items():
                 F = np.empty((first.size, self.N))
                 for lo, block in self._rows_of(v, D.X, first):
-                    F[lo:lo + block.shape[0]] = block
+                    F[lo : lo + block.shape[0]] = block
                 self._cache[v] = (F, inverse)
 
     def _distinct(self, v, XR):
@@ -58,7 +59,7 @@ class ComponentBlocks:
             f = self.D._predict(XR)
             chunk = max(1, _CHUNK_CELLS // max(1, XR.shape[0]))
             for lo in range(0, first.size, chunk):
-                yield lo, np.repeat(f[first[lo:lo + chunk], None], XR.shape[0], axis=1)
+                yield lo, np.repeat(f[first[lo : lo + chunk], None], XR.shape[0], axis=1)
             return
         yield from hybrid_blocks(self.D._predict, XR[first], XR, self.D._cols(v))
 
@@ -70,10 +71,10 @@ class ComponentBlocks:
             return
         distinct = np.empty((first.size, n))  # few distinct values: evaluate each once, then expand
         for lo, block in self._rows_of(v, XR, first):
-            distinct[lo:lo + block.shape[0]] = block
+            distinct[lo : lo + block.shape[0]] = block
         chunk = max(1, _CHUNK_CELLS // max(1, n))
         for lo in range(0, n, chunk):
-            yield lo, distinct[inverse[lo:lo + chunk]]
+            yield lo, distinct[inverse[lo : lo + chunk]]
 
     def blocks(self, v, rows):
         """(first row, F_v[rows[lo:hi]][:, rows]) for chunks of the region `rows`: from the
@@ -87,5 +88,5 @@ class ComponentBlocks:
         whole = n == self.N and np.array_equal(rows, np.arange(self.N))
         chunk = max(1, _CHUNK_CELLS // max(1, n))
         for lo in range(0, n, chunk):
-            idx = inverse[rows[lo:lo + chunk]]
+            idx = inverse[rows[lo : lo + chunk]]
             yield lo, (F[idx] if whole else F[np.ix_(idx, rows)])

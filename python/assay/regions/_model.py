@@ -1,5 +1,6 @@
 """The model behind a decomposition: a tree ensemble (assay's IR, exact tree kernel) or any
 callable f: (n, d) -> (n,) or (n, K) (generic path, direct evaluation)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,8 +35,10 @@ def callable_predictor(model, output):
     """f(X) -> (n,) for a callable or an object with .predict, picking column `output` of 2-D outputs."""
     fn = model if callable(model) and not hasattr(model, "predict") else getattr(model, "predict", None)
     if fn is None or not callable(fn):
-        raise UnsupportedModelError(f"model: expected a supported tree model, a callable f(X) -> (n,) or an object "
-                                    f"with .predict, got {type(model).__name__}")
+        raise UnsupportedModelError(
+            f"model: expected a supported tree model, a callable f(X) -> (n,) or an object "
+            f"with .predict, got {type(model).__name__}"
+        )
 
     def predict(X):
         y = np.asarray(fn(X), dtype=np.float64)

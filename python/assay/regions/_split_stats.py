@@ -9,6 +9,7 @@ and the right child's are the totals minus these. With bins (one bin id per row)
 run over pairs in the same bin. A Side holds one child for every split at once: (|R|, K) arrays
 whose rows outside the child are meaningless and masked by `inside`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ class Sums:
     row_total: np.ndarray
     col_left: np.ndarray
     col_total: np.ndarray
-    sq_col_left: Optional[np.ndarray] = None   # column sums of F^2 (variances over x)
+    sq_col_left: Optional[np.ndarray] = None  # column sums of F^2 (variances over x)
     sq_col_total: Optional[np.ndarray] = None
 
 
@@ -44,7 +45,7 @@ def component_sums(blocks, I, *, squares=False, bins=None):
     for lo, F in blocks:
         _accumulate(out, lo, F, I, squares)
         if same is not None:
-            _accumulate(same, lo, np.where(bins[lo:lo + F.shape[0], None] == bins[None, :], F, 0.0), I, False)
+            _accumulate(same, lo, np.where(bins[lo : lo + F.shape[0], None] == bins[None, :], F, 0.0), I, False)
     for s in (out, same):
         if s is not None:
             s.col_left = s.col_left.T

@@ -1,6 +1,7 @@
 """The region losses computed from row / column sums of the component matrices F_v: one pass over
 a node's blocks gives the loss of both children of every candidate split of every feature.
 Definitions in the docstring of assay.regions.losses."""
+
 from __future__ import annotations
 
 import itertools
@@ -60,7 +61,7 @@ class StatLoss:
                 values = self._evaluate(rows, I)
                 lo = 0
                 for b in batch:
-                    out[b] = values[lo:lo + len(candidates[b])]
+                    out[b] = values[lo : lo + len(candidates[b])]
                     lo += len(candidates[b])
                 batch, cols = [], 0
             if j is not None:
@@ -151,7 +152,7 @@ class ClosedVsTotalSobol(StatLoss):
         return total
 
     def _scale(self, side, raw):
-        return raw / self._unit ** 2  # a squared difference of variances
+        return raw / self._unit**2  # a squared difference of variances
 
 
 def _subsets_of(u):

@@ -10,6 +10,7 @@ Tree ensembles use the exact tree kernel of the compiled core: per-row leaf patt
 and per-leaf region tables, O(|R| * leaves * entries), no pairs. Any other model is evaluated
 directly: each g_S costs |R|^2 model calls (in chunks of rows, never an |R| x |R| x d array).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -28,8 +29,9 @@ from ._model import as_tree_model, callable_predictor, resolve_output
 _CHUNK_CELLS = 1 << 21  # hybrid rows x features per model call in the generic path
 
 
-def anchored_decomposition(model, X, groups=None, order: int = 1, output=None, feature_names=None,
-                           n_jobs: int = -1, method: str = "auto"):
+def anchored_decomposition(
+    model, X, groups=None, order: int = 1, output=None, feature_names=None, n_jobs: int = -1, method: str = "auto"
+):
     """The lazy anchored decomposition of `model` on the rows of X (see the module docstring).
 
     model: an XGBoost/LightGBM/scikit-learn tree model (exact tree kernel), or any callable
@@ -58,8 +60,9 @@ def anchored_decomposition(model, X, groups=None, order: int = 1, output=None, f
         names = list(feature_names) if feature_names is not None else (names or tree.feature_names)
         if method != "generic":
             try:
-                return AnchoredDecomposition(X, groups, order, names, tree=tree, output=out, n_jobs=n_jobs,
-                                             transform=tree.input_transform)
+                return AnchoredDecomposition(
+                    X, groups, order, names, tree=tree, output=out, n_jobs=n_jobs, transform=tree.input_transform
+                )
             except TooManyPlayersError as exc:  # a path wider than the kernel's tables: the generic path takes it
                 if method == "tree":
                     raise
@@ -67,6 +70,7 @@ def anchored_decomposition(model, X, groups=None, order: int = 1, output=None, f
 
         def predict(A, _t=tree, _k=out):
             return _t.predict_raw(np.ascontiguousarray(A, dtype=np.float64))[:, _k]
+
         transform = tree.input_transform
     else:
         X = as_matrix(X, "X")  # NaN passes: the callable decides what a missing value means
@@ -101,11 +105,13 @@ class AnchoredDecomposition:
         self._kernel_output = output
         self.method = "tree" if tree is not None else "generic"
         if tree is not None:
-            self._kernel = _core.AnchoredRegions(tree.forest, X, output, np.ascontiguousarray(of, dtype=np.int32), P,
-                                                 n_jobs=self.n_jobs)
+            self._kernel = _core.AnchoredRegions(
+                tree.forest, X, output, np.ascontiguousarray(of, dtype=np.int32), P, n_jobs=self.n_jobs
+            )
 
             def predict(A, _t=tree, _k=output):
                 return _t.predict_raw(np.ascontiguousarray(A, dtype=np.float64))[:, _k]
+
         self._predict = predict
         self._cache = None
 
@@ -118,7 +124,7 @@ class AnchoredDecomposition:
         for v in _subsets_of(u):
             sign = (-1.0) ** (len(u) - len(v))
             for lo, block in hybrid_blocks(self._predict, self.X, self.X, self._cols(v)):
-                H[lo:lo + block.shape[0]] += sign * block
+                H[lo : lo + block.shape[0]] += sign * block
         return H
 
     def pure(self, u) -> np.ndarray:
@@ -224,7 +230,7 @@ def hybrid_blocks(predict, Xq, Z, cols):
     n, d = Z.shape
     chunk = max(1, _CHUNK_CELLS // max(1, n * d))
     for lo in range(0, Xq.shape[0], chunk):
-        xs = Xq[lo:lo + chunk]
+        xs = Xq[lo : lo + chunk]
         A = np.tile(Z, (xs.shape[0], 1))
         A[:, cols] = np.repeat(xs[:, cols], n, axis=0)
         yield lo, predict(A).reshape(xs.shape[0], n)
@@ -234,7 +240,7 @@ def hybrid_means(predict, Xq, Z, cols) -> np.ndarray:
     """g(x) = mean_{z in Z} f(x_cols, z_rest) for each query row x: |Xq| * |Z| model calls in chunks."""
     g = np.empty(Xq.shape[0])
     for lo, block in hybrid_blocks(predict, Xq, Z, cols):
-        g[lo:lo + block.shape[0]] = block.mean(axis=1)
+        g[lo : lo + block.shape[0]] = block.mean(axis=1)
     return g
 
 

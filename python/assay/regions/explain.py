@@ -9,6 +9,7 @@
   squared error (or `metric(y, pred)`) when a player's columns are permuted among the region's
   rows of X (needs y; n_repeats permutations, seeded by random_state). NaN for regions without rows.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -57,13 +58,16 @@ def _shap(g, D, Xq, Z):
         from ..trees.explainer import TreeExplainer
 
         model = dataclasses.replace(D.tree, input_transform=None)  # X is already transformed
-        values = TreeExplainer(model, data=Z, groups=g.groups, feature_names=D.feature_names,
-                               n_jobs=D.n_jobs).shap_values(Xq)
+        values = TreeExplainer(
+            model, data=Z, groups=g.groups, feature_names=D.feature_names, n_jobs=D.n_jobs
+        ).shap_values(Xq)
         return values[..., D._kernel_output] if values.ndim == 3 else values
     P = len(D._columns)
     if P > _MAX_ENUM_PLAYERS:
-        raise ValueError(f"kind='shap' for a callable model enumerates 2^P coalitions; got P={P} players "
-                         f"(at most {_MAX_ENUM_PLAYERS}): group features or use a tree model")
+        raise ValueError(
+            f"kind='shap' for a callable model enumerates 2^P coalitions; got P={P} players "
+            f"(at most {_MAX_ENUM_PLAYERS}): group features or use a tree model"
+        )
     value = {}
     for r in range(P + 1):
         for S in itertools.combinations(range(P), r):

@@ -13,6 +13,7 @@ small negatives, and which of -0.0 / 0.0 np.unique keeps depends on the row orde
 sort kernel NumPy picks for the CPU (AVX-512, AVX2, scalar). They are normalised to +0.0 so the
 tree, its rules and its exact bounds do not depend on either.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -42,11 +43,13 @@ class Node:
 
     rows: np.ndarray
     depth: int
-    loss: float                      # normalised: L(R) / L(root)
+    loss: float  # normalised: L(R) / L(root)
     conditions: list = field(default_factory=list)  # (feature, "<=" / ">", threshold) or ("in" / "not in", codes)
     feature: Optional[int] = None
-    threshold: Optional[float] = None  # exact: the largest value of the left child's rows, or the left codes (frozenset)
-    shown: Optional[float] = None      # short value printed in rules (display_threshold)
+    threshold: Optional[float] = (
+        None  # exact: the largest value of the left child's rows, or the left codes (frozenset)
+    )
+    shown: Optional[float] = None  # short value printed in rules (display_threshold)
     left: Optional["Node"] = None
     right: Optional["Node"] = None
     region: Optional[int] = None
@@ -64,6 +67,7 @@ class Node:
 
 class Interval(NamedTuple):
     """One feature's bounds in a region: lower < x <= upper, exact (-inf / inf when unbounded)."""
+
     feature: str
     lower: float
     upper: float
@@ -71,6 +75,7 @@ class Interval(NamedTuple):
 
 class CategorySet(NamedTuple):
     """An unordered categorical feature's part of a region: its category codes (sorted) in the region."""
+
     feature: str
     codes: tuple
 
@@ -147,24 +152,53 @@ class Granite:
     threshold per feature (node.split_losses; Granite.split_losses()).
     """
 
-    def __init__(self, loss="pure_vs_full", split_features=None, max_depth: int = 3, min_samples_leaf: int = 20,
-                 alpha: float = 0.05, order: int = 1, groups=None, lookahead: bool = False, output=None,
-                 method: str = "auto", n_bins: int = 10, n_jobs: int = -1, risk="squared", components=None,
-                 cache_mb: float = 256.0, save_losses: bool = False):
+    def __init__(
+        self,
+        loss="pure_vs_full",
+        split_features=None,
+        max_depth: int = 3,
+        min_samples_leaf: int = 20,
+        alpha: float = 0.05,
+        order: int = 1,
+        groups=None,
+        lookahead: bool = False,
+        output=None,
+        method: str = "auto",
+        n_bins: int = 10,
+        n_jobs: int = -1,
+        risk="squared",
+        components=None,
+        cache_mb: float = 256.0,
+        save_losses: bool = False,
+    ):
         check_int(max_depth, "max_depth", 0)
         check_int(min_samples_leaf, "min_samples_leaf", 1)
         check_int(n_bins, "n_bins", 2)
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating, np.integer)) or not alpha >= 0:
             raise ValueError(f"alpha: expected a number >= 0 (inf allowed), got {alpha!r}")
-        if isinstance(cache_mb, bool) or not isinstance(cache_mb, (int, float, np.floating, np.integer)) \
-                or not cache_mb >= 0:
+        if (
+            isinstance(cache_mb, bool)
+            or not isinstance(cache_mb, (int, float, np.floating, np.integer))
+            or not cache_mb >= 0
+        ):
             raise ValueError(f"cache_mb: expected a number of MiB >= 0, got {cache_mb!r}")
         if not (callable(loss) or isinstance(loss, str)):
             raise ValueError(f"loss: expected a loss name or a callable rows -> float, got {loss!r}")
         self.loss, self.split_features, self.max_depth = loss, split_features, int(max_depth)
         self.min_samples_leaf, self.alpha, self.order, self.groups = int(min_samples_leaf), float(alpha), order, groups
-        self.lookahead, self.output, self.method, self.n_bins, self.n_jobs = bool(lookahead), output, method, n_bins, n_jobs
-        self.risk, self.components, self.cache_mb, self.save_losses = risk, components, float(cache_mb), bool(save_losses)
+        self.lookahead, self.output, self.method, self.n_bins, self.n_jobs = (
+            bool(lookahead),
+            output,
+            method,
+            n_bins,
+            n_jobs,
+        )
+        self.risk, self.components, self.cache_mb, self.save_losses = (
+            risk,
+            components,
+            float(cache_mb),
+            bool(save_losses),
+        )
 
     # ---- fitting ------------------------------------------------------------------------------
     def fit(self, model, X, y=None):
@@ -173,13 +207,20 @@ class Granite:
         A DataFrame X is matched by column name to the tree model's training names, else its own
         names become the reference that predict/explain frames are matched against."""
         tree = as_tree_model(model)  # converted once: also passed on to the decomposition
-        self._column_names = reference_names(tree.feature_names if tree is not None else None,
-                                             list(X.columns) if is_dataframe(X) else None)
+        self._column_names = reference_names(
+            tree.feature_names if tree is not None else None, list(X.columns) if is_dataframe(X) else None
+        )
         X = align_columns(X, self._column_names, "X")
         names = list(map(str, X.columns)) if is_dataframe(X) else None
-        self.decomposition_ = anchored_decomposition(model if tree is None else tree, X, groups=self.groups,
-                                                     order=self.order, output=self.output, n_jobs=self.n_jobs,
-                                                     method=self.method)
+        self.decomposition_ = anchored_decomposition(
+            model if tree is None else tree,
+            X,
+            groups=self.groups,
+            order=self.order,
+            output=self.output,
+            n_jobs=self.n_jobs,
+            method=self.method,
+        )
         D = self.decomposition_
         self.model_ = model
         self.X_ = D.X
@@ -188,11 +229,13 @@ class Granite:
         bad = [self.feature_names_[j] for j in self.split_features_ if np.isnan(D.X[:, j]).any()]
         if bad:
             raise ValueError(f"X: split features {bad} contain NaN; impute them or leave them out of split_features")
-        self._categories = category_codes(X, D.X, self.split_features_) \
-            if is_dataframe(X) or D.input_transform is not None else {}
+        self._categories = (
+            category_codes(X, D.X, self.split_features_) if is_dataframe(X) or D.input_transform is not None else {}
+        )
         self._unordered = unordered_columns(X, self.split_features_)
-        self.loss_ = make_loss(self.loss, D, self.n_bins, y=y, risk=self.risk, components=self.components,
-                               cache_mb=self.cache_mb)
+        self.loss_ = make_loss(
+            self.loss, D, self.n_bins, y=y, risk=self.risk, components=self.components, cache_mb=self.cache_mb
+        )
         rows = np.arange(D.X.shape[0], dtype=np.int64)
         self.root_loss_ = float(self.loss_(rows))
         self._norm = self.root_loss_ if self.root_loss_ > 0 else 1.0
@@ -201,14 +244,21 @@ class Granite:
         for k, leaf in enumerate(leaves):
             leaf.region = k
         self.leaf_losses_ = np.array([leaf.loss for leaf in leaves])
-        self.objective_ = float(self.leaf_losses_.sum() + self.alpha * len(leaves)) if np.isfinite(self.alpha) \
+        self.objective_ = (
+            float(self.leaf_losses_.sum() + self.alpha * len(leaves))
+            if np.isfinite(self.alpha)
             else float(self.leaf_losses_.sum())
+        )
         return self
 
     def _resolve_split_features(self, d):
         if self.split_features is None:
             return list(range(d))
-        feats = [self.split_features] if isinstance(self.split_features, (str, int, np.integer)) else list(self.split_features)
+        feats = (
+            [self.split_features]
+            if isinstance(self.split_features, (str, int, np.integer))
+            else list(self.split_features)
+        )
         out = []
         for j in feats:
             if isinstance(j, str):
@@ -253,8 +303,15 @@ class Granite:
                 out[j] = np.asarray(self.loss_.split(node.rows, j, t)) / self._norm
             else:
                 x = self.X_[node.rows, j]
-                out[j] = np.array([[self.loss_(node.rows[goes_left(x, tc)]), self.loss_(node.rows[~goes_left(x, tc)])]
-                                   for tc in t]) / self._norm
+                out[j] = (
+                    np.array(
+                        [
+                            [self.loss_(node.rows[goes_left(x, tc)]), self.loss_(node.rows[~goes_left(x, tc)])]
+                            for tc in t
+                        ]
+                    )
+                    / self._norm
+                )
         return out
 
     def _best_split(self, node):
@@ -273,8 +330,12 @@ class Granite:
         return best
 
     def _grow(self, node, grace):
-        if (node.depth >= self.max_depth or node.loss == 0.0 or node.rows.size < 2 * self.min_samples_leaf
-                or self.alpha >= node.loss):  # the children's loss is >= 0: no split can pay for alpha
+        if (
+            node.depth >= self.max_depth
+            or node.loss == 0.0
+            or node.rows.size < 2 * self.min_samples_leaf
+            or self.alpha >= node.loss
+        ):  # the children's loss is >= 0: no split can pay for alpha
             return node
         best = self._best_split(node)
         if best is None:
@@ -288,10 +349,14 @@ class Granite:
         node.feature, node.threshold = j, t
         ops = ("in", "not in") if isinstance(t, frozenset) else ("<=", ">")
         node.shown = None if isinstance(t, frozenset) else display_threshold(t, x[~left].min())
-        node.left = self._grow(Node(node.rows[left], node.depth + 1, float(loss_left),
-                                    node.conditions + [(j, ops[0], t)]), grace=self.lookahead and pays)
-        node.right = self._grow(Node(node.rows[~left], node.depth + 1, float(loss_right),
-                                     node.conditions + [(j, ops[1], t)]), grace=self.lookahead and pays)
+        node.left = self._grow(
+            Node(node.rows[left], node.depth + 1, float(loss_left), node.conditions + [(j, ops[0], t)]),
+            grace=self.lookahead and pays,
+        )
+        node.right = self._grow(
+            Node(node.rows[~left], node.depth + 1, float(loss_right), node.conditions + [(j, ops[1], t)]),
+            grace=self.lookahead and pays,
+        )
         if not pays:  # lookahead: keep the subtree only if it now pays for its extra leaves
             leaves = node.leaves()
             if sum(leaf.loss for leaf in leaves) + self.alpha * (len(leaves) - 1) >= node.loss - _TIE:
@@ -311,8 +376,13 @@ class Granite:
         def walk(node):
             if node.is_leaf:
                 return
-            out.append({"conditions": [(self.feature_names_[j], op, t) for j, op, t in node.conditions],
-                        "feature": self.feature_names_[node.feature], "losses": dict(node.split_losses)})
+            out.append(
+                {
+                    "conditions": [(self.feature_names_[j], op, t) for j, op, t in node.conditions],
+                    "feature": self.feature_names_[node.feature],
+                    "losses": dict(node.split_losses),
+                }
+            )
             walk(node.left)
             walk(node.right)
 
@@ -355,17 +425,22 @@ class Granite:
             return f"{name} <= {node.shown!r}", f"{name} > {node.shown!r}"
         codes = np.unique(self.X_[node.rows, node.feature])
         left = goes_left(codes, node.threshold)
-        return (_set_text(name, [labels[c] for c in codes[left]]),
-                _set_text(name, [labels[c] for c in codes[~left]]))
+        return (_set_text(name, [labels[c] for c in codes[left]]), _set_text(name, [labels[c] for c in codes[~left]]))
 
     def intervals(self):
         """Per region, its exact bounds: a list of Interval(feature, lower, upper) meaning
         lower < x <= upper (-inf / inf when unbounded), or for an unordered categorical column
         CategorySet(feature, codes), in the order of rules(). Bounds are on the matrix predict()
         routes (category codes for categorical columns)."""
-        return [[CategorySet(self.feature_names_[j], tuple(sorted(b))) if isinstance(b, frozenset)
-                 else Interval(self.feature_names_[j], b[0][0], b[1][0]) for j, b in bounds.items()]
-                for bounds in self._leaf_bounds()]
+        return [
+            [
+                CategorySet(self.feature_names_[j], tuple(sorted(b)))
+                if isinstance(b, frozenset)
+                else Interval(self.feature_names_[j], b[0][0], b[1][0])
+                for j, b in bounds.items()
+            ]
+            for bounds in self._leaf_bounds()
+        ]
 
     def _leaf_bounds(self):
         """Per leaf, {feature: ((lower, shown), (upper, shown))}: the tightest bound of each side;
@@ -477,8 +552,11 @@ def _user_column(X, j):
         import pandas as pd
 
         col = X.iloc[:, j]
-        if isinstance(col.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(col.dtype) \
-                or not pd.api.types.is_numeric_dtype(col.dtype):
+        if (
+            isinstance(col.dtype, pd.CategoricalDtype)
+            or pd.api.types.is_bool_dtype(col.dtype)
+            or not pd.api.types.is_numeric_dtype(col.dtype)
+        ):
             return col.astype(object).to_numpy()
         return col.to_numpy(dtype=np.float64, na_value=np.nan)
     return np.asarray(X)[:, j].astype(np.float64)

@@ -40,6 +40,7 @@ Changed: before this version "sobol" was (|R|/N) mean_i |T_i - C_i| with a paire
 permutations and a depth-2 CART per region, and "pure_vs_full_risk" averaged the pointwise risks
 risk(f(x_S, z_-S), y_x); trees fitted with those losses before differ from the ones fitted now.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -105,8 +106,14 @@ class PureVsFullKernel(RegionLoss):
 
         rows = self.D._rows(rows)
         if len(thresholds) and isinstance(thresholds[0], frozenset):
-            raw = np.vstack([self.D.split_squared_gaps(rows, feature, [0.5], column=np.where(
-                goes_left(self.D.X[:, feature], s), 0.0, 1.0)) for s in thresholds]) / len(self.D.subsets)
+            raw = np.vstack(
+                [
+                    self.D.split_squared_gaps(
+                        rows, feature, [0.5], column=np.where(goes_left(self.D.X[:, feature], s), 0.0, 1.0)
+                    )
+                    for s in thresholds
+                ]
+            ) / len(self.D.subsets)
         else:
             raw = self.D.split_squared_gaps(rows, feature, thresholds) / len(self.D.subsets)
         n_left = left_indicator(self.D.X[rows, feature], thresholds).sum(axis=0).astype(np.int64)
@@ -173,8 +180,9 @@ def _player(m, names, P):
     return int(m)
 
 
-def make_loss(loss, D, n_bins: int = 10, y=None, random_state=None, risk="squared", components=None,
-              cache_mb: float = 256.0):
+def make_loss(
+    loss, D, n_bins: int = 10, y=None, random_state=None, risk="squared", components=None, cache_mb: float = 256.0
+):
     """The region loss named `loss` (one of LOSSES) on the decomposition D with its options (n_bins,
     labels y, risk, components U, cache_mb: the memory budget of the cached component matrices);
     a callable `loss` is returned unchanged. random_state: accepted for old callers and ignored
@@ -184,8 +192,12 @@ def make_loss(loss, D, n_bins: int = 10, y=None, random_state=None, risk="square
     from ._stat_losses import ClosedVsTotalSobol, PureVsFull, PureVsFullRisk
 
     if random_state is not None:
-        warnings.warn("make_loss: random_state is ignored; 'pfi_vs_cfi' now bins with a fixed CART instead of "
-                      "drawing permutations", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "make_loss: random_state is ignored; 'pfi_vs_cfi' now bins with a fixed CART instead of "
+            "drawing permutations",
+            DeprecationWarning,
+            stacklevel=2,
+        )
     if callable(loss) and not isinstance(loss, str):
         return loss
     if loss == "pure_vs_full":
@@ -194,20 +206,36 @@ def make_loss(loss, D, n_bins: int = 10, y=None, random_state=None, risk="square
             return PureVsFullKernel(D)
         return PureVsFull(D, U, cache_mb)
     if loss == "pure_vs_full_risk":
-        return PureVsFullRisk(D, resolve_components(components, D, False, loss), cache_mb, labels(y, D.X.shape[0], loss),
-                              resolve_risk(risk))
+        return PureVsFullRisk(
+            D,
+            resolve_components(components, D, False, loss),
+            cache_mb,
+            labels(y, D.X.shape[0], loss),
+            resolve_risk(risk),
+        )
     if loss == "sobol":
         return ClosedVsTotalSobol(D, resolve_components(components, D, True, loss), cache_mb)
     if loss == "pdp_vs_mplot":
         return PdpVsMplot(D, resolve_components(components, D, True, loss), cache_mb, n_bins)
     if loss == "pfi_vs_cfi":
-        return PfiVsCfi(D, resolve_components(components, D, True, loss), cache_mb, n_bins,
-                        labels(y, D.X.shape[0], loss), resolve_risk(risk))
+        return PfiVsCfi(
+            D,
+            resolve_components(components, D, True, loss),
+            cache_mb,
+            n_bins,
+            labels(y, D.X.shape[0], loss),
+            resolve_risk(risk),
+        )
     raise ValueError(f"loss: expected one of {LOSSES} or a callable rows -> float, got {loss!r}")
 
 
-_MOVED = {"PureVsFull": "_stat_losses", "PureVsFullRisk": "_stat_losses", "ClosedVsTotalSobol": "_stat_losses",
-          "PdpVsMplot": "_binned_losses", "PfiVsCfi": "_binned_losses"}
+_MOVED = {
+    "PureVsFull": "_stat_losses",
+    "PureVsFullRisk": "_stat_losses",
+    "ClosedVsTotalSobol": "_stat_losses",
+    "PdpVsMplot": "_binned_losses",
+    "PfiVsCfi": "_binned_losses",
+}
 
 
 def __getattr__(name):

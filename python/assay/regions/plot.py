@@ -1,6 +1,7 @@
 """GRANITE figures (matplotlib): the fitted partition tree (one box per node with its rule, rows
 and normalised loss; leaves labelled with their region id), and next to it, per region, the
 partial dependence curves, the attribution bars and the interaction heatmap."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,8 +31,15 @@ def partition_tree(granite, path=None, *, ax=None, title=None):
             text = f"region {node.region}\n" + text
         if edge_label:
             text = edge_label + "\n" + text
-        ax.text(x, y, text, ha="center", va="center", fontsize=8,
-                bbox=dict(boxstyle="round", fc="#e8f0fe" if node.is_leaf else "white", ec="gray"))
+        ax.text(
+            x,
+            y,
+            text,
+            ha="center",
+            va="center",
+            fontsize=8,
+            bbox=dict(boxstyle="round", fc="#e8f0fe" if node.is_leaf else "white", ec="gray"),
+        )
         if node.is_leaf:
             return
         for child, label in zip((node.left, node.right), granite._split_texts(node)):  # as rules() print
@@ -87,8 +95,12 @@ def regional_importance(granite, X, path=None, *, kind: str = "shap", y=None, ax
         table = values
     else:
         ids = granite._regions_of(granite._matrix(X))
-        table = np.array([np.abs(values[ids == k]).mean(axis=0) if np.any(ids == k) else np.full(values.shape[1], np.nan)
-                          for k in range(len(granite.rules()))])
+        table = np.array(
+            [
+                np.abs(values[ids == k]).mean(axis=0) if np.any(ids == k) else np.full(values.shape[1], np.nan)
+                for k in range(len(granite.rules()))
+            ]
+        )
     names = granite.decomposition_.players
     ax = _axes(ax, path, (1.5 + 0.8 * len(names), 4))
     width = 0.8 / table.shape[0]
@@ -122,14 +134,16 @@ def regional_interactions(granite, region: int, path=None, *, ax=None, title=Non
         model, output = dataclasses.replace(D.tree, input_transform=None), D._kernel_output
     else:
         model, output = D._predict, None
-    R = anchored_decomposition(model, Z, groups=granite.groups, order=2, output=output,
-                               feature_names=D.feature_names, n_jobs=D.n_jobs)
+    R = anchored_decomposition(
+        model, Z, groups=granite.groups, order=2, output=output, feature_names=D.feature_names, n_jobs=D.n_jobs
+    )
     rms = np.sqrt((R.pure_effects() ** 2).mean(axis=0))
     M = np.zeros((len(D.players), len(D.players)))
     for k, u in enumerate(R.subsets):
         M[u[0], u[-1]] = M[u[-1], u[0]] = rms[k]
-    return interaction_heatmap(M[None], D.players, path, ax=ax,
-                               title=title or f"region {region}: {granite.rules()[region]} (RMS pure effects)")
+    return interaction_heatmap(
+        M[None], D.players, path, ax=ax, title=title or f"region {region}: {granite.rules()[region]} (RMS pure effects)"
+    )
 
 
 def _player_index(D, feature):

@@ -12,18 +12,28 @@ of array that came in (NumPy in, NumPy out; a tensor in, a tensor on its device 
 oracles and the summary metrics are host NumPy algorithms: they accept tensors, copy CUDA ones to
 host memory, and return NumPy.
 """
+
 from __future__ import annotations
 
 import importlib
 
 _EXPORTS = {
-    "input_margins": "attack", "InputMargins": "attack",
-    "exact_margins_linear": "exact", "exact_margins_prototypes": "exact", "exact_margins_mlp": "exact",
-    "exact_margins_tree": "exact", "linear_weights": "exact", "ExactMargins": "exact",
-    "logit_margins": "metrics", "margin_consistency": "metrics", "robust_accuracy_curve": "metrics",
-    "expected_robustness": "metrics", "estimate_robust_accuracy": "metrics",
+    "input_margins": "attack",
+    "InputMargins": "attack",
+    "exact_margins_linear": "exact",
+    "exact_margins_prototypes": "exact",
+    "exact_margins_mlp": "exact",
+    "exact_margins_tree": "exact",
+    "linear_weights": "exact",
+    "ExactMargins": "exact",
+    "logit_margins": "metrics",
+    "margin_consistency": "metrics",
+    "robust_accuracy_curve": "metrics",
+    "expected_robustness": "metrics",
+    "estimate_robust_accuracy": "metrics",
     "PseudoMargin": "pseudo_margin",
-    "project_hyperplanes": "projection", "ProjectionResult": "projection",
+    "project_hyperplanes": "projection",
+    "ProjectionResult": "projection",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -4,6 +4,7 @@ Every user array is converted to float64 NumPy here once; errors name the argume
 expected and what was got. These functions run on the host: a CUDA tensor is copied to host memory
 (on purpose, documented in assay.robustness), never refused.
 """
+
 from __future__ import annotations
 
 import math
@@ -72,6 +73,7 @@ def nonneg_scalar(v, name: str) -> float:
 def norm(p):
     """'inf' / inf / 2 / 1 -> 'inf', 2 or 1 (the projection's own check, so both accept the same)."""
     from .projection import _check_norm
+
     return _check_norm(p)
 
 

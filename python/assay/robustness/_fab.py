@@ -7,6 +7,7 @@ with a fast adaptive boundary attack", ICML 2020), batched, with three changes:
 - only the k most competitive classes are linearised per step (k backward passes, O(B d) memory);
 - rows stop on their own once their best stops improving, and the batch is compacted.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,15 +19,15 @@ from ._linearize import is_adversarial, linearised_boundaries, nearest_classes
 
 @dataclass
 class FabSettings:
-    k: int                 # candidate classes per untargeted step: the k nearest screened ones
-    screen: int            # classes screened at x0 (largest logits); each gets a targeted run
-    n_iter: int            # steps per run
-    restarts: int          # untargeted runs: the first from x0, the others from random points
-    targeted: bool         # plus one run per candidate class, aiming at that class only
-    patience: int          # steps without a relative gain of rel_gain before a row stops
+    k: int  # candidate classes per untargeted step: the k nearest screened ones
+    screen: int  # classes screened at x0 (largest logits); each gets a targeted run
+    n_iter: int  # steps per run
+    restarts: int  # untargeted runs: the first from x0, the others from random points
+    targeted: bool  # plus one run per candidate class, aiming at that class only
+    patience: int  # steps without a relative gain of rel_gain before a row stops
     alpha_max: float = 0.1
-    eta: float = 1.05      # overshoot of each projection
-    beta: float = 0.9      # backward step towards x0 after an adversarial point
+    eta: float = 1.05  # overshoot of each projection
+    beta: float = 0.9  # backward step towards x0 after an adversarial point
     rel_gain: float = 1e-4
 
     @property
@@ -60,8 +61,9 @@ class _Search:
         for _ in range(s.n_iter):
             if active.numel() == 0:
                 break
-            x_new, lin_dist = _step(self.model, self.shape, x[active], x0[active], self.y[active], classes[active],
-                                    with_top, self.geo, s)
+            x_new, lin_dist = _step(
+                self.model, self.shape, x[active], x0[active], self.y[active], classes[active], with_top, self.geo, s
+            )
             if self.first_guess is None:
                 self.first_guess = lin_dist
             is_adv = is_adversarial(self.model, x_new, self.shape, self.y[active], self.tau[active])
@@ -93,11 +95,11 @@ def fab_search(model, shape, x0, y, tau, geo, s: FabSettings, generator):
     ReLU network); untargeted runs from random starts."""
     search = _Search(model, shape, x0, y, tau, geo, s)
     screened = nearest_classes(model, x0, shape, y, geo, s.screen)
-    classes = screened[:, :s.k]
+    classes = screened[:, : s.k]
     yield search.run(x0.clone(), classes, with_top=True)
     if s.targeted:
         for c in range(screened.shape[1]):
-            yield search.run(x0.clone(), screened[:, c:c + 1], with_top=False)
+            yield search.run(x0.clone(), screened[:, c : c + 1], with_top=False)
     for _ in range(s.restarts - 1):
         start = _random_start(x0, search.best_norm, search.first_guess, geo, generator)
         yield search.run(start, classes, with_top=True)

@@ -1,5 +1,6 @@
 """The attack's geometry in flat (B, d) coordinates: the norm, the box, and exact projections onto
 linearised decision boundaries (assay.robustness.projection's C++/CUDA kernels)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,7 +38,13 @@ class Geometry:
         if bool(bad.any()):  # a model whose gradient overflowed: that hyperplane is unusable
             w = torch.where(bad[..., None], torch.zeros_like(w), w)
             b = torch.where(bad, torch.ones_like(b), b)
-        r = project_hyperplanes(t.detach(), w.detach(), b.detach().to(torch.float64), norm=self.norm,
-                                box=self.box if boxed else None, return_delta=True)
+        r = project_hyperplanes(
+            t.detach(),
+            w.detach(),
+            b.detach().to(torch.float64),
+            norm=self.norm,
+            box=self.box if boxed else None,
+            return_delta=True,
+        )
         dist = r.distance.to(t.device).masked_fill(bad, np.inf)
         return dist, r.delta.to(device=t.device, dtype=t.dtype)

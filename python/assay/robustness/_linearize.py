@@ -1,6 +1,7 @@
 """Local linearisations of a classifier for the min-norm attack: logits, and the gradients of
 f_j - f_y for a few classes j per row (never the full K x B x d Jacobian).
 """
+
 from __future__ import annotations
 
 import torch
@@ -52,8 +53,7 @@ def boundary_offset(grad: torch.Tensor, x: torch.Tensor, gap: torch.Tensor) -> t
     return (grad * x).sum(-1) - gap
 
 
-def linearised_boundaries(model, x: torch.Tensor, shape, y: torch.Tensor, classes: torch.Tensor,
-                          with_top: bool = True):
+def linearised_boundaries(model, x: torch.Tensor, shape, y: torch.Tensor, classes: torch.Tensor, with_top: bool = True):
     """Linearise the boundaries f_j = f_y at x for the classes j of each row (B, H), plus
     (with_top) the class other than y with the largest logit at x (the most competitive class
     right here, as column H).
@@ -67,8 +67,10 @@ def linearised_boundaries(model, x: torch.Tensor, shape, y: torch.Tensor, classe
         if with_top:
             classes = torch.cat([classes, top_other_classes(logits, y, 1)], dim=1)
         gap = logits.gather(1, classes) - logits.gather(1, y[:, None])
-        grads = [torch.autograd.grad(gap[:, r].sum(), x, retain_graph=r + 1 < classes.shape[1])[0]
-                 for r in range(classes.shape[1])]
+        grads = [
+            torch.autograd.grad(gap[:, r].sum(), x, retain_graph=r + 1 < classes.shape[1])[0]
+            for r in range(classes.shape[1])
+        ]
     grad = torch.stack(grads, dim=1)
     return grad, boundary_offset(grad, x.detach()[:, None, :], gap.detach())
 

@@ -11,6 +11,7 @@ binaries fixed (the "polish"): with s fixed the constraints are the exact networ
 activation region, so the returned point satisfies the network up to the LP tolerance (~1e-9)
 instead of the MILP's integrality tolerance (1e-6 times the bound u).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,15 +23,16 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 @dataclass
 class Layer:
-    W: np.ndarray       # (out, in) float64
-    b: np.ndarray       # (out,)
-    relu: bool          # a ReLU follows
+    W: np.ndarray  # (out, in) float64
+    b: np.ndarray  # (out,)
+    relu: bool  # a ReLU follows
 
 
 def relu_layers(model) -> list[Layer]:
     """nn.Sequential of [Flatten] Linear/ReLU -> affine layers each optionally followed by a ReLU
     (Linear layers without a ReLU in between are composed; repeated ReLUs are idempotent)."""
     import torch.nn as nn
+
     if not isinstance(model, nn.Sequential):
         raise TypeError(f"model: expected an nn.Sequential of Linear/ReLU layers, got {type(model).__name__}")
     layers: list[Layer] = []
@@ -40,7 +42,7 @@ def relu_layers(model) -> list[Layer]:
                 raise TypeError(f"model: nn.Flatten is only supported before the first Linear layer (layer {i})")
         elif isinstance(mod, nn.Linear):
             W = mod.weight.detach().cpu().double().numpy()
-            b = (mod.bias.detach().cpu().double().numpy() if mod.bias is not None else np.zeros(W.shape[0]))
+            b = mod.bias.detach().cpu().double().numpy() if mod.bias is not None else np.zeros(W.shape[0])
             if layers and not layers[-1].relu:
                 prev = layers.pop()
                 W, b = W @ prev.W, W @ prev.b + b
@@ -50,8 +52,9 @@ def relu_layers(model) -> list[Layer]:
                 raise TypeError("model: a ReLU before the first Linear layer is not supported")
             layers[-1].relu = True
         else:
-            raise TypeError(f"model: layer {i} is a {type(mod).__name__}; only Linear, ReLU and a leading "
-                            "Flatten are supported")
+            raise TypeError(
+                f"model: layer {i} is a {type(mod).__name__}; only Linear, ReLU and a leading Flatten are supported"
+            )
     if not layers:
         raise TypeError("model: contains no nn.Linear layer")
     return layers
@@ -80,7 +83,7 @@ def interval_bounds(layers: list[Layer], lo: np.ndarray, hi: np.ndarray):
 
 @dataclass
 class Solution:
-    point: np.ndarray | None   # x' (d,), None when infeasible / no solution in time
+    point: np.ndarray | None  # x' (d,), None when infeasible / no solution in time
     timed_out: bool
 
 
@@ -112,13 +115,19 @@ class _Builder:
         n = sum(len(v) for v in self.lb)
         c = np.zeros(n)
         c[cost_idx] = cost
-        A = sp.csr_matrix((np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
-                          shape=(self.n_rows, n))
+        A = sp.csr_matrix(
+            (np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))), shape=(self.n_rows, n)
+        )
         opts = {"mip_rel_gap": 1e-9, "presolve": True}
         if time_limit is not None:
             opts["time_limit"] = max(float(time_limit), 1e-3)
-        return milp(c, constraints=LinearConstraint(A, self.clo, self.chi), integrality=np.concatenate(self.integ),
-                    bounds=Bounds(np.concatenate(self.lb), np.concatenate(self.ub)), options=opts)
+        return milp(
+            c,
+            constraints=LinearConstraint(A, self.clo, self.chi),
+            integrality=np.concatenate(self.integ),
+            bounds=Bounds(np.concatenate(self.lb), np.concatenate(self.ub)),
+            options=opts,
+        )
 
 
 def solve_target(layers, x, y, j, p, lo, hi, time_limit=None) -> Solution:
@@ -194,11 +203,11 @@ def _build_and_solve(layers, bounds, x, y, j, p, lo, hi, fixed, time_limit):
             if u_[n] <= 0:
                 continue  # a = 0 by its bounds
             if l[n] >= 0:
-                B.row(idx, coef, L.b[n], L.b[n])                      # a = z
+                B.row(idx, coef, L.b[n], L.b[n])  # a = z
                 continue
-            B.row(idx, coef, L.b[n], np.inf)                           # a >= z
+            B.row(idx, coef, L.b[n], np.inf)  # a >= z
             B.row(np.r_[idx, pos[n]], np.r_[coef, -l[n]], -np.inf, L.b[n] - l[n])  # a <= z - l (1 - s)
-            B.row([a[n], pos[n]], [1.0, -u_[n]], -np.inf, 0.0)        # a <= u s
+            B.row([a[n], pos[n]], [1.0, -u_[n]], -np.inf, 0.0)  # a <= u s
         prev = a
     if layers[-1].relu:  # logits are post-ReLU: compare the activations themselves
         B.row([prev[j], prev[y]], [1.0, -1.0], 0.0, np.inf)

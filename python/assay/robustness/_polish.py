@@ -2,6 +2,7 @@
 refinement that re-linearises at the boundary point and projects x0 onto that linearisation
 (exact in one step for a model that is affine on the segment; for ReLU networks it walks across
 activation regions towards the nearest boundary point)."""
+
 from __future__ import annotations
 
 import torch
@@ -9,8 +10,9 @@ import torch
 from ._linearize import is_adversarial, lead, linearised_boundaries
 
 
-def bisect(model, shape, x0: torch.Tensor, adv: torch.Tensor, y: torch.Tensor, tau: torch.Tensor,
-           steps: int = 40) -> torch.Tensor:
+def bisect(
+    model, shape, x0: torch.Tensor, adv: torch.Tensor, y: torch.Tensor, tau: torch.Tensor, steps: int = 40
+) -> torch.Tensor:
     """Per row, a point of the segment x0 -> adv near its first crossing into lead > tau (lead =
     max_{j != y} f_j - f_y), found by false position (Illinois): the lead is piecewise linear along
     the segment for ReLU networks, so a few secant steps replace ~25 halvings.
@@ -26,7 +28,7 @@ def bisect(model, shape, x0: torch.Tensor, adv: torch.Tensor, y: torch.Tensor, t
     lo, hi = torch.zeros(n, dtype=torch.float64, device=x0.device), torch.ones(n, dtype=torch.float64, device=x0.device)
     h_lo = lead(model, x0, shape, y) - tau
     h_hi = lead(model, adv, shape, y) - tau
-    side = torch.zeros(n, dtype=torch.int8, device=x0.device)   # which end moved last (Illinois)
+    side = torch.zeros(n, dtype=torch.int8, device=x0.device)  # which end moved last (Illinois)
     active = torch.arange(n, device=x0.device)
     for it in range(steps):
         a = active
@@ -86,7 +88,7 @@ def refine(model, shape, x0, adv, y, tau, geo, rounds: int, rel_tol: float = 1e-
     return best
 
 
-def _line_search(model, shape, start, target, y, tau, fractions=tuple(0.5 ** i for i in range(9))):
+def _line_search(model, shape, start, target, y, tau, fractions=tuple(0.5**i for i in range(9))):
     """The first of start + s (target - start), s in fractions, that is adversarial, per row."""
     cand = start.clone()
     found = torch.zeros(start.shape[0], dtype=torch.bool, device=start.device)

@@ -1,11 +1,12 @@
 """CUDA tensors: the same checks as the CPU path, done on the device, then the CUDA kernel
 (assay built with ASSAY_CUDA=ON, backend="auto") or the torch reference (backend="torch")."""
+
 from __future__ import annotations
 
 import torch
 
 from .. import _core
-from .projection import (_NORM_CODE, ProjectionResult, _check_box, _check_shapes, _is_torch)
+from .projection import _NORM_CODE, ProjectionResult, _check_box, _check_shapes, _is_torch
 
 
 def _on_device(x, name: str, device) -> torch.Tensor:
@@ -48,6 +49,16 @@ def project_cuda_tensors(t, w, b, norm, box, return_delta: bool, backend: str) -
     delta = torch.empty((B, H, d), dtype=torch.float64, device=device) if return_delta else None
     if B * H > 0:
         with torch.cuda.device(device):
-            _core.project_hyperplanes_cuda(t, w, b, _NORM_CODE[norm], lo, hi, distance, feasible, delta,
-                                           torch.cuda.current_stream(device).cuda_stream)
+            _core.project_hyperplanes_cuda(
+                t,
+                w,
+                b,
+                _NORM_CODE[norm],
+                lo,
+                hi,
+                distance,
+                feasible,
+                delta,
+                torch.cuda.current_stream(device).cuda_stream,
+            )
     return ProjectionResult(distance, feasible, delta)

@@ -7,6 +7,7 @@ chunks so that the working set stays bounded when `return_delta` is False.
 Conventions (see projection.py): c = b - <w, t>; signs are flipped so that c > 0; a_i = |w_i|,
 s_i = sign(w_i) after the flip; room r_i = hi_i - t_i where s_i > 0 else t_i - lo_i.
 """
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Leaf boxes of a scikit-learn decision tree: leaf k holds the points with lo[k] < x <= hi[k]."""
+
 from __future__ import annotations
 
 import numpy as np

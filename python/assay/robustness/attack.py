@@ -12,6 +12,7 @@ assay.robustness.projection), top-k classes per step, keep-best restarts, per-ro
 with batch compaction; then bisection along x -> x_adv and a boundary refinement that
 re-linearises at the boundary point and projects x onto it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ class InputMargins:
     target (B,) int64: the class predicted at `adversarial` (-1 where margin is inf).
     found (B,) bool: margin is finite.
     Torch tensors on x's device when x is a tensor; NumPy arrays when x is a NumPy array."""
+
     margin: Any
     adversarial: Any
     label: Any
@@ -48,9 +50,24 @@ class InputMargins:
     found: Any
 
 
-def input_margins(model, x, norm="inf", box=None, *, labels=None, top_k: int = 4, screen: int = 10,
-                  n_iter: int = 100, restarts: int = 1, targeted: bool = True, patience: int = 10,
-                  refine_rounds: int = 10, batch_size: int = 512, seed: int = 0, progress=False) -> InputMargins:
+def input_margins(
+    model,
+    x,
+    norm="inf",
+    box=None,
+    *,
+    labels=None,
+    top_k: int = 4,
+    screen: int = 10,
+    n_iter: int = 100,
+    restarts: int = 1,
+    targeted: bool = True,
+    patience: int = 10,
+    refine_rounds: int = 10,
+    batch_size: int = 512,
+    seed: int = 0,
+    progress=False,
+) -> InputMargins:
     """Upper bounds on the l_p input margins of a torch classifier at the rows of x.
 
     Parameters
@@ -102,15 +119,33 @@ def input_margins(model, x, norm="inf", box=None, *, labels=None, top_k: int = 4
         logits = _checked_logits(model, flat[: min(B, batch_size)], shape)
         K = logits.shape[1]
         y = _labels(labels, B, K, x.device)
-        settings = FabSettings(k=min(top_k, K - 1), screen=min(max(screen, top_k), K - 1), n_iter=n_iter,
-                               restarts=restarts, targeted=bool(targeted), patience=patience)
+        settings = FabSettings(
+            k=min(top_k, K - 1),
+            screen=min(max(screen, top_k), K - 1),
+            n_iter=n_iter,
+            restarts=restarts,
+            targeted=bool(targeted),
+            patience=patience,
+        )
         geo = Geometry(p, bx, x.device, x.dtype)
         generator = torch.Generator().manual_seed(seed)
         starts = range(0, B, batch_size)
         with progress_callback(progress, len(starts) * settings.runs, "input_margins (search runs)") as cb:
             tick = _Ticker(cb)
-            parts = [_chunk(model, shape, flat[s:s + batch_size], None if y is None else y[s:s + batch_size], geo,
-                            settings, refine_rounds, generator, tick) for s in starts]
+            parts = [
+                _chunk(
+                    model,
+                    shape,
+                    flat[s : s + batch_size],
+                    None if y is None else y[s : s + batch_size],
+                    geo,
+                    settings,
+                    refine_rounds,
+                    generator,
+                    tick,
+                )
+                for s in starts
+            ]
     finally:
         if was_training:
             model.train()

@@ -14,6 +14,7 @@ two classes tie (argmax then still returns the lower index); any step past it fl
 A class j whose weight row and bias equal y's ties everywhere and never wins (argmax picks the
 lower index), so it contributes +inf. All results are float64 NumPy arrays.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ class ExactMargins:
     target (B,): the class reached (-1 where margin is inf). label (B,): the class of x.
     status (B,): 'optimal', or 'time_limit' (margin is then an upper bound) for the MILP.
     flipped (B,): whether a forward pass at `adversarial` predicts another class than `label`."""
+
     margin: np.ndarray
     adversarial: np.ndarray
     target: np.ndarray
@@ -47,6 +49,7 @@ def linear_weights(model):
     """(W (K, d), bias (K,)) of an nn.Linear or an nn.Sequential of Flatten/Linear layers
     (consecutive Linear layers are composed), as float64 NumPy."""
     import torch.nn as nn
+
     layers = list(model) if isinstance(model, nn.Sequential) else [model]
     W, b = None, None
     for layer in layers:
@@ -55,11 +58,12 @@ def linear_weights(model):
                 raise TypeError("model: nn.Flatten is only supported before the first Linear layer")
             continue
         if not isinstance(layer, nn.Linear):
-            raise TypeError(f"model: expected nn.Linear or nn.Sequential(nn.Flatten?, nn.Linear, ...), "
-                            f"got a {type(layer).__name__} layer")
+            raise TypeError(
+                f"model: expected nn.Linear or nn.Sequential(nn.Flatten?, nn.Linear, ...), "
+                f"got a {type(layer).__name__} layer"
+            )
         Wl = layer.weight.detach().cpu().double().numpy()
-        bl = (layer.bias.detach().cpu().double().numpy() if layer.bias is not None
-              else np.zeros(Wl.shape[0]))
+        bl = layer.bias.detach().cpu().double().numpy() if layer.bias is not None else np.zeros(Wl.shape[0])
         W, b = (Wl, bl) if W is None else (Wl @ W, Wl @ b + bl)
     if W is None:
         raise TypeError("model: contains no nn.Linear layer")
@@ -107,19 +111,21 @@ def exact_margins_linear(W, bias, x, norm="inf", box=None, labels=None) -> Exact
 
     # Rows in chunks: the (rows, K-1, d) hyperplane normals stay below ~2^22 values.
     step = max(1, (1 << 22) // max(1, (K - 1) * d))
-    parts = [_linear_chunk(W, b, x[s:s + step], f[s:s + step], y[s:s + step], p, bx)
-             for s in range(0, x.shape[0], step)]
+    parts = [
+        _linear_chunk(W, b, x[s : s + step], f[s : s + step], y[s : s + step], p, bx)
+        for s in range(0, x.shape[0], step)
+    ]
     margin, adv, target = (np.concatenate(a) for a in zip(*parts))
-    wrong = y != pred                                        # only possible with labels given
+    wrong = y != pred  # only possible with labels given
     margin[wrong], target[wrong], adv[wrong] = 0.0, pred[wrong], x[wrong]
     return ExactMargins(margin, adv, target, y)
 
 
 def _linear_chunk(W, b, x, f, y, p, bx):
-    others = _class_pairs(f, y)                              # (B, K-1)
+    others = _class_pairs(f, y)  # (B, K-1)
     rows = np.arange(x.shape[0])[:, None]
-    v = W[others] - W[y][:, None, :]                         # (B, K-1, d): grad of f_j - f_y
-    c = f[rows, y[:, None]] - f[rows, others]                # (B, K-1): f_y - f_j >= 0 when y = pred
+    v = W[others] - W[y][:, None, :]  # (B, K-1, d): grad of f_j - f_y
+    c = f[rows, y[:, None]] - f[rows, others]  # (B, K-1): f_y - f_j >= 0 when y = pred
     never = (np.abs(v).max(axis=2) == 0) & (b[others] == b[y][:, None])
     dist, delta = _unboxed(v, c, p) if bx is None else _boxed(x, v, c, p, bx)
     dist = np.where(never, np.inf, np.maximum(dist, 0.0))
@@ -128,7 +134,7 @@ def _linear_chunk(W, b, x, f, y, p, bx):
     target = np.where(np.isfinite(margin), others[rows[:, 0], best], -1)
     adv = x + np.where(np.isfinite(margin)[:, None], delta[rows[:, 0], best], 0.0)
     if bx is not None:
-        adv = np.clip(adv, *bx)                              # rounding only; the projection is in the box
+        adv = np.clip(adv, *bx)  # rounding only; the projection is in the box
     return margin, adv, target
 
 
@@ -146,6 +152,7 @@ def _unboxed(v, c, p):
 
 def _boxed(x, v, c, p, bx):
     from .projection import project_hyperplanes
+
     # <v, x + delta> = <v, x> + (f_y - f_j)  <=>  f_j(x + delta) = f_y(x + delta)
     rhs = np.einsum("bhd,bd->bh", v, x) + c
     res = project_hyperplanes(x, v, rhs, norm=p, box=bx, return_delta=True)
@@ -192,10 +199,13 @@ def exact_margins_mlp(model, x, norm="inf", box=None, time_limit=None, radius_hi
     the boundary either way).
     """
     from . import _milp
+
     p = _checks.norm(norm)
     if p == 2:
-        raise ValueError("norm: 2 is not supported by exact_margins_mlp (the l_2 problem is a mixed-integer "
-                         "QP, beyond scipy's HiGHS MILP); use norm='inf' or 1")
+        raise ValueError(
+            "norm: 2 is not supported by exact_margins_mlp (the l_2 problem is a mixed-integer "
+            "QP, beyond scipy's HiGHS MILP); use norm='inf' or 1"
+        )
     layers = _milp.relu_layers(model)
     d = layers[0].W.shape[1]
     xa = _checks.to_numpy(x, "x")
@@ -211,19 +221,24 @@ def exact_margins_mlp(model, x, norm="inf", box=None, time_limit=None, radius_hi
     if logits.shape[1] < 2:
         raise ValueError(f"model: expected at least 2 outputs (classes), got {logits.shape[1]}")
     y = logits.argmax(axis=1)
-    hint = (np.full(x.shape[0], np.nan) if radius_hint is None
-            else _checks.vector(radius_hint, "radius_hint", x.shape[0], allow_inf=True))
+    hint = (
+        np.full(x.shape[0], np.nan)
+        if radius_hint is None
+        else _checks.vector(radius_hint, "radius_hint", x.shape[0], allow_inf=True)
+    )
     if (hint < 0).any():
         raise ValueError("radius_hint: expected values >= 0")
     out = [_mlp_point(layers, x[i], int(y[i]), p, bx, time_limit, hint[i]) for i in range(x.shape[0])]
     margin, adv, target, status, flipped = (np.array(v) for v in zip(*out))
-    return ExactMargins(margin.astype(float), np.stack(adv), target.astype(np.int64), y,
-                        status.astype(object), flipped.astype(bool))
+    return ExactMargins(
+        margin.astype(float), np.stack(adv), target.astype(np.int64), y, status.astype(object), flipped.astype(bool)
+    )
 
 
 def _mlp_point(layers, x, y, p, bx, time_limit, hint=np.nan):
     import time
     from . import _milp
+
     K = layers[-1].W.shape[0]
     deadline = None if time_limit is None else time.monotonic() + time_limit
     # Big-M bounds over the box alone are loose (every ReLU unstable): search an l_inf ball of
@@ -279,6 +294,7 @@ def _local_linear_margin(layers, x, y, p) -> float:
 
 def _forward_one(layers, x):
     from . import _milp
+
     return _milp.forward(layers, x[None, :])[0]
 
 
@@ -324,6 +340,7 @@ def exact_margins_tree(tree, x, norm="inf", box=None) -> ExactMargins:
     by a rounding step. `target` is an index into tree.classes_; distances are in float64 on the
     thresholds, while the class of x is tree.predict on x (float32)."""
     from ._tree_boxes import leaf_boxes
+
     p = _checks.norm(norm)
     lo_leaf, hi_leaf, leaf_class = leaf_boxes(tree)
     d = lo_leaf.shape[1]
@@ -340,17 +357,17 @@ def exact_margins_tree(tree, x, norm="inf", box=None) -> ExactMargins:
     step = max(1, (1 << 22) // max(1, lo_leaf.shape[0] * d))
     margin, target, adv = np.full(x.shape[0], np.inf), np.full(x.shape[0], -1), x.copy()
     for s in range(0, x.shape[0], step):
-        xs = x[s:s + step]
+        xs = x[s : s + step]
         gap = np.maximum(lo_leaf[None] - xs[:, None], 0) + np.maximum(xs[:, None] - hi_leaf[None], 0)
-        dist = np.where(leaf_class[None] != y[s:s + step, None], _checks.p_norm(gap, p), np.inf)
+        dist = np.where(leaf_class[None] != y[s : s + step, None], _checks.p_norm(gap, p), np.inf)
         if dist.shape[1] == 0:
             continue
         best = dist.argmin(axis=1)
         rows = np.arange(xs.shape[0])
-        margin[s:s + step] = dist[rows, best]
-        ok = np.isfinite(margin[s:s + step])
-        target[s:s + step][ok] = leaf_class[best[ok]]
-        adv[s:s + step][ok] = _into_leaf(xs[ok], lo_leaf[best[ok]], hi_leaf[best[ok]])
+        margin[s : s + step] = dist[rows, best]
+        ok = np.isfinite(margin[s : s + step])
+        target[s : s + step][ok] = leaf_class[best[ok]]
+        adv[s : s + step][ok] = _into_leaf(xs[ok], lo_leaf[best[ok]], hi_leaf[best[ok]])
     flipped = np.where(np.isfinite(margin), tree.predict(adv.astype(np.float32)) != tree.classes_[y], False)
     return ExactMargins(margin, adv, target, y, flipped=flipped)
 

@@ -9,6 +9,7 @@ Conventions:
   the positive ("ood") class, and a LOWER logit margin is more suspicious, exactly as a lower OOD
   score is there (scores_id = logit margins of robust points, scores_ood = of non-robust ones).
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -25,6 +26,7 @@ def logit_margins(logits):
     dtype and device), anything else float64 NumPy. Needs at least 2 classes."""
     import torch
     from ..ood.logits import _as_logits  # the same checks as the OOD logit scores
+
     is_torch = isinstance(logits, torch.Tensor)
     t = _as_logits(logits if is_torch else torch.from_numpy(_checks.matrix(logits, "logits")))
     top2 = torch.topk(t, 2, dim=1).values
@@ -53,6 +55,7 @@ def margin_consistency(input_margins, logit_margins, eps) -> dict:
     These are NaN when all points fall on one side of eps. n_nonrobust: the number of positives.
     """
     from scipy.stats import kendalltau
+
     im = _checks.margins(input_margins, "input_margins")
     lm = _checks.vector(logit_margins, "logit_margins", im.size)
     if (lm < 0).any():
@@ -61,8 +64,11 @@ def margin_consistency(input_margins, logit_margins, eps) -> dict:
     big = np.where(np.isinf(im), np.nanmax(np.r_[im[np.isfinite(im)], 0.0]) + 1.0, im)  # ranks only
     out = {"kendall_tau": float(kendalltau(big, lm).statistic) if im.size > 1 else float("nan")}
     fin = np.isfinite(im)
-    out["pearson"] = (float(np.corrcoef(im[fin], lm[fin])[0, 1])
-                      if fin.sum() > 1 and np.ptp(im[fin]) > 0 and np.ptp(lm[fin]) > 0 else float("nan"))
+    out["pearson"] = (
+        float(np.corrcoef(im[fin], lm[fin])[0, 1])
+        if fin.sum() > 1 and np.ptp(im[fin]) > 0 and np.ptp(lm[fin]) > 0
+        else float("nan")
+    )
     nonrobust = im <= eps
     out["n_nonrobust"] = int(nonrobust.sum())
     if nonrobust.all() or not nonrobust.any():
@@ -104,8 +110,8 @@ class RobustAccuracyEstimate(NamedTuple):
     logit-margin threshold above which a row is predicted robust, and the fraction of the
     attacked subset that is robust (input margin > eps)."""
 
-    estimate: float        # estimated robust accuracy on all rows
-    threshold: float       # a row is predicted robust when its logit margin > threshold
+    estimate: float  # estimated robust accuracy on all rows
+    threshold: float  # a row is predicted robust when its logit margin > threshold
     subset_robust_fraction: float
 
 

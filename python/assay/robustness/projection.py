@@ -7,6 +7,7 @@ For every point t[i] and hyperplane (w[i, h], b[i, h]) this solves
 exactly (no iterations), for p in {inf, 2, 1}; the semantics of every degenerate case are in the
 docstring of `project_hyperplanes`.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,8 @@ from .._vocabulary import deprecated
 from .. import _inputs
 
 _NORMS = ("inf", 2, 1)
-_DEVICES = ("auto", "cpu", "cuda")    # where: the data's own device ("auto"), or insist on one
-_BACKENDS = ("auto", "torch")         # which implementation: the compiled kernel, or the torch reference
+_DEVICES = ("auto", "cpu", "cuda")  # where: the data's own device ("auto"), or insist on one
+_BACKENDS = ("auto", "torch")  # which implementation: the compiled kernel, or the torch reference
 _NORM_CODE = {"inf": _core.Norm.LINF, 2: _core.Norm.L2, 1: _core.Norm.L1}  # by name: the kernels' enum
 
 
@@ -66,8 +67,10 @@ def _torch():
 
 def _check_finite(a: np.ndarray, name: str) -> None:
     if a.dtype.kind == "f" and not np.isfinite(a).all():
-        raise ValueError(f"{name}: expected finite values, got NaN or inf (first at index "
-                         f"{tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])})")
+        raise ValueError(
+            f"{name}: expected finite values, got NaN or inf (first at index "
+            f"{tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])})"
+        )
 
 
 def _check_rank(a, name: str, ndim: int, what: str) -> None:
@@ -117,29 +120,34 @@ def _check_inside(t: np.ndarray, lo, hi) -> None:
     outside = (t < lo) | (t > hi)
     if outside.any():
         i, j = (int(v) for v in np.argwhere(outside)[0])
-        raise ValueError(f"t: expected every point inside the box, got t[{i}, {j}] = {t[i, j]} outside "
-                         f"[{lo[j]}, {hi[j]}]")
+        raise ValueError(
+            f"t: expected every point inside the box, got t[{i}, {j}] = {t[i, j]} outside [{lo[j]}, {hi[j]}]"
+        )
 
 
 def _check_device(device: str, backend: str, on_cuda: bool) -> tuple:
     """(device, backend) resolved: device "cpu" or "cuda" (where the data are), backend "auto" or
     "torch". backend="cpu" | "cuda" is the old spelling of device= (DeprecationWarning)."""
     if isinstance(backend, str) and backend in ("cpu", "cuda"):
-        deprecated(f"project_hyperplanes(backend={backend!r})", f"device={backend!r} (backend= now names the "
-                   "implementation: 'auto' for the compiled kernel, 'torch' for the reference)", stacklevel=3)
+        deprecated(
+            f"project_hyperplanes(backend={backend!r})",
+            f"device={backend!r} (backend= now names the "
+            "implementation: 'auto' for the compiled kernel, 'torch' for the reference)",
+            stacklevel=3,
+        )
         if device not in ("auto", backend):
             raise ValueError(f"device: {device!r} contradicts the deprecated backend={backend!r}; pass device alone")
         device, backend = backend, "auto"
     if not isinstance(device, str) or device not in _DEVICES:
         raise ValueError(f"device: expected one of {_DEVICES}, got {device!r}")
     if not isinstance(backend, str) or backend not in _BACKENDS:
-        raise ValueError(f"backend: expected one of {_BACKENDS} (device= says where: 'cpu' or 'cuda'), "
-                         f"got {backend!r}")
+        raise ValueError(f"backend: expected one of {_BACKENDS} (device= says where: 'cpu' or 'cuda'), got {backend!r}")
     if device == "auto":
         device = "cuda" if on_cuda else "cpu"
     if device == "cuda" and not on_cuda:
-        raise ValueError("device='cuda': expected CUDA torch tensors, got CPU data (move t, w, b to the GPU "
-                         "or use device='cpu')")
+        raise ValueError(
+            "device='cuda': expected CUDA torch tensors, got CPU data (move t, w, b to the GPU or use device='cpu')"
+        )
     if device == "cpu" and on_cuda:
         raise ValueError("device='cpu': expected CPU data, got CUDA tensors (use device='cuda' or 'auto')")
     if device == "cuda" and backend == "auto" and not _core.built_with_cuda:
@@ -158,8 +166,18 @@ class _UnitBoxDefault:
 _UNIT_BOX_DEFAULT = _UnitBoxDefault()
 
 
-def project_hyperplanes(t, w, b, norm="inf", box=_UNIT_BOX_DEFAULT, return_delta: bool = True,
-                        backend: str = "auto", n_jobs: int = -1, *, device: str = "auto") -> ProjectionResult:
+def project_hyperplanes(
+    t,
+    w,
+    b,
+    norm="inf",
+    box=_UNIT_BOX_DEFAULT,
+    return_delta: bool = True,
+    backend: str = "auto",
+    n_jobs: int = -1,
+    *,
+    device: str = "auto",
+) -> ProjectionResult:
     """Exact minimum-norm moves from points onto hyperplanes, staying inside a box.
 
     For each i < B, h < H: minimise ||delta||_p subject to <w[i, h], t[i] + delta> = b[i, h] and
@@ -206,9 +224,13 @@ def project_hyperplanes(t, w, b, norm="inf", box=_UNIT_BOX_DEFAULT, return_delta
     """
     norm = _check_norm(norm)
     if box is _UNIT_BOX_DEFAULT:
-        warnings.warn("project_hyperplanes: box was not passed; its default (0.0, 1.0) is deprecated and becomes "
-                      "None (no box, like every box= of assay.robustness) in the next release: pass "
-                      "box=(0.0, 1.0) or box=None explicitly", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "project_hyperplanes: box was not passed; its default (0.0, 1.0) is deprecated and becomes "
+            "None (no box, like every box= of assay.robustness) in the next release: pass "
+            "box=(0.0, 1.0) or box=None explicitly",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         box = (0.0, 1.0)
     n_jobs = check_n_jobs(n_jobs)
     if not isinstance(return_delta, (bool, np.bool_)):

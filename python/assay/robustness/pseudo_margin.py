@@ -5,6 +5,7 @@ It regresses sqrt(margin) (squared back at prediction, so predictions are >= 0):
 tames the long right tail of margins. An optional pairwise ranking term (logistic loss on every
 ordered pair of a mini-batch) targets the order, which is what detection by thresholding needs.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,15 @@ class PseudoMargin:
     (a private RNG: the global torch seed is neither used nor changed).
     """
 
-    def __init__(self, hidden: int = 64, epochs: int = 200, lr: float = 3e-3, batch_size: int = 256,
-                 ranking_weight: float = 0.0, seed: int = 0):
+    def __init__(
+        self,
+        hidden: int = 64,
+        epochs: int = 200,
+        lr: float = 3e-3,
+        batch_size: int = 256,
+        ranking_weight: float = 0.0,
+        seed: int = 0,
+    ):
         for name, v in (("hidden", hidden), ("epochs", epochs), ("batch_size", batch_size), ("seed", seed)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
                 raise TypeError(f"{name}: expected an int, got {type(v).__name__}")
@@ -40,6 +48,7 @@ class PseudoMargin:
         """Train the network on features (N, F) to predict the input margins (N,) (finite,
         >= 0); returns self. ValueError on +inf or negative margins or mismatched rows."""
         import torch
+
         X = _checks.matrix(features, "features")
         m = _checks.margins(margins, "margins", X.shape[0])
         if np.isinf(m).any():
@@ -47,7 +56,7 @@ class PseudoMargin:
         self._mean, self._std = X.mean(0), X.std(0)
         self._std[self._std == 0] = 1.0
         target = np.sqrt(m)
-        self._scale = float(target.mean()) or 1.0   # targets of order 1 for the optimiser
+        self._scale = float(target.mean()) or 1.0  # targets of order 1 for the optimiser
         gen = torch.Generator().manual_seed(self.seed)
         Xt = torch.as_tensor((X - self._mean) / self._std, dtype=torch.float32)
         yt = torch.as_tensor(target / self._scale, dtype=torch.float32)
@@ -70,6 +79,7 @@ class PseudoMargin:
         """Predicted input margins (N,), float64 >= 0, of features (N, F): NumPy for NumPy input,
         a tensor on the input's device for a tensor. RuntimeError before fit."""
         import torch
+
         if self._net is None:
             raise RuntimeError("PseudoMargin: call fit() before predict()")
         X = _checks.matrix(features, "features", self._mean.size)
@@ -82,9 +92,14 @@ class PseudoMargin:
 
     def _build(self, n_in: int, gen):
         import torch
-        net = torch.nn.Sequential(torch.nn.Linear(n_in, self.hidden), torch.nn.ReLU(),
-                                  torch.nn.Linear(self.hidden, self.hidden), torch.nn.ReLU(),
-                                  torch.nn.Linear(self.hidden, 1))
+
+        net = torch.nn.Sequential(
+            torch.nn.Linear(n_in, self.hidden),
+            torch.nn.ReLU(),
+            torch.nn.Linear(self.hidden, self.hidden),
+            torch.nn.ReLU(),
+            torch.nn.Linear(self.hidden, 1),
+        )
         with torch.no_grad():  # PyTorch's default init, drawn from the private generator
             for layer in net:
                 if isinstance(layer, torch.nn.Linear):
@@ -98,6 +113,7 @@ def _pairwise_logistic(pred, target):
     """mean over pairs with target_i > target_j of log(1 + exp(-(pred_i - pred_j))); (batch^2) pairs,
     bounded by the batch size."""
     import torch
+
     diff = pred[:, None] - pred[None, :]
     order = target[:, None] > target[None, :]
     if not bool(order.any()):

@@ -20,6 +20,7 @@ model's input_transform hashes each categorical column and numbers the hashes th
 depend on statistics outside the trees and are refused.
 Raw output = scale * (sum of leaves) + bias (`scale_and_bias`; bias per output).
 """
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,10 @@ def _model_json(model) -> dict:
         try:
             model.save_model(path, format="json")
         except Exception as exc:  # noqa: BLE001  (CatBoostError: e.g. text features have no JSON form)
-            raise UnsupportedModelError(f"model: CatBoost cannot export this {type(model).__name__} as JSON, which "
-                                        f"assay reads ({str(exc).strip()})") from None
+            raise UnsupportedModelError(
+                f"model: CatBoost cannot export this {type(model).__name__} as JSON, which "
+                f"assay reads ({str(exc).strip()})"
+            ) from None
         with open(path, encoding="utf-8") as f:
             return json.load(f)
 
@@ -52,16 +55,17 @@ def _model_json(model) -> dict:
 def convert_catboost(model, rounds=None) -> TreeModel:
     """rounds: convert the first `rounds` trees (one per boosting round; None or -1: all)."""
     if not (hasattr(model, "save_model") and hasattr(model, "is_fitted")):
-        raise UnsupportedModelError(f"model: expected a CatBoost model (CatBoost, CatBoostRegressor, "
-                                    f"CatBoostClassifier, CatBoostRanker), got {type(model).__name__}")
+        raise UnsupportedModelError(
+            f"model: expected a CatBoost model (CatBoost, CatBoostRegressor, "
+            f"CatBoostClassifier, CatBoostRanker), got {type(model).__name__}"
+        )
     if not model.is_fitted():
         raise ModelError(f"model: this {type(model).__name__} is not fitted yet; call fit() first")
     if rounds is not None and rounds != -1:
         model = model.copy()  # CatBoost cuts a model in place
         model.shrink(ntree_end=min(int(rounds), model.tree_count_))
     names = getattr(model, "feature_names_", None)
-    return from_json(_model_json(model), f"catboost.{type(model).__name__}",
-                     list(map(str, names)) if names else None)
+    return from_json(_model_json(model), f"catboost.{type(model).__name__}", list(map(str, names)) if names else None)
 
 
 def from_json(model_dict, source: str = "catboost", feature_names=None) -> TreeModel:
@@ -115,8 +119,13 @@ def _from_json(d, source, feature_names) -> TreeModel:
             return int(f["flat_feature_index"]), border, _NAN_LEFT[nan], SplitPolicy.SKLEARN_NUMERIC, None
         if kind == "OneHotFeature":
             i = int(s["cat_feature_index"])
-            return (int(cat_by_index[i]["flat_feature_index"]), 0.0, True, SplitPolicy.XGB_CATEGORICAL,
-                    codes[i][int(s["value"])])
+            return (
+                int(cat_by_index[i]["flat_feature_index"]),
+                0.0,
+                True,
+                SplitPolicy.XGB_CATEGORICAL,
+                codes[i][int(s["value"])],
+            )
         raise UnsupportedModelError(f"model: CatBoost split type {kind!r} is not supported")
 
     builder = ForestBuilder(n_features, K)
@@ -133,8 +142,15 @@ def _from_json(d, source, feature_names) -> TreeModel:
     transform = _CategoryHashes(cat_columns, n_features) if cat_columns else None
     if feature_names is not None and all(n == str(i) for i, n in enumerate(feature_names)):
         feature_names = None  # CatBoost's names for the columns of an array: no column identity
-    return TreeModel(forest=forest, source=source, n_features=n_features, n_outputs=K,
-                     feature_names=feature_names, input_transform=transform, node_cover=builder.node_cover())
+    return TreeModel(
+        forest=forest,
+        source=source,
+        n_features=n_features,
+        n_outputs=K,
+        feature_names=feature_names,
+        input_transform=transform,
+        node_cover=builder.node_cover(),
+    )
 
 
 def _n_outputs(d) -> int:
@@ -175,14 +191,19 @@ def _refuse_unsupported(d, info, cats):
         for e in ctr.get("elements", []) or []:
             if "cat_feature_index" in e and cat_name(e["cat_feature_index"]) not in ctr_cats:
                 ctr_cats.append(cat_name(e["cat_feature_index"]))
-    has_ctr = bool(ctr_cats) or bool(d.get("ctr_data")) or any(
-        "ctr" in str(s.get("split_type", "")).lower() for s in _all_splits(d))
+    has_ctr = (
+        bool(ctr_cats)
+        or bool(d.get("ctr_data"))
+        or any("ctr" in str(s.get("split_type", "")).lower() for s in _all_splits(d))
+    )
     if has_ctr:
         named = ", ".join(ctr_cats) if ctr_cats else "unnamed"
-        raise UnsupportedModelError(f"model: CatBoost CTR features ({named}) are not supported: their splits read "
-                                    "target statistics, not the input; train with one_hot_max_size above the "
-                                    "categories' cardinality (one-hot splits are supported) or encode the categories "
-                                    "yourself")
+        raise UnsupportedModelError(
+            f"model: CatBoost CTR features ({named}) are not supported: their splits read "
+            "target statistics, not the input; train with one_hot_max_size above the "
+            "categories' cardinality (one-hot splits are supported) or encode the categories "
+            "yourself"
+        )
     for key, what in (("text_features", "text"), ("embedding_features", "embedding")):
         if info.get(key):
             raise UnsupportedModelError(f"model: CatBoost {what} features are not supported")
@@ -245,9 +266,19 @@ def _add_oblivious(builder, trees, K, scale, split_fields):
     if not sizes:
         raise ModelError("model: the CatBoost model has no trees")
     cat = np.concatenate
-    builder.add_trees(sizes=sizes, outputs=np.full(len(sizes), -1), feature=cat(feature), threshold=cat(threshold),
-                      left=cat(left), right=cat(right), default_left=cat(dleft), policy=cat(policy),
-                      value=cat(value), categories=categories, cover=cat(cover) if all_covers else None)
+    builder.add_trees(
+        sizes=sizes,
+        outputs=np.full(len(sizes), -1),
+        feature=cat(feature),
+        threshold=cat(threshold),
+        left=cat(left),
+        right=cat(right),
+        default_left=cat(dleft),
+        policy=cat(policy),
+        value=cat(value),
+        categories=categories,
+        cover=cat(cover) if all_covers else None,
+    )
 
 
 def _add_nonsymmetric(builder, root, K, scale, split_fields):
@@ -277,9 +308,18 @@ def _add_nonsymmetric(builder, root, K, scale, split_fields):
         for i in range(len(feature) - 1, -1, -1):
             if feature[i] >= 0:
                 cover[i] = cover[left[i]] + cover[right[i]]
-    builder.add_tree(feature=feature, threshold=threshold, left=left, right=right, default_left=dleft,
-                     policy=policy, value=np.asarray(value), output=-1, categories=categories,
-                     cover=cover if has_cover else None)
+    builder.add_tree(
+        feature=feature,
+        threshold=threshold,
+        left=left,
+        right=right,
+        default_left=dleft,
+        policy=policy,
+        value=np.asarray(value),
+        output=-1,
+        categories=categories,
+        cover=cover if has_cover else None,
+    )
 
 
 class _CategoryHashes:
@@ -314,8 +354,10 @@ class _CategoryHashes:
                 try:
                     out[:, j] = np.asarray(col, dtype=np.float64)
                 except (TypeError, ValueError) as exc:
-                    raise ValueError(f"{names[j]} is a numeric feature of this CatBoost model but holds values "
-                                     f"that are not numbers ({exc})") from None
+                    raise ValueError(
+                        f"{names[j]} is a numeric feature of this CatBoost model but holds values "
+                        f"that are not numbers ({exc})"
+                    ) from None
         return out
 
     @staticmethod
@@ -346,8 +388,10 @@ def _category_bytes(v, name) -> bytes:
         return v
     if isinstance(v, (bool, np.bool_, numbers.Integral)):
         return str(int(v)).encode("ascii")
-    raise ValueError(f"{name} is a categorical feature of this CatBoost model and holds {v!r}; CatBoost reads "
-                     "categories as integers or strings (convert real numbers and NaN to strings)")
+    raise ValueError(
+        f"{name} is a categorical feature of this CatBoost model and holds {v!r}; CatBoost reads "
+        "categories as integers or strings (convert real numbers and NaN to strings)"
+    )
 
 
 # CityHash64 v1.0 (the version in CatBoost's util/digest/city.h); CatBoost keeps its low 32 bits.
@@ -357,11 +401,11 @@ _KMUL = 0x9DDFEA08EB382D69
 
 
 def _f64(s, i):
-    return int.from_bytes(s[i:i + 8], "little")
+    return int.from_bytes(s[i : i + 8], "little")
 
 
 def _f32(s, i):
-    return int.from_bytes(s[i:i + 4], "little")
+    return int.from_bytes(s[i : i + 4], "little")
 
 
 def _rot(v, shift):

@@ -6,6 +6,7 @@ NaN sends NaN the default way; categorical `==` splits send the listed categorie
 negative values right (NaN right when missing_type is NaN, else read as category 0).
 Raw output = sum of leaves (boost_from_average lives in the first tree), averaged in RF mode.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,11 @@ from .._inputs import is_dataframe
 from ..errors import ModelError, UnsupportedModelError, reading_model
 from .forest import ForestBuilder, SplitPolicy, TreeModel, flatten_preorder
 
-_NUMERIC_POLICY = {"None": SplitPolicy.LGB_NUMERIC_NONE, "Zero": SplitPolicy.LGB_NUMERIC_ZERO,
-                   "NaN": SplitPolicy.LGB_NUMERIC_NAN}
+_NUMERIC_POLICY = {
+    "None": SplitPolicy.LGB_NUMERIC_NONE,
+    "Zero": SplitPolicy.LGB_NUMERIC_ZERO,
+    "NaN": SplitPolicy.LGB_NUMERIC_NAN,
+}
 
 
 def convert_lightgbm(model, rounds=None) -> TreeModel:
@@ -33,8 +37,10 @@ def convert_lightgbm(model, rounds=None) -> TreeModel:
     else:
         raise UnsupportedModelError(f"model: expected a lightgbm.Booster or LGBMModel, got {type(model).__name__}")
     if str(booster.params.get("linear_tree", False)).lower() in ("true", "1"):
-        raise UnsupportedModelError("model: LightGBM linear_tree models have linear functions in their leaves, "
-                                    "not constants; interventional TreeSHAP does not apply to them")
+        raise UnsupportedModelError(
+            "model: LightGBM linear_tree models have linear functions in their leaves, "
+            "not constants; interventional TreeSHAP does not apply to them"
+        )
     dump = booster.dump_model() if rounds is None else booster.dump_model(num_iteration=int(rounds))
     return from_dump(dump, f"lightgbm.{type(model).__name__}")
 
@@ -61,9 +67,15 @@ def _from_dump(dump, source) -> TreeModel:
     pandas_categories = dump.get("pandas_categorical")
     if pandas_categories:
         transform = _pandas_category_transform(pandas_categories)
-    return TreeModel(forest=forest, source=source, n_features=n_features,
-                     n_outputs=K, feature_names=list(dump.get("feature_names") or []) or None,
-                     input_transform=transform, node_cover=builder.node_cover())
+    return TreeModel(
+        forest=forest,
+        source=source,
+        n_features=n_features,
+        n_outputs=K,
+        feature_names=list(dump.get("feature_names") or []) or None,
+        input_transform=transform,
+        node_cover=builder.node_cover(),
+    )
 
 
 class _pandas_category_transform:
@@ -90,7 +102,8 @@ def _add_tree(builder: ForestBuilder, root: dict, output: int, scale: float):
         builder.add_leaf_tree([root["leaf_value"] * scale], output=output, cover=float(root.get("leaf_count", 1)))
         return
     nodes, left, right = flatten_preorder(
-        root, lambda node: (node["left_child"], node["right_child"]) if "split_index" in node else None)
+        root, lambda node: (node["left_child"], node["right_child"]) if "split_index" in node else None
+    )
     n = len(nodes)
     feature, threshold, dleft, policy, value = [-1] * n, [0.0] * n, [0] * n, [0] * n, [0.0] * n
     cover = [float(node.get("leaf_count" if "split_index" not in node else "internal_count", 0)) for node in nodes]
@@ -112,5 +125,15 @@ def _add_tree(builder: ForestBuilder, root: dict, output: int, scale: float):
             policy[idx] = _NUMERIC_POLICY[missing]
         else:
             raise UnsupportedModelError(f"model: unknown LightGBM decision_type {node['decision_type']!r}")
-    builder.add_tree(feature=feature, threshold=threshold, left=left, right=right, default_left=dleft,
-                     policy=policy, value=value, output=output, categories=categories, cover=cover)
+    builder.add_tree(
+        feature=feature,
+        threshold=threshold,
+        left=left,
+        right=right,
+        default_left=dleft,
+        policy=policy,
+        value=value,
+        output=output,
+        categories=categories,
+        cover=cover,
+    )

@@ -7,6 +7,7 @@ NaN, negative or unknown categories the missing way. Raw outputs: class probabil
 (forest) classifiers, the averaged prediction for forest regressors, init prior (raw space) +
 learning_rate * trees for GradientBoosting, baseline + trees for HistGradientBoosting.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -47,15 +48,22 @@ def convert_sklearn(model) -> TreeModel:
         trees = model.estimators_ if name in _DT_FOREST else [model]
         is_classifier = name.endswith("Classifier")
         if is_classifier and getattr(model, "n_outputs_", 1) > 1:
-            raise UnsupportedModelError("model: multi-output classifiers are not supported (one output per class is "
-                                        "assumed)")
+            raise UnsupportedModelError(
+                "model: multi-output classifiers are not supported (one output per class is assumed)"
+            )
         K = int(model.n_classes_) if is_classifier else int(model.n_outputs_)
         builder = ForestBuilder(n_features, K)
         for est in trees:
             _add_cart(builder, est.tree_, scale=1.0 / len(trees), classifier=is_classifier)
         forest, cover = builder.build(np.zeros(K)), builder.node_cover()
-    return TreeModel(forest=forest, source=f"sklearn.{name}", n_features=n_features, n_outputs=K, feature_names=names,
-                     node_cover=cover)
+    return TreeModel(
+        forest=forest,
+        source=f"sklearn.{name}",
+        n_features=n_features,
+        n_outputs=K,
+        feature_names=names,
+        node_cover=cover,
+    )
 
 
 def _add_cart(builder: ForestBuilder, tree, scale: float, classifier: bool, output: int = -1):
@@ -72,16 +80,29 @@ def _add_cart(builder: ForestBuilder, tree, scale: float, classifier: bool, outp
     missing_left = getattr(tree, "missing_go_to_left", None)
     if missing_left is None:
         missing_left = np.zeros(tree.node_count, dtype=np.uint8)
-    builder.add_tree(feature=feature, threshold=tree.threshold, left=tree.children_left, right=tree.children_right,
-                     default_left=np.asarray(missing_left, dtype=np.uint8), policy=SplitPolicy.SKLEARN_NUMERIC,
-                     value=v * scale, output=output, cover=tree.weighted_n_node_samples)
+    builder.add_tree(
+        feature=feature,
+        threshold=tree.threshold,
+        left=tree.children_left,
+        right=tree.children_right,
+        default_left=np.asarray(missing_left, dtype=np.uint8),
+        policy=SplitPolicy.SKLEARN_NUMERIC,
+        value=v * scale,
+        output=output,
+        cover=tree.weighted_n_node_samples,
+    )
 
 
 def _convert_gb(model, n_features):
     init = model.init_
-    if not (isinstance(init, str) and init == "zero") and type(init).__name__ not in ("DummyClassifier", "DummyRegressor"):
-        raise UnsupportedModelError(f"model: GradientBoosting with a custom init estimator ({type(init).__name__}) has "
-                                    "a non-constant prior; only the default (Dummy) or 'zero' init are supported")
+    if not (isinstance(init, str) and init == "zero") and type(init).__name__ not in (
+        "DummyClassifier",
+        "DummyRegressor",
+    ):
+        raise UnsupportedModelError(
+            f"model: GradientBoosting with a custom init estimator ({type(init).__name__}) has "
+            "a non-constant prior; only the default (Dummy) or 'zero' init are supported"
+        )
     stages = model.estimators_
     K = stages.shape[1]
     base = model._raw_predict_init(np.zeros((1, n_features), dtype=np.float32)).reshape(-1).astype(np.float64)
@@ -133,8 +154,15 @@ def _convert_hgb(model, n_features, names):
     base = np.asarray(model._baseline_prediction, dtype=np.float64).reshape(-1)
     forest = builder.build(base)
     transform = _PreprocessorTransform(pre, np.argsort(internal_to_user)) if pre is not None else None
-    return TreeModel(forest=forest, source=f"sklearn.{type(model).__name__}", n_features=n_features, n_outputs=K,
-                     feature_names=names, input_transform=transform, node_cover=builder.node_cover())
+    return TreeModel(
+        forest=forest,
+        source=f"sklearn.{type(model).__name__}",
+        n_features=n_features,
+        n_outputs=K,
+        feature_names=names,
+        input_transform=transform,
+        node_cover=builder.node_cover(),
+    )
 
 
 class _PreprocessorTransform:

@@ -9,6 +9,7 @@ The converter reads models with its compiled twin, assay._core.ubjson_loads (C++
 faster); this module is the slow reference it is tested against (tests/test_ubjson_native.py: the
 same objects, and the same inputs accepted and refused). A change here is a change there.
 """
+
 from __future__ import annotations
 
 import struct
@@ -16,11 +17,18 @@ import struct
 import numpy as np
 
 _NUMERIC = {  # marker byte -> big-endian dtype
-    ord("i"): np.dtype(">i1"), ord("U"): np.dtype("u1"), ord("I"): np.dtype(">i2"), ord("l"): np.dtype(">i4"),
-    ord("L"): np.dtype(">i8"), ord("d"): np.dtype(">f4"), ord("D"): np.dtype(">f8"),
+    ord("i"): np.dtype(">i1"),
+    ord("U"): np.dtype("u1"),
+    ord("I"): np.dtype(">i2"),
+    ord("l"): np.dtype(">i4"),
+    ord("L"): np.dtype(">i8"),
+    ord("d"): np.dtype(">f4"),
+    ord("D"): np.dtype(">f8"),
 }
-_SCALAR = {ord(m): (struct.Struct(f), struct.calcsize(f))
-           for m, f in (("i", ">b"), ("U", ">B"), ("I", ">h"), ("l", ">i"), ("L", ">q"), ("d", ">f"), ("D", ">d"))}
+_SCALAR = {
+    ord(m): (struct.Struct(f), struct.calcsize(f))
+    for m, f in (("i", ">b"), ("U", ">B"), ("I", ">h"), ("l", ">i"), ("L", ">q"), ("d", ">f"), ("D", ">d"))
+}
 _INTS = {m for m, dt in _NUMERIC.items() if dt.kind in "iu"}
 _NOOP, _DOLLAR, _HASH = ord("N"), ord("$"), ord("#")
 _MAX_DEPTH = 64
@@ -68,7 +76,7 @@ class _Reader:
     def string(self) -> str:
         n = self.length()
         self._need(n)
-        s = self.buf[self.pos:self.pos + n].decode("utf-8")
+        s = self.buf[self.pos : self.pos + n].decode("utf-8")
         self.pos += n
         return s
 

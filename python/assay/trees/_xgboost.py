@@ -5,6 +5,7 @@ Semantics (XGBoost's own predictor): input cast to float32, numeric split `x < t
 values follow `default_left`; categorical split: categories in the node's set go right.
 Raw output = base margin (base_score through the objective's link) + sum of leaves.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -73,8 +74,9 @@ def convert_xgboost(model, rounds=None) -> TreeModel:
     if rounds is not None:
         limit = None if rounds == -1 else int(rounds)
     names = booster.feature_names
-    return from_model_dict(_load_model(booster), f"xgboost.{type(model).__name__}", limit,
-                           list(names) if names else None)
+    return from_model_dict(
+        _load_model(booster), f"xgboost.{type(model).__name__}", limit, list(names) if names else None
+    )
 
 
 def from_model_dict(model_dict, source: str = "xgboost", limit=None, feature_names=None) -> TreeModel:
@@ -90,8 +92,9 @@ def _from_model_dict(model_dict, source, limit, feature_names) -> TreeModel:
     gb = learner["gradient_booster"]
     kind = gb.get("name", "gbtree")
     if kind == "gblinear":
-        raise UnsupportedModelError("model: XGBoost gblinear boosters are linear models, not trees; "
-                                    "use shap.LinearExplainer")
+        raise UnsupportedModelError(
+            "model: XGBoost gblinear boosters are linear models, not trees; use shap.LinearExplainer"
+        )
     if kind not in ("gbtree", "dart"):
         raise UnsupportedModelError(f"model: unsupported XGBoost booster {kind!r} (supported: gbtree, dart)")
     tree_model = gb["model"] if kind == "gbtree" else gb["gbtree"]["model"]
@@ -120,14 +123,21 @@ def _from_model_dict(model_dict, source, limit, feature_names) -> TreeModel:
 
     for tree in trees:
         if int(tree["tree_param"].get("size_leaf_vector", "1")) > 1:
-            raise UnsupportedModelError("model: XGBoost vector-leaf trees (multi_strategy='multi_output_tree') are "
-                                        "not supported")
-    weights = np.ones(len(trees)) if drop_weights is None else drop_weights[:len(trees)]
+            raise UnsupportedModelError(
+                "model: XGBoost vector-leaf trees (multi_strategy='multi_output_tree') are not supported"
+            )
+    weights = np.ones(len(trees)) if drop_weights is None else drop_weights[: len(trees)]
     builder = ForestBuilder(n_features, n_outputs)
     _add_trees(builder, trees, np.asarray(tree_info, dtype=np.int32), weights)
     forest = builder.build(base_margin)
-    return TreeModel(forest=forest, source=source, n_features=n_features, n_outputs=n_outputs,
-                     feature_names=feature_names, node_cover=builder.node_cover())
+    return TreeModel(
+        forest=forest,
+        source=source,
+        n_features=n_features,
+        n_outputs=n_outputs,
+        feature_names=feature_names,
+        node_cover=builder.node_cover(),
+    )
 
 
 def _concat(trees, key, dtype, default=0):
@@ -157,7 +167,7 @@ def _add_trees(builder: ForestBuilder, trees: list, outputs: np.ndarray, weights
             continue
         cats = tree["categories"]
         for node, beg, size in zip(tree["categories_nodes"], tree["categories_segments"], tree["categories_sizes"]):
-            categories[int(off) + int(node)] = [int(c) for c in cats[int(beg):int(beg) + int(size)]]
+            categories[int(off) + int(node)] = [int(c) for c in cats[int(beg) : int(beg) + int(size)]]
     for node in np.flatnonzero((split_type == 1) & ~is_leaf):
         categories.setdefault(int(node), [])
     value = np.where(is_leaf, cond, 0.0) * np.repeat(np.asarray(weights, dtype=np.float64), sizes)

@@ -1,4 +1,5 @@
 """One entry point from any supported model to the IR; model libraries are imported lazily."""
+
 from __future__ import annotations
 
 from ..errors import UnsupportedModelError
@@ -43,4 +44,6 @@ def convert_model(model) -> TreeModel:
         from ._catboost import convert_catboost
 
         return convert_catboost(model)
-    raise UnsupportedModelError(f"model: unsupported model type {type(model).__module__}.{type(model).__name__}; supported: {SUPPORTED}")
+    raise UnsupportedModelError(
+        f"model: unsupported model type {type(model).__module__}.{type(model).__name__}; supported: {SUPPORTED}"
+    )

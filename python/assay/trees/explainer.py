@@ -1,4 +1,5 @@
 """TreeExplainer: exact interventional SHAP values of a tree ensemble's raw output."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -92,22 +93,39 @@ class TreeExplainer:
     background (e.g. to Dask workers, see assay.dask); the tables are rebuilt where it lands.
     """
 
-    def __init__(self, model, data=None, feature_names=None, n_jobs: int = -1, algorithm: str = "pattern",
-                 dense_max_bits: int = 16, max_table_bytes: int = 2**31, groups=None, progress=False,
-                 device: str = "auto", feature_perturbation: str = "auto", model_output: str = "raw",
-                 objective=None):
+    def __init__(
+        self,
+        model,
+        data=None,
+        feature_names=None,
+        n_jobs: int = -1,
+        algorithm: str = "pattern",
+        dense_max_bits: int = 16,
+        max_table_bytes: int = 2**31,
+        groups=None,
+        progress=False,
+        device: str = "auto",
+        feature_perturbation: str = "auto",
+        model_output: str = "raw",
+        objective=None,
+    ):
         if algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm: expected one of {ALGORITHMS}, got {algorithm!r}")
         self.feature_perturbation = _resolve_perturbation(feature_perturbation, data)
         path_dependent = self.feature_perturbation == PATH_DEPENDENT
         if path_dependent and algorithm == "pairwise":
-            raise ValueError("algorithm='pairwise' walks background rows; the path-dependent game has none: "
-                             "use algorithm='pattern'")
+            raise ValueError(
+                "algorithm='pairwise' walks background rows; the path-dependent game has none: use algorithm='pattern'"
+            )
         if path_dependent and device == "cuda":
             raise ValueError("device='cuda': the path-dependent game runs on the CPU; use device='cpu' or 'auto'")
         if not (isinstance(dense_max_bits, (int, np.integer)) and 0 <= dense_max_bits <= 24):
             raise ValueError(f"dense_max_bits: expected an int in [0, 24], got {dense_max_bits!r}")
-        if isinstance(max_table_bytes, bool) or not isinstance(max_table_bytes, (int, np.integer)) or max_table_bytes < 0:
+        if (
+            isinstance(max_table_bytes, bool)
+            or not isinstance(max_table_bytes, (int, np.integer))
+            or max_table_bytes < 0
+        ):
             raise ValueError(f"max_table_bytes: expected a non-negative int, got {max_table_bytes!r}")
         self.n_jobs = check_n_jobs(n_jobs)
         self.algorithm = algorithm
@@ -119,23 +137,35 @@ class TreeExplainer:
             self.device = "cpu"
         self.progress = progress
         # The library's own model, kept for check_additivity and tree_limit (None for an IR model).
-        self._source = model_files.load_model_file(model) if model_files.is_model_path(model) else (
-            None if isinstance(model, TreeModel) else model)
+        self._source = (
+            model_files.load_model_file(model)
+            if model_files.is_model_path(model)
+            else (None if isinstance(model, TreeModel) else model)
+        )
         self.model = convert_model(self._source if self._source is not None else model)
-        self._options = dict(n_jobs=n_jobs, algorithm=algorithm, dense_max_bits=dense_max_bits,
-                             max_table_bytes=max_table_bytes, groups=groups, progress=progress, device=device,
-                             feature_perturbation=self.feature_perturbation, model_output=model_output,
-                             objective=objective)
+        self._options = dict(
+            n_jobs=n_jobs,
+            algorithm=algorithm,
+            dense_max_bits=dense_max_bits,
+            max_table_bytes=max_table_bytes,
+            groups=groups,
+            progress=progress,
+            device=device,
+            feature_perturbation=self.feature_perturbation,
+            model_output=model_output,
+            objective=objective,
+        )
         self.model_output, self._objective = model_output, objective
         self._transform = self._resolve_output(model_output, objective, path_dependent)
         self._limited = {}  # tree_limit -> the explainer of the model's first rounds
         if path_dependent and self.model.node_cover is None:
-            raise ValueError(f"model: this {self.model.source} model carries no node covers (training weight per "
-                             "node), which the path-dependent game needs; pass background data= instead")
+            raise ValueError(
+                f"model: this {self.model.source} model carries no node covers (training weight per "
+                "node), which the path-dependent game needs; pass background data= instead"
+            )
         # DataFrames are matched by column name against the model's training names, else the
         # background frame's (see align_columns); arrays are positional.
-        self._column_names = reference_names(self.model.feature_names,
-                                             data.columns if is_dataframe(data) else None)
+        self._column_names = reference_names(self.model.feature_names, data.columns if is_dataframe(data) else None)
         self._input_names = self._column_names if is_dataframe(data) else None
         self.data = None if path_dependent else self._matrix(data, "data")
         self.feature_names = self._resolve_names(feature_names)
@@ -150,8 +180,9 @@ class TreeExplainer:
             if model_output == "log_loss":
                 self.expected_value = self._log_loss_expected_value
             else:
-                self.expected_value = transformed_expected(self.model, self.data, model_output,
-                                                           objective=self._objective, n_jobs=self.n_jobs)
+                self.expected_value = transformed_expected(
+                    self.model, self.data, model_output, objective=self._objective, n_jobs=self.n_jobs
+                )
             return
         if algorithm == "pattern":
             mean = self._kernel(SHAPLEY).expected_value()  # from the background histograms
@@ -167,25 +198,37 @@ class TreeExplainer:
         if model_output == "raw":
             return IDENTITY
         if path_dependent:
-            raise ValueError(f"model_output={model_output!r}: the path-dependent game explains the raw output only "
-                             "(as in shap); pass background data= for the interventional game")
+            raise ValueError(
+                f"model_output={model_output!r}: the path-dependent game explains the raw output only "
+                "(as in shap); pass background data= for the interventional game"
+            )
         if objective is None and self._source is not None:
             self._objective = model_objective(self._source)[0]
         return output_transform(model_output, self._objective, self.model.n_outputs, self.model.source)
 
     def _log_loss_expected_value(self, y):
         """shap's expected_value(y) for model_output="log_loss": mean_z loss(f(z), y), per label."""
-        return transformed_expected(self.model, self.data, "log_loss", y=y, objective=self._objective,
-                                    n_jobs=self.n_jobs)
+        return transformed_expected(
+            self.model, self.data, "log_loss", y=y, objective=self._objective, n_jobs=self.n_jobs
+        )
 
     def _transformed_values(self, X, y, out, progress):
         """(values, base) of a transformed output (per (row, background row) pair; CPU)."""
         if _is_device_array(X):
             raise ValueError(f"X: model_output={self.model_output!r} runs on the CPU; pass a NumPy array")
-        return transformed_shap_values(self.model, self._matrix(X, "X"), self.data, self.model_output, y=y,
-                                       objective=self._objective, player_of=self._player_of,
-                                       n_players=self.n_players, n_jobs=self.n_jobs,
-                                       progress=self.progress if progress is None else progress, out=out)
+        return transformed_shap_values(
+            self.model,
+            self._matrix(X, "X"),
+            self.data,
+            self.model_output,
+            y=y,
+            objective=self._objective,
+            player_of=self._player_of,
+            n_players=self.n_players,
+            n_jobs=self.n_jobs,
+            progress=self.progress if progress is None else progress,
+            out=out,
+        )
 
     @property
     def _tables(self):
@@ -202,10 +245,17 @@ class TreeExplainer:
         if index not in self._kernels:
             bits, budget = self._table_options
             weights = self._leaf_weights(progress)
-            with progress_callback(self.progress if progress is None else progress, weights.n_trees,
-                                   "tables (trees)") as cb:
-                self._kernels[index] = _core.PatternShap(weights, index=index, dense_max_bits=bits,
-                                                         dense_budget_bytes=budget, n_jobs=self.n_jobs, progress=cb)
+            with progress_callback(
+                self.progress if progress is None else progress, weights.n_trees, "tables (trees)"
+            ) as cb:
+                self._kernels[index] = _core.PatternShap(
+                    weights,
+                    index=index,
+                    dense_max_bits=bits,
+                    dense_budget_bytes=budget,
+                    n_jobs=self.n_jobs,
+                    progress=cb,
+                )
         return self._kernels[index]
 
     def _leaf_weights(self, progress=None):
@@ -217,38 +267,54 @@ class TreeExplainer:
             if self.feature_perturbation == PATH_DEPENDENT:
                 self._weights = _core.CoverWeights(view, self.model.node_cover, bits, self.n_jobs)
             else:
-                with progress_callback(self.progress if progress is None else progress, view.n_trees,
-                                       "background (trees)") as cb:
+                with progress_callback(
+                    self.progress if progress is None else progress, view.n_trees, "background (trees)"
+                ) as cb:
                     self._weights = _core.BackgroundPatterns(view, self.data, bits, budget, self.n_jobs, progress=cb)
         return self._weights
 
     def _device_kernel(self, index, progress):
         """The CUDA kernel of this index, or None (with a warning) where "auto" falls back to the CPU."""
         bits, budget = self._table_options
-        with progress_callback(self.progress if progress is None else progress, _n_rows(self.data),
-                               "background rows") as cb:
+        with progress_callback(
+            self.progress if progress is None else progress, _n_rows(self.data), "background rows"
+        ) as cb:
             callback = _CallbackErrors(cb)
             try:
                 return _core.CudaPatternShap(
-                    self.model.forest, self.data, player_of_feature=self._player_of, n_players=self.n_players,
-                    index=index, max_width=bits, budget_bytes=budget, progress=None if cb is None else callback)
+                    self.model.forest,
+                    self.data,
+                    player_of_feature=self._player_of,
+                    n_players=self.n_players,
+                    index=index,
+                    max_width=bits,
+                    budget_bytes=budget,
+                    progress=None if cb is None else callback,
+                )
             except (DeviceUnsupportedError, DeviceMemoryError) as err:
                 # Only these two say the CPU kernel would take the forest: any other error (a bad
                 # argument, a user's progress callback that raised) is raised, never a reason to fall back.
                 if callback.raised:
                     raise
                 if self._device_request == "cuda" or _is_device_array(self.data):
-                    advice = ("pass data as a NumPy array to run on the CPU" if _is_device_array(self.data) else
-                              "use device='cpu' (or 'auto', which falls back to the CPU with a warning)")
+                    advice = (
+                        "pass data as a NumPy array to run on the CPU"
+                        if _is_device_array(self.data)
+                        else "use device='cpu' (or 'auto', which falls back to the CPU with a warning)"
+                    )
                     raise type(err)(f"{err}; the CPU kernel takes this forest: {advice}") from None
-                warnings.warn(f"assay: the {_INDEX_NAMES[index]} tables of this forest are built for the CPU ({err})",
-                              RuntimeWarning, stacklevel=4)
+                warnings.warn(
+                    f"assay: the {_INDEX_NAMES[index]} tables of this forest are built for the CPU ({err})",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
                 return None
 
     def __dask_tokenize__(self):
         # A stable identity for Dask graphs: the same explainer is one key, shipped once.
         if "_token" not in self.__dict__:
             import uuid
+
             self._token = uuid.uuid4().hex
         return ("assay.TreeExplainer", self._token)
 
@@ -276,11 +342,13 @@ class TreeExplainer:
     def _device_matrix(self, X, name):
         # Read in place by the CUDA kernel, which checks dtype, layout and inf on the device.
         if self.device != "cuda":
-            raise ValueError(f"{name}: a CUDA array needs device='cuda' (this explainer runs on the CPU); "
-                             "pass a NumPy array instead")
+            raise ValueError(
+                f"{name}: a CUDA array needs device='cuda' (this explainer runs on the CPU); pass a NumPy array instead"
+            )
         if self.model.input_transform is not None:
-            raise ValueError(f"{name}: this model encodes its categorical columns on the host; pass a DataFrame "
-                             "or NumPy array")
+            raise ValueError(
+                f"{name}: this model encodes its categorical columns on the host; pass a DataFrame or NumPy array"
+            )
         shape = tuple(X.__cuda_array_interface__["shape"])
         if len(shape) != 2 or shape[1] != self.model.n_features:
             raise ValueError(f"{name}: expected a 2-D array with {self.model.n_features} columns, got shape {shape}")
@@ -306,10 +374,16 @@ class TreeExplainer:
         if out is None:
             _check_result_size(shape, index in _PAIRS)
         else:
-            if not (isinstance(out, np.ndarray) and out.shape == shape and out.dtype == np.float64
-                    and out.flags.c_contiguous and out.flags.writeable):
-                raise ValueError(f"out: expected a writable C-contiguous float64 array of shape {shape}, "
-                                 f"got {_describe_out(out)}")
+            if not (
+                isinstance(out, np.ndarray)
+                and out.shape == shape
+                and out.dtype == np.float64
+                and out.flags.c_contiguous
+                and out.flags.writeable
+            ):
+                raise ValueError(
+                    f"out: expected a writable C-contiguous float64 array of shape {shape}, got {_describe_out(out)}"
+                )
             core_out = out.reshape(shape + (1,)) if K == 1 else out  # the kernel's (.., K) layout, a view
         progress = self.progress if progress is None else progress
         on_device = False
@@ -317,8 +391,10 @@ class TreeExplainer:
             kernel = self._kernel(index, progress)
             on_device = _is_device_kernel(kernel)
         if _is_device_array(X) and not on_device:
-            raise ValueError(f"X: the {_INDEX_NAMES[index]} tables of this forest are on the CPU (see the warning "
-                             "when they were built); pass a NumPy array")
+            raise ValueError(
+                f"X: the {_INDEX_NAMES[index]} tables of this forest are on the CPU (see the warning "
+                "when they were built); pass a NumPy array"
+            )
         if on_device:
             with progress_callback(progress, n_rows, "rows") as cb:
                 result = kernel.values(X, out=core_out, progress=cb)  # counts rows a device chunk at a time
@@ -327,15 +403,32 @@ class TreeExplainer:
                 result = kernel.values(X, self.n_jobs, out=core_out, progress=cb)
         else:
             with progress_callback(progress, n_rows, "rows") as cb:
-                result = _core.values_pairwise(self.model.forest, X, self.data, player_of_feature=self._player_of,
-                                               n_players=P, index=index, n_jobs=self.n_jobs, out=core_out,
-                                               progress=cb)
+                result = _core.values_pairwise(
+                    self.model.forest,
+                    X,
+                    self.data,
+                    player_of_feature=self._player_of,
+                    n_players=P,
+                    index=index,
+                    n_jobs=self.n_jobs,
+                    out=core_out,
+                    progress=cb,
+                )
         return out if out is not None else result.reshape(shape)
 
     # Every method takes shap's (X, y=None) positionally; out and progress are keyword-only so that a
     # label vector given as shap users do can never land in `out`.
-    def shap_values(self, X, y=None, *, out=None, progress=None, tree_limit=None, check_additivity: bool = False,
-                    approximate: bool = False) -> np.ndarray:
+    def shap_values(
+        self,
+        X,
+        y=None,
+        *,
+        out=None,
+        progress=None,
+        tree_limit=None,
+        check_additivity: bool = False,
+        approximate: bool = False,
+    ) -> np.ndarray:
         """Exact SHAP values of the model's raw output (interventional, or path-dependent without
         a background).
 
@@ -347,8 +440,12 @@ class TreeExplainer:
         so True warns and returns the exact values.
         """
         if approximate:
-            warnings.warn("approximate=True: assay computes exact SHAP values, which are cheaper here than "
-                          "shap's approximation; approximate is ignored", UserWarning, stacklevel=2)
+            warnings.warn(
+                "approximate=True: assay computes exact SHAP values, which are cheaper here than "
+                "shap's approximation; approximate is ignored",
+                UserWarning,
+                stacklevel=2,
+            )
         return self._explain(X, SHAPLEY, out, progress, tree_limit, check_additivity, y)
 
     def banzhaf_values(self, X, y=None, *, out=None, progress=None, tree_limit=None) -> np.ndarray:
@@ -384,34 +481,44 @@ class TreeExplainer:
             return self._of_first_rounds(tree_limit)._explain(X, index, out, progress, None, check_additivity, y)
         if self._transform != IDENTITY:
             if index != SHAPLEY:
-                raise ValueError(f"model_output={self.model_output!r}: shap's rescaling defines SHAP values only; "
-                                 f"explain the raw output for {_INDEX_NAMES[index]} values")
+                raise ValueError(
+                    f"model_output={self.model_output!r}: shap's rescaling defines SHAP values only; "
+                    f"explain the raw output for {_INDEX_NAMES[index]} values"
+                )
             if check_additivity:
                 raise ValueError("check_additivity: compares with the raw output; it applies to model_output='raw'")
             return self._transformed_values(X, y, out, progress)[0]
         values = self._values(X, index, out, progress)
         if check_additivity:
             if self._source is None or _is_device_array(X):
-                raise ValueError("check_additivity: needs the model library's own model and a host array "
-                                 "(this explainer was given an assay IR model or X is a CUDA array)")
+                raise ValueError(
+                    "check_additivity: needs the model library's own model and a host array "
+                    "(this explainer was given an assay IR model or X is a CUDA array)"
+                )
             from .source_model import check_additivity as check
 
             check(values, self.expected_value, self._source, align_columns(X, self._column_names, "X"))
         return values
 
     def _of_first_rounds(self, tree_limit):
-        if isinstance(tree_limit, bool) or not isinstance(tree_limit, (int, np.integer)) or \
-                not (tree_limit == -1 or tree_limit >= 1):
-            raise ValueError(f"tree_limit: expected a number of boosting rounds >= 1, -1 for all or None for the "
-                             f"model's default, got {tree_limit!r}")
+        if (
+            isinstance(tree_limit, bool)
+            or not isinstance(tree_limit, (int, np.integer))
+            or not (tree_limit == -1 or tree_limit >= 1)
+        ):
+            raise ValueError(
+                f"tree_limit: expected a number of boosting rounds >= 1, -1 for all or None for the "
+                f"model's default, got {tree_limit!r}"
+            )
         if self._source is None:
             raise ValueError("tree_limit: needs the model library's own model (this explainer was given an IR model)")
         if tree_limit not in self._limited:
             from .source_model import first_rounds
 
             options = dict(self._options, objective=self._objective)  # the cut model has no library object
-            self._limited[tree_limit] = TreeExplainer(first_rounds(self._source, int(tree_limit)), data=self.data,
-                                                      feature_names=self.feature_names, **options)
+            self._limited[tree_limit] = TreeExplainer(
+                first_rounds(self._source, int(tree_limit)), data=self.data, feature_names=self.feature_names, **options
+            )
         return self._limited[tree_limit]
 
     def predict_raw(self, X) -> np.ndarray:
@@ -426,8 +533,16 @@ class TreeExplainer:
         out = self.model.predict_raw(self._matrix(X, "X"), self.n_jobs)
         return out[:, 0] if self.n_outputs == 1 else out
 
-    def __call__(self, X, y=None, *, interactions: bool = False, check_additivity: bool = False, tree_limit=None,
-                 approximate: bool = False):
+    def __call__(
+        self,
+        X,
+        y=None,
+        *,
+        interactions: bool = False,
+        check_additivity: bool = False,
+        tree_limit=None,
+        approximate: bool = False,
+    ):
         """SHAP values of X as an Explanation (shap.Explanation when shap is installed); with
         interactions=True, the interaction values (n, P, P[, K]) instead, as shap's
         explainer(X, interactions=True). check_additivity, tree_limit and approximate as in
@@ -445,8 +560,9 @@ class TreeExplainer:
         elif self._transform != IDENTITY and tree_limit is None:
             values, expected = self._transformed_values(X, y, None, None)
         else:
-            values = self.shap_values(X, y, tree_limit=tree_limit, check_additivity=check_additivity,
-                                      approximate=approximate)
+            values = self.shap_values(
+                X, y, tree_limit=tree_limit, check_additivity=check_additivity, approximate=approximate
+            )
         if self._transform == IDENTITY or tree_limit is not None or interactions:
             expected = self.expected_value if tree_limit is None else self._of_first_rounds(tree_limit).expected_value
             if callable(expected):  # log_loss under tree_limit: per-row expected values
@@ -460,11 +576,13 @@ class TreeExplainer:
 
     def __repr__(self):
         f = self.model.forest
-        return (f"TreeExplainer({self.model.source}, trees={f.n_trees}, features={self.model.n_features}, "
-                f"players={self.n_players}, outputs={self.n_outputs}, "
-                f"background={None if self.data is None else _n_rows(self.data)}, "
-                f"feature_perturbation={self.feature_perturbation!r}, "
-                f"algorithm={self.algorithm!r}, device={self.device!r})")
+        return (
+            f"TreeExplainer({self.model.source}, trees={f.n_trees}, features={self.model.n_features}, "
+            f"players={self.n_players}, outputs={self.n_outputs}, "
+            f"background={None if self.data is None else _n_rows(self.data)}, "
+            f"feature_perturbation={self.feature_perturbation!r}, "
+            f"algorithm={self.algorithm!r}, device={self.device!r})"
+        )
 
 
 # The arguments every index method shares, appended to each docstring so that each stands alone.
@@ -486,8 +604,12 @@ _ARGUMENTS_DOC = """
              best_iteration). XGBoost, LightGBM and CatBoost models; the tables of each limit are built
              on first use and kept.
 """
-for _method in (TreeExplainer.shap_values, TreeExplainer.banzhaf_values, TreeExplainer.shap_interaction_values,
-                TreeExplainer.shapley_taylor_values):
+for _method in (
+    TreeExplainer.shap_values,
+    TreeExplainer.banzhaf_values,
+    TreeExplainer.shap_interaction_values,
+    TreeExplainer.shapley_taylor_values,
+):
     _method.__doc__ += _ARGUMENTS_DOC
 
 
@@ -502,11 +624,15 @@ def _resolve_perturbation(feature_perturbation, data) -> str:
     if feature_perturbation == "auto":
         return INTERVENTIONAL if data is not None else PATH_DEPENDENT
     if feature_perturbation == INTERVENTIONAL and data is None:
-        raise ValueError("data: feature_perturbation='interventional' averages over background rows; pass data= "
-                         "(e.g. a few hundred training rows), or use 'tree_path_dependent' without data")
+        raise ValueError(
+            "data: feature_perturbation='interventional' averages over background rows; pass data= "
+            "(e.g. a few hundred training rows), or use 'tree_path_dependent' without data"
+        )
     if feature_perturbation == PATH_DEPENDENT and data is not None:
-        raise ValueError("data: the 'tree_path_dependent' game weights the trees' branches by their training "
-                         "covers and uses no background; pass data=None, or 'interventional' to use the data")
+        raise ValueError(
+            "data: the 'tree_path_dependent' game weights the trees' branches by their training "
+            "covers and uses no background; pass data=None, or 'interventional' to use the data"
+        )
     return feature_perturbation
 
 
@@ -541,10 +667,15 @@ def _n_rows(a) -> int:
 
 def _check_result_size(shape, pairs: bool):
     kind = "interaction matrices" if pairs else "values"
-    check_bytes(8 * float(np.prod(shape, dtype=np.float64)), f"X: the {kind} for {shape[0]} rows",
-                "pass out= a np.memmap (np.lib.format.open_memmap) to write them to disk, or explain X in chunks")
+    check_bytes(
+        8 * float(np.prod(shape, dtype=np.float64)),
+        f"X: the {kind} for {shape[0]} rows",
+        "pass out= a np.memmap (np.lib.format.open_memmap) to write them to disk, or explain X in chunks",
+    )
 
 
 def _describe_out(out):
-    return (f"{type(out).__name__} of shape {getattr(out, 'shape', None)}, dtype {getattr(out, 'dtype', None)}, "
-            f"C-contiguous {getattr(getattr(out, 'flags', None), 'c_contiguous', None)}")
+    return (
+        f"{type(out).__name__} of shape {getattr(out, 'shape', None)}, dtype {getattr(out, 'dtype', None)}, "
+        f"C-contiguous {getattr(getattr(out, 'flags', None), 'c_contiguous', None)}"
+    )

@@ -3,6 +3,7 @@
 Converters add one tree at a time (node arrays local to the tree) and `build()` hands the
 concatenated struct-of-arrays to the compiled `Forest`, which validates it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -70,20 +71,57 @@ class ForestBuilder:
         self._cat_total = 0
         self._covers = []  # per chunk: node covers (training weight reaching each node), or None
 
-    def add_tree(self, *, feature, threshold, left, right, default_left, policy, value,
-                 output: int = -1, categories: Optional[dict] = None, category_words: Optional[dict] = None,
-                 cover=None):
+    def add_tree(
+        self,
+        *,
+        feature,
+        threshold,
+        left,
+        right,
+        default_left,
+        policy,
+        value,
+        output: int = -1,
+        categories: Optional[dict] = None,
+        category_words: Optional[dict] = None,
+        cover=None,
+    ):
         """Add one tree. feature[i] < 0 marks a leaf; value is (n,) when `output` >= 0 (the
         tree feeds one output) and (n, K) otherwise. categories maps a node to its category
         set, category_words maps a node to a ready uint32 bitset. cover: the training weight
         reaching each node (the path-dependent game's weights), or None if the model has none."""
         n = np.asarray(feature).shape[0]
-        self.add_trees(sizes=[n], outputs=[output], feature=feature, threshold=threshold, left=left, right=right,
-                       default_left=default_left, policy=policy, value=value, categories=categories,
-                       category_words=category_words, cover=cover)
+        self.add_trees(
+            sizes=[n],
+            outputs=[output],
+            feature=feature,
+            threshold=threshold,
+            left=left,
+            right=right,
+            default_left=default_left,
+            policy=policy,
+            value=value,
+            categories=categories,
+            category_words=category_words,
+            cover=cover,
+        )
 
-    def add_trees(self, *, sizes, outputs, feature, threshold, left, right, default_left, policy, value,
-                  categories: Optional[dict] = None, category_words: Optional[dict] = None, cover=None):
+    def add_trees(
+        self,
+        *,
+        sizes,
+        outputs,
+        feature,
+        threshold,
+        left,
+        right,
+        default_left,
+        policy,
+        value,
+        categories: Optional[dict] = None,
+        category_words: Optional[dict] = None,
+        cover=None,
+    ):
         """Add several trees at once (converters avoid per-tree overhead): node arrays are
         concatenated tree after tree, children stay local to their tree, and category keys are
         node positions in the concatenation. Either every output is >= 0 and value is (n,),
@@ -115,25 +153,35 @@ class ForestBuilder:
             cat_nwords[node] = words.size
             self._cat_words.append(words)
             self._cat_total += words.size
-        self._chunks.append(dict(
-            sizes=sizes,
-            outputs=outputs,
-            feature=feature,
-            threshold=np.asarray(threshold, dtype=np.float64).reshape(n),
-            left=np.asarray(left, dtype=np.int32).reshape(n),
-            right=np.asarray(right, dtype=np.int32).reshape(n),
-            default_left=np.asarray(default_left, dtype=np.uint8).reshape(n),
-            policy=np.broadcast_to(np.asarray(policy, dtype=np.uint8), (n,)),
-            cat_offset=cat_offset,
-            cat_nwords=cat_nwords,
-            value=value,
-        ))
+        self._chunks.append(
+            dict(
+                sizes=sizes,
+                outputs=outputs,
+                feature=feature,
+                threshold=np.asarray(threshold, dtype=np.float64).reshape(n),
+                left=np.asarray(left, dtype=np.int32).reshape(n),
+                right=np.asarray(right, dtype=np.int32).reshape(n),
+                default_left=np.asarray(default_left, dtype=np.uint8).reshape(n),
+                policy=np.broadcast_to(np.asarray(policy, dtype=np.uint8), (n,)),
+                cat_offset=cat_offset,
+                cat_nwords=cat_nwords,
+                value=value,
+            )
+        )
 
     def add_leaf_tree(self, value, output: int = -1, cover: float = 1.0):
         """A tree that is a single leaf (LightGBM emits these)."""
-        self.add_tree(feature=[-1], threshold=[0.0], left=[-1], right=[-1], default_left=[0],
-                      policy=0, value=np.asarray(value, dtype=np.float64).reshape(1, -1), output=output,
-                      cover=[cover])
+        self.add_tree(
+            feature=[-1],
+            threshold=[0.0],
+            left=[-1],
+            right=[-1],
+            default_left=[0],
+            policy=0,
+            value=np.asarray(value, dtype=np.float64).reshape(1, -1),
+            output=output,
+            cover=[cover],
+        )
 
     def node_cover(self) -> Optional[np.ndarray]:
         """Every node's cover in forest order, or None when some tree came without covers."""
@@ -174,7 +222,7 @@ class TreeModel:
     """A converted model: the compiled forest plus what the explainer needs around it."""
 
     forest: "_core.Forest"
-    source: str                       # e.g. "xgboost.Booster"
+    source: str  # e.g. "xgboost.Booster"
     n_features: int
     n_outputs: int
     feature_names: Optional[list] = None

@@ -4,6 +4,7 @@ One loader for both doors: `convert_model("model.json")` (so `assay.TreeExplaine
 data=X)`) and `assay explain model.json ...`. Pickles run code when loaded, so only the command
 line, which warns, opts into them (allow_pickle=True); the Python API takes the unpickled model.
 """
+
 from __future__ import annotations
 
 import os
@@ -59,11 +60,14 @@ def _booster_class(library: str, p: Path):
     try:
         if library == "XGBoost":
             import xgboost
+
             return xgboost.Booster
         if library == "CatBoost":
             import catboost
+
             return lambda model_file: catboost.CatBoost().load_model(model_file)
         import lightgbm
+
         return lightgbm.Booster
     except ImportError:
         raise ImportError(f"model: reading {str(p)!r} needs {library} (pip install {library.lower()})") from None
@@ -73,6 +77,7 @@ def _unpickle(p: Path):
     warnings.warn(f"loading {p.name} runs the code inside it: only load pickles you trust", stacklevel=3)
     if p.suffix.lower() == ".joblib":
         import joblib
+
         return joblib.load(p)
     with open(p, "rb") as f:
         return pickle.load(f)

@@ -38,6 +38,7 @@ Where assay departs from shap 0.51 (each checked against shap):
 The work is per (row, background row) pair (the weights do not factor), unlike the raw game
 whose background folds into tables: O(rows x background rows x trees x leaves a pair reaches).
 """
+
 from __future__ import annotations
 
 import json
@@ -64,23 +65,42 @@ OBJECTIVES = (LOGISTIC, PROBABILITY, SQUARED_ERROR, SOFTMAX)
 _IDENTITY, _SIGMOID, _LOGISTIC_LOG_LOSS, _SQUARED_LOSS = 0, 1, 2, 3
 
 _XGB_OBJECTIVES = {
-    "binary:logistic": LOGISTIC, "reg:logistic": LOGISTIC, "binary:logitraw": LOGISTIC,
-    "reg:squarederror": SQUARED_ERROR, "reg:linear": SQUARED_ERROR,
-    "multi:softprob": SOFTMAX, "multi:softmax": SOFTMAX,
+    "binary:logistic": LOGISTIC,
+    "reg:logistic": LOGISTIC,
+    "binary:logitraw": LOGISTIC,
+    "reg:squarederror": SQUARED_ERROR,
+    "reg:linear": SQUARED_ERROR,
+    "multi:softprob": SOFTMAX,
+    "multi:softmax": SOFTMAX,
 }
 _LGB_OBJECTIVES = {
-    "binary": LOGISTIC, "cross_entropy": LOGISTIC, "xentropy": LOGISTIC,
-    "regression": SQUARED_ERROR, "regression_l2": SQUARED_ERROR, "l2": SQUARED_ERROR,
-    "mean_squared_error": SQUARED_ERROR, "mse": SQUARED_ERROR, "l2_root": SQUARED_ERROR,
-    "root_mean_squared_error": SQUARED_ERROR, "rmse": SQUARED_ERROR,
-    "multiclass": SOFTMAX, "softmax": SOFTMAX,
+    "binary": LOGISTIC,
+    "cross_entropy": LOGISTIC,
+    "xentropy": LOGISTIC,
+    "regression": SQUARED_ERROR,
+    "regression_l2": SQUARED_ERROR,
+    "l2": SQUARED_ERROR,
+    "mean_squared_error": SQUARED_ERROR,
+    "mse": SQUARED_ERROR,
+    "l2_root": SQUARED_ERROR,
+    "root_mean_squared_error": SQUARED_ERROR,
+    "rmse": SQUARED_ERROR,
+    "multiclass": SOFTMAX,
+    "softmax": SOFTMAX,
 }
-_CATBOOST_OBJECTIVES = {"Logloss": LOGISTIC, "CrossEntropy": LOGISTIC, "RMSE": SQUARED_ERROR,
-                        "MultiClass": SOFTMAX}
-_SKLEARN_PROBABILITY = ("DecisionTreeClassifier", "ExtraTreeClassifier", "RandomForestClassifier",
-                        "ExtraTreesClassifier")
-_SKLEARN_CART_REGRESSORS = ("DecisionTreeRegressor", "ExtraTreeRegressor", "RandomForestRegressor",
-                            "ExtraTreesRegressor")
+_CATBOOST_OBJECTIVES = {"Logloss": LOGISTIC, "CrossEntropy": LOGISTIC, "RMSE": SQUARED_ERROR, "MultiClass": SOFTMAX}
+_SKLEARN_PROBABILITY = (
+    "DecisionTreeClassifier",
+    "ExtraTreeClassifier",
+    "RandomForestClassifier",
+    "ExtraTreesClassifier",
+)
+_SKLEARN_CART_REGRESSORS = (
+    "DecisionTreeRegressor",
+    "ExtraTreeRegressor",
+    "RandomForestRegressor",
+    "ExtraTreesRegressor",
+)
 
 
 def model_objective(model) -> tuple[Optional[str], str]:
@@ -156,24 +176,30 @@ def output_transform(model_output: str, objective: Optional[str], n_outputs: int
         raise ValueError(f"objective: expected one of {OBJECTIVES} or None, got {objective!r}")
     what = f" ({described})" if described else ""
     if objective is None:
-        raise ValueError(f"model_output={model_output!r}: assay does not know a transform for this model's "
-                         f"objective{what}; shap needs one too. Supported: binary classifiers with log-odds margins "
-                         "(probability, log_loss), scikit-learn tree/forest classifiers (probability) and squared-error "
-                         "regressors (log_loss). Pass objective= if you know what the raw output is, or explain "
-                         "model_output='raw'")
+        raise ValueError(
+            f"model_output={model_output!r}: assay does not know a transform for this model's "
+            f"objective{what}; shap needs one too. Supported: binary classifiers with log-odds margins "
+            "(probability, log_loss), scikit-learn tree/forest classifiers (probability) and squared-error "
+            "regressors (log_loss). Pass objective= if you know what the raw output is, or explain "
+            "model_output='raw'"
+        )
     if objective == SOFTMAX:
-        raise ValueError(f"model_output={model_output!r}: this is a multi-class model{what}, whose probabilities are "
-                         "a softmax over its per-class margins, not a function of each margin alone (shap raises for "
-                         "XGBoost; for LightGBM it applies a sigmoid to each margin, which is not the model's "
-                         "probability). Explain model_output='raw' (the per-class margins) instead")
+        raise ValueError(
+            f"model_output={model_output!r}: this is a multi-class model{what}, whose probabilities are "
+            "a softmax over its per-class margins, not a function of each margin alone (shap raises for "
+            "XGBoost; for LightGBM it applies a sigmoid to each margin, which is not the model's "
+            "probability). Explain model_output='raw' (the per-class margins) instead"
+        )
     if model_output == "probability":
         if objective == LOGISTIC:
             _single_output(model_output, n_outputs)
             return _SIGMOID
         if objective == PROBABILITY:
             return _IDENTITY  # the raw output already is the probability
-        raise ValueError(f"model_output='probability': this model is a regressor{what}; its output is not a "
-                         "probability (shap raises too). Use model_output='raw' or 'log_loss'")
+        raise ValueError(
+            f"model_output='probability': this model is a regressor{what}; its output is not a "
+            "probability (shap raises too). Use model_output='raw' or 'log_loss'"
+        )
     # log_loss
     if objective == LOGISTIC:
         _single_output(model_output, n_outputs)
@@ -181,9 +207,11 @@ def output_transform(model_output: str, objective: Optional[str], n_outputs: int
     if objective == SQUARED_ERROR:
         _single_output(model_output, n_outputs)
         return _SQUARED_LOSS
-    raise ValueError("model_output='log_loss': this model outputs class probabilities (a scikit-learn tree or forest "
-                     f"classifier{what}), not log-odds; shap would apply the logistic log loss to the probabilities "
-                     "as if they were margins, which is not the model's log loss. Not supported")
+    raise ValueError(
+        "model_output='log_loss': this model outputs class probabilities (a scikit-learn tree or forest "
+        f"classifier{what}), not log-odds; shap would apply the logistic log loss to the probabilities "
+        "as if they were margins, which is not the model's log loss. Not supported"
+    )
 
 
 def _transform_of(model: TreeModel, model_output: str, objective, source_model) -> int:
@@ -197,14 +225,17 @@ def _transform_of(model: TreeModel, model_output: str, objective, source_model) 
 
 def _single_output(model_output, n_outputs):
     if n_outputs != 1:
-        raise ValueError(f"model_output={model_output!r}: needs a single-output model, this one has {n_outputs} "
-                         "outputs")
+        raise ValueError(
+            f"model_output={model_output!r}: needs a single-output model, this one has {n_outputs} outputs"
+        )
 
 
 def _check_labels(y, n: int, transform: int) -> np.ndarray:
     if y is None:
-        raise ValueError("y: model_output='log_loss' explains each row's loss against its label; pass y, one label "
-                         "per row of X (explainer.shap_values(X, y) as in shap)")
+        raise ValueError(
+            "y: model_output='log_loss' explains each row's loss against its label; pass y, one label "
+            "per row of X (explainer.shap_values(X, y) as in shap)"
+        )
     try:
         labels = np.asarray(y, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -216,13 +247,23 @@ def _check_labels(y, n: int, transform: int) -> np.ndarray:
     if not np.isfinite(labels).all():
         raise ValueError("y: contains NaN or inf")
     if transform == _LOGISTIC_LOG_LOSS and ((labels < 0) | (labels > 1)).any():
-        raise ValueError("y: the log loss of a binary classifier takes labels 0/1 (1 = the positive class; "
-                         "probabilities in [0, 1] also work), got values outside [0, 1]")
+        raise ValueError(
+            "y: the log loss of a binary classifier takes labels 0/1 (1 = the positive class; "
+            "probabilities in [0, 1] also work), got values outside [0, 1]"
+        )
     return np.ascontiguousarray(labels)
 
 
-def expected_value(model: TreeModel, background, model_output: str, y=None, *, objective: Optional[str] = None,
-                   source_model=None, n_jobs: int = -1):
+def expected_value(
+    model: TreeModel,
+    background,
+    model_output: str,
+    y=None,
+    *,
+    objective: Optional[str] = None,
+    source_model=None,
+    n_jobs: int = -1,
+):
     """mean_z g(f(z)) over the background rows, what transformed_shap_values' rows add up to
     from: a float for "probability" (K values for a K-output identity), and for "log_loss" one
     value per label in y (an array shaped like y; y is required). Arguments as in
@@ -249,9 +290,21 @@ def expected_value(model: TreeModel, background, model_output: str, y=None, *, o
     return out.reshape(labels.shape)
 
 
-def transformed_shap_values(model: TreeModel, X, background, model_output: str, y=None, *,
-                            objective: Optional[str] = None, source_model=None, player_of=None,
-                            n_players: Optional[int] = None, n_jobs: int = -1, progress=None, out=None):
+def transformed_shap_values(
+    model: TreeModel,
+    X,
+    background,
+    model_output: str,
+    y=None,
+    *,
+    objective: Optional[str] = None,
+    source_model=None,
+    player_of=None,
+    n_players: Optional[int] = None,
+    n_jobs: int = -1,
+    progress=None,
+    out=None,
+):
     """Exact interventional SHAP values of model_output ("raw", "probability" or "log_loss") for
     the rows of X against the background rows.
 
@@ -272,8 +325,9 @@ def transformed_shap_values(model: TreeModel, X, background, model_output: str, 
     if model_output not in MODEL_OUTPUTS:
         raise ValueError(f"model_output: expected one of {MODEL_OUTPUTS}, got {model_output!r}")
     if not isinstance(model, TreeModel):
-        raise TypeError(f"model: expected an assay TreeModel (assay.trees.convert.convert_model), "
-                        f"got {type(model).__name__}")
+        raise TypeError(
+            f"model: expected an assay TreeModel (assay.trees.convert.convert_model), got {type(model).__name__}"
+        )
     n_jobs = check_n_jobs(n_jobs)
     transform = _transform_of(model, model_output, objective, source_model)
     d = model.n_features
@@ -286,13 +340,19 @@ def transformed_shap_values(model: TreeModel, X, background, model_output: str, 
     shape = (n, P) + ((K,) if K > 1 else ())
     core_out = None
     if out is not None:
-        if not (isinstance(out, np.ndarray) and out.shape == shape and out.dtype == np.float64
-                and out.flags.c_contiguous and out.flags.writeable):
+        if not (
+            isinstance(out, np.ndarray)
+            and out.shape == shape
+            and out.dtype == np.float64
+            and out.flags.c_contiguous
+            and out.flags.writeable
+        ):
             raise ValueError(f"out: expected a writable C-contiguous float64 array of shape {shape}")
         core_out = out.reshape((n, P, K))
     if transform == _IDENTITY:
-        kernel = _core.PatternShap(model.forest, background, 16, 2**31, n_jobs, player_of_feature=player_of,
-                                   n_players=P, index=Index.SHAPLEY)
+        kernel = _core.PatternShap(
+            model.forest, background, 16, 2**31, n_jobs, player_of_feature=player_of, n_players=P, index=Index.SHAPLEY
+        )
         with progress_callback(progress, n, "rows") as cb:
             values = kernel.values(X, n_jobs, out=core_out, progress=cb)
         mean = np.asarray(kernel.expected_value(), dtype=np.float64)
@@ -300,8 +360,17 @@ def transformed_shap_values(model: TreeModel, X, background, model_output: str, 
     else:
         labels = _check_labels(y, n, transform) if transform in (_LOGISTIC_LOG_LOSS, _SQUARED_LOSS) else None
         with progress_callback(progress, n * model.forest.n_trees, "(row, tree) pairs") as cb:
-            values, base = _core.values_transformed(model.forest, X, background, transform, y=labels,
-                                                    player_of_feature=player_of, n_players=P, n_jobs=n_jobs,
-                                                    out=core_out, progress=cb)
+            values, base = _core.values_transformed(
+                model.forest,
+                X,
+                background,
+                transform,
+                y=labels,
+                player_of_feature=player_of,
+                n_players=P,
+                n_jobs=n_jobs,
+                out=core_out,
+                progress=cb,
+            )
         expected = base[:, 0].copy() if labels is not None else float(base[0, 0])
     return (out if out is not None else values.reshape(shape)), expected

@@ -4,6 +4,7 @@ A group (e.g. the one-hot columns of one categorical variable) enters and leaves
 unit, and every value is reported per group. Features not named in any group stay players of
 their own, after the groups, in column order.
 """
+
 from __future__ import annotations
 
 from typing import Optional, Sequence
@@ -20,7 +21,9 @@ def resolve_groups(groups, n_features: int, feature_names: Sequence[str]):
     elif isinstance(groups, (list, tuple)):
         items = [(None, g) for g in groups]
     else:
-        raise TypeError(f"groups: expected a dict name -> columns or a list of column lists, got {type(groups).__name__}")
+        raise TypeError(
+            f"groups: expected a dict name -> columns or a list of column lists, got {type(groups).__name__}"
+        )
     index_of = {str(name): j for j, name in enumerate(feature_names)}
     player_of = np.full(n_features, -1, dtype=np.int32)
     names = []
@@ -34,8 +37,10 @@ def resolve_groups(groups, n_features: int, feature_names: Sequence[str]):
         for c in cols:
             j = _column_index(c, label, n_features, index_of)
             if player_of[j] >= 0:
-                raise ValueError(f"groups: column {feature_names[j]!r} (index {j}) is in group {names[player_of[j]]!r} "
-                                 f"and in group {label!r}; groups must not overlap")
+                raise ValueError(
+                    f"groups: column {feature_names[j]!r} (index {j}) is in group {names[player_of[j]]!r} "
+                    f"and in group {label!r}; groups must not overlap"
+                )
             player_of[j] = g
         names.append(label)
     for j in range(n_features):

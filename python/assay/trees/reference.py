@@ -6,6 +6,7 @@ Cost O(2^P * n_bg) model evaluations per row; use only with P <= ~10 players and
 backgrounds. Each index is computed from its textbook definition over all P players (null
 players included), independently of the closed forms the compiled core uses.
 """
+
 from __future__ import annotations
 
 from itertools import combinations
@@ -91,8 +92,9 @@ def path_dependent_coalition_values(model, x, player_of=None):
     share of the node's cover. model: a converted TreeModel with node_cover."""
     f = model.forest
     a, K = f.arrays(), f.n_outputs
-    offsets, tree_output, feature, left, right = (a[k] for k in ("tree_offsets", "tree_output", "feature", "left",
-                                                                  "right"))
+    offsets, tree_output, feature, left, right = (
+        a[k] for k in ("tree_offsets", "tree_output", "feature", "left", "right")
+    )
     value, base = a["value"].reshape(-1, K), a["base_score"]
     cover = np.asarray(model.node_cover, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64).reshape(1, -1)

@@ -1,5 +1,6 @@
 """What the model's own library says: its raw output (for check_additivity) and the model cut to
 its first boosting rounds (for tree_limit). Libraries are imported lazily."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,8 +42,9 @@ def library_raw_output(model, X) -> np.ndarray:
         ranker = type(model).__name__ == "CatBoostRanker"
         out = model.predict(X) if ranker else model.predict(X, prediction_type="RawFormulaVal")
     else:
-        raise TypeError(f"check_additivity: no library prediction for a {type(model).__name__}; "
-                        "pass check_additivity=False")
+        raise TypeError(
+            f"check_additivity: no library prediction for a {type(model).__name__}; pass check_additivity=False"
+        )
     out = np.asarray(out, dtype=np.float64)
     return out.reshape(len(X), -1)[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out
 
@@ -59,8 +61,10 @@ def first_rounds(model, rounds: int) -> TreeModel:
     elif module == "catboost":
         from ._catboost import convert_catboost as convert
     else:
-        raise TypeError(f"tree_limit: supported for XGBoost, LightGBM and CatBoost models, got "
-                        f"{type(model).__name__}; pass tree_limit=None")
+        raise TypeError(
+            f"tree_limit: supported for XGBoost, LightGBM and CatBoost models, got "
+            f"{type(model).__name__}; pass tree_limit=None"
+        )
     return convert(model, rounds=rounds)
 
 
@@ -73,6 +77,8 @@ def check_additivity(values, expected_value, model, X):
     gap = float(np.abs(total - theirs).max(initial=0.0))
     # Libraries sum leaves in float32 (XGBoost): allow that rounding, never a real mismatch.
     if gap > 1e-4 * scale:
-        raise ValueError(f"check_additivity: the SHAP values plus expected_value differ from the model's own "
-                         f"raw output by up to {gap:.3g} (output scale {scale:.3g}); the model may have been "
-                         "changed after the explainer was built, or this is a bug worth reporting")
+        raise ValueError(
+            f"check_additivity: the SHAP values plus expected_value differ from the model's own "
+            f"raw output by up to {gap:.3g} (output scale {scale:.3g}); the model may have been "
+            "changed after the explainer was built, or this is a bug worth reporting"
+        )

@@ -172,10 +172,11 @@ def test_the_cuda_kernel_checks_device_arrays_before_reading_them(models):
     bg = np.nan_to_num(X[:20])
     cases = [
         (_HostArrayInterface(bg, mask=object()), "data: masked device arrays"),
-        (_HostArrayInterface(bg.astype(np.float32)), "data: a device array must be C-contiguous float64"),
-        (_HostArrayInterface(bg, strides=(8, 8 * bg.shape[0])), "data: .* with strides"),
-        (_HostArrayInterface(bg[:, :2]), "data: expected a 2-D device array with 6 columns"),
-        (_HostArrayInterface(bg, data=(bg.ctypes.data + 4, False)), "data: .* must be 8-byte aligned"),
+        # The messages of the one __cuda_array_interface__ reader (csrc/bindings/cuda_array.hpp).
+        (_HostArrayInterface(bg.astype(np.float32)), "data: expected element type <f8, got <f4"),
+        (_HostArrayInterface(bg, strides=(8, 8 * bg.shape[0])), "data: expected a C-contiguous device array"),
+        (_HostArrayInterface(bg[:, :2]), r"data: expected shape \(any, 6\), got \(20, 2\)"),
+        (_HostArrayInterface(bg, data=(bg.ctypes.data + 4, False)), "data: .* aligned to its 8-byte elements"),
         (_HostArrayInterface(bg), "data: its __cuda_array_interface__ pointer is (host memory|not readable)"),
     ]
     for arg, message in cases:

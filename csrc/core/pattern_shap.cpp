@@ -17,7 +17,6 @@
 namespace assay::core {
 
 namespace {
-inline int popcount(uint64_t v) { return popcount64(v); }
 
 // Adds c * v (the leaf's value vector, or only output `only`) to one feature's K outputs,
 // which lie `stride` apart.

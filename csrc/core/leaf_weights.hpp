@@ -104,7 +104,8 @@ class CoverWeights final : public LeafWeights {
 
  private:
   double reach(int64_t s) const override;
-  const double* ratios(int64_t s) const { return &ratio_[view_->paths.leaf_player_begin[s]]; }
+  // (data() + offset: a root leaf of the last tree has no players, and its offset is the end)
+  const double* ratios(int64_t s) const { return ratio_.data() + view_->paths.leaf_player_begin[s]; }
 
   int dense_max_bits_;
   std::vector<double> ratio_;  // per leaf, its players' cover ratios (leaf_cover_ratios)

@@ -199,3 +199,14 @@ def test_binding_layer_rejects_random_arrays_without_crashing(data):
             call()
         except (ValueError, TypeError):
             pass
+
+
+def test_a_null_ubjson_document_is_read_alike_not_taken_for_a_refusal():
+    # Found by CI's fuzzing: 'Z' (null) followed by a model's bytes. Both readers read None (trailing
+    # bytes are ignored); the fuzz target once took the reference's None for a refusal.
+    from assay import _core
+    from assay.trees import _ubjson
+
+    sample = b"Z" + targets.seed_models()["ubj"][:64]
+    assert _ubjson.loads(sample) is None and _core.ubjson_loads(sample) is None
+    targets.ubjson_bytes(sample)

@@ -69,16 +69,17 @@ def ubjson_bytes(data: bytes):
     from assay.trees import _ubjson
     from assay.trees._xgboost import from_model_dict
 
+    refused = object()  # not None: a document may be null ('Z')
     try:
         want = _ubjson.loads(data)
     except ValueError:
-        want = None
+        want = refused
     try:
         doc = _core.ubjson_loads(data)
     except ValueError as exc:
-        assert want is None, f"the compiled UBJSON reader refused what the reference read: {exc}"
+        assert want is refused, f"the compiled UBJSON reader refused what the reference read: {exc}"
         return
-    assert want is not None, "the compiled UBJSON reader read what the reference refused"
+    assert want is not refused, "the compiled UBJSON reader read what the reference refused"
     same_document(doc, want)
     if isinstance(doc, dict):
         _exercise_or_allowed(lambda: from_model_dict(doc))
